@@ -1,0 +1,619 @@
+#include "index/hnsw_index.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <cstring>
+#include <new>
+#include <string>
+
+#include "util/check.h"
+#include "util/hash.h"
+#include "util/spinlock.h"
+
+namespace augurdb::index {
+namespace {
+
+constexpr int kMaxLevel = 30;
+
+inline uint32_t LoadAcquire(const uint32_t* p) noexcept {
+  return std::atomic_ref<uint32_t>(*const_cast<uint32_t*>(p)).load(std::memory_order_acquire);
+}
+inline void StoreRelease(uint32_t* p, uint32_t v) noexcept {
+  std::atomic_ref<uint32_t>(*p).store(v, std::memory_order_release);
+}
+
+constexpr uint64_t PackEntry(Slot slot, int level) noexcept {
+  return (static_cast<uint64_t>(level + 1) << 32) | slot;
+}
+constexpr Slot EntrySlot(uint64_t packed) noexcept { return static_cast<Slot>(packed); }
+constexpr int EntryLevel(uint64_t packed) noexcept { return static_cast<int>(packed >> 32) - 1; }
+
+size_t RoundUp(size_t n, size_t multiple) { return (n + multiple - 1) / multiple * multiple; }
+
+bool ByDistance(const Neighbor& a, const Neighbor& b) noexcept {
+  return a.distance < b.distance || (a.distance == b.distance && a.slot < b.slot);
+}
+
+}  // namespace
+
+struct HnswIndex::Scratch {
+  VisitedTable visited;
+  SearchPool pool;
+  std::vector<uint32_t> batch;        // unvisited neighbours of one expansion
+  std::vector<float> query;           // normalised query copy (cosine)
+  std::vector<Neighbor> candidates;   // neighbour selection input/output
+  std::vector<uint32_t> list_copy;    // a neighbour list copied out of its lock
+  std::vector<Neighbor> selected;     // the new node's chosen neighbours on one level
+};
+
+// Returns its Scratch to the pool on destruction.
+class HnswIndex::ScratchLease {
+ public:
+  ScratchLease(const HnswIndex& owner, std::unique_ptr<Scratch> scratch)
+      : owner_(owner), scratch_(std::move(scratch)) {}
+  ~ScratchLease() {
+    std::lock_guard<std::mutex> lock(owner_.scratch_mutex_);
+    owner_.scratch_pool_.push_back(std::move(scratch_));
+  }
+  Scratch& get() noexcept { return *scratch_; }
+
+ private:
+  const HnswIndex& owner_;
+  std::unique_ptr<Scratch> scratch_;
+};
+
+std::unique_ptr<HnswIndex::ScratchLease> HnswIndex::LeaseScratch() const {
+  std::unique_ptr<Scratch> scratch;
+  {
+    std::lock_guard<std::mutex> lock(scratch_mutex_);
+    if (!scratch_pool_.empty()) {
+      scratch = std::move(scratch_pool_.back());
+      scratch_pool_.pop_back();
+    }
+  }
+  if (!scratch) {
+    scratch = std::make_unique<Scratch>();
+    scratch->batch.resize(m0_ + 1);
+  }
+  return std::make_unique<ScratchLease>(*this, std::move(scratch));
+}
+
+Result<std::unique_ptr<HnswIndex>> HnswIndex::Create(const HnswParams& params,
+                                                     const simd::KernelTable& kernels) {
+  if (params.dim == 0 || params.dim > 65536) {
+    return Status::InvalidArgument("dim must be in 1..65536, got " + std::to_string(params.dim));
+  }
+  if (params.m < 2 || params.m > 512) {
+    return Status::InvalidArgument("m must be in 2..512, got " + std::to_string(params.m));
+  }
+  if (params.ef_construction < 1 || params.ef_construction > 100000) {
+    return Status::InvalidArgument("ef_construction must be in 1..100000, got " +
+                                   std::to_string(params.ef_construction));
+  }
+  return std::unique_ptr<HnswIndex>(new HnswIndex(params, kernels));
+}
+
+HnswIndex::HnswIndex(const HnswParams& params, const simd::KernelTable& kernels)
+    : params_(params),
+      kernels_(kernels),
+      distance_(simd::DistanceFor(kernels, params.metric)),
+      m0_(2 * params.m),
+      stride_(RoundUp(params.dim, 16)),
+      links0_stride_(RoundUp(1 + 2 * params.m, 16)),
+      upper_stride_(1 + params.m),
+      level_mult_(1.0 / std::log(static_cast<double>(params.m))) {
+  // Prefetching a whole 784-d fp32 vector (49 lines) competes for bandwidth; a few lines start
+  // the hardware stream prefetcher, which fetches the rest (PERFORMANCE.md technique 2).
+  prefetch_lines_ = std::min<size_t>(stride_ * sizeof(float) / 64, 8);
+}
+
+HnswIndex::~HnswIndex() = default;
+
+uint32_t* HnswIndex::Links(Slot slot, int level) noexcept {
+  if (level == 0) return links0_.data() + static_cast<size_t>(slot) * links0_stride_;
+  return upper_links_[slot].get() + static_cast<size_t>(level - 1) * upper_stride_;
+}
+const uint32_t* HnswIndex::Links(Slot slot, int level) const noexcept {
+  return const_cast<HnswIndex*>(this)->Links(slot, level);
+}
+int HnswIndex::Level(Slot slot) const noexcept { return levels_[slot]; }
+
+HnswIndex::SlotState HnswIndex::state(Slot slot) const noexcept {
+  return static_cast<SlotState>(std::atomic_ref<uint8_t>(const_cast<uint8_t&>(states_[slot]))
+                                    .load(std::memory_order_acquire));
+}
+
+namespace {
+inline void SetState(AlignedBuffer<uint8_t>& states, Slot slot, HnswIndex::SlotState s) noexcept {
+  std::atomic_ref<uint8_t>(states[slot]).store(static_cast<uint8_t>(s), std::memory_order_release);
+}
+}  // namespace
+
+void HnswIndex::PrefetchVector(Slot slot) const noexcept {
+  const char* p = reinterpret_cast<const char*>(vector(slot));
+  for (size_t line = 0; line < prefetch_lines_; ++line) __builtin_prefetch(p + 64 * line, 0, 3);
+}
+
+void HnswIndex::GrowTo(size_t new_capacity) {
+  vectors_.Resize(new_capacity * stride_);
+  links0_.Resize(new_capacity * links0_stride_);
+  levels_.Resize(new_capacity);
+  states_.Resize(new_capacity);
+  upper_links_.resize(new_capacity);
+  auto locks = std::make_unique<std::atomic<uint8_t>[]>(new_capacity);
+  for (size_t i = 0; i < new_capacity; ++i) locks[i].store(0, std::memory_order_relaxed);
+  node_locks_ = std::move(locks);  // no lock is held: growth runs under the exclusive lock
+  capacity_ = new_capacity;
+}
+
+Status HnswIndex::AllocateSlots(size_t count, std::vector<Slot>* out) {
+  out->clear();
+  const size_t reused = std::min(count, free_slots_.size());
+  const size_t fresh = count - reused;
+  const size_t end = slot_end_.load(std::memory_order_relaxed);
+  if (end + fresh > kMaxSlots) {
+    return Status::ResourceExhausted("collection is full: at most " + std::to_string(kMaxSlots) +
+                                     " vectors per collection");
+  }
+  if (end + fresh > capacity_) {
+    size_t target = std::max<size_t>({end + fresh, capacity_ + capacity_ / 2, 1024});
+    target = std::min(target, kMaxSlots);
+    std::unique_lock<std::shared_mutex> lock(resize_mutex_);
+    try {
+      GrowTo(target);
+    } catch (const std::bad_alloc&) {
+      return Status::ResourceExhausted("out of memory growing the index to " +
+                                       std::to_string(target) + " vectors");
+    }
+  }
+  out->reserve(count);
+  for (size_t i = 0; i < reused; ++i) {
+    out->push_back(free_slots_.back());
+    free_slots_.pop_back();
+  }
+  for (size_t i = 0; i < fresh; ++i) out->push_back(static_cast<Slot>(end + i));
+  slot_end_.store(end + fresh, std::memory_order_release);
+  return Status::OK();
+}
+
+void HnswIndex::Insert(std::span<const Slot> slots, const float* vectors, size_t row_stride,
+                       ThreadPool* pool, size_t threads) {
+  if (slots.empty()) return;
+  std::shared_lock<std::shared_mutex> lock(resize_mutex_);
+  const uint64_t first_draw = insert_counter_;
+  insert_counter_ += slots.size();
+  const size_t workers = (pool == nullptr || threads <= 1) ? 1 : std::min(threads, pool->size());
+  std::vector<std::unique_ptr<ScratchLease>> leases(workers);
+  for (auto& lease : leases) lease = LeaseScratch();
+
+  auto task = [&](size_t worker, size_t i) {
+    const Slot slot = slots[i];
+    AUGUR_CHECK(slot < capacity_);
+    float* dst = vectors_.data() + static_cast<size_t>(slot) * stride_;
+    const float* src = vectors + i * row_stride;
+    std::memcpy(dst, src, params_.dim * sizeof(float));
+    if (params_.metric == Metric::kCosine) {
+      const float norm = std::sqrt(kernels_.dot(dst, dst, params_.dim));
+      if (norm > 0) {
+        const float inv = 1.0f / norm;
+        for (size_t d = 0; d < params_.dim; ++d) dst[d] *= inv;
+      }
+    }
+    // Level ~ floor(-ln(U) * mL), U uniform in (0, 1] from (seed, insertion number).
+    const double u = UnitInterval(params_.seed, first_draw + i);
+    const int level = std::min(kMaxLevel, static_cast<int>(-std::log(u) * level_mult_));
+    levels_[slot] = static_cast<uint8_t>(level);
+    if (level > 0) {
+      upper_links_[slot] = std::make_unique<uint32_t[]>(static_cast<size_t>(level) * upper_stride_);
+    } else {
+      upper_links_[slot].reset();
+    }
+    StoreRelease(Links(slot, 0), 0);
+    SetState(states_, slot, SlotState::kInserting);
+    InsertOne(slot, leases[worker]->get());
+  };
+  if (workers == 1) {
+    for (size_t i = 0; i < slots.size(); ++i) task(0, i);
+  } else {
+    pool->ParallelFor(slots.size(), workers, task);
+  }
+}
+
+Slot HnswIndex::GreedyDescend(const float* query, Slot entry, int from_level, int to_level,
+                              SearchStats* stats) const {
+  Slot cur = entry;
+  float cur_dist = distance_(query, vector(cur), params_.dim);
+  uint64_t distances = 1;
+  for (int level = from_level; level >= to_level; --level) {
+    for (bool changed = true; changed;) {
+      changed = false;
+      const uint32_t* list = Links(cur, level);
+      const size_t count = std::min<size_t>(LoadAcquire(list), params_.m);
+      for (size_t j = 1; j <= count; ++j) {
+        const Slot next = LoadAcquire(list + j);
+        const float d = distance_(query, vector(next), params_.dim);
+        ++distances;
+        if (d < cur_dist) {
+          cur_dist = d;
+          cur = next;
+          changed = true;
+        }
+      }
+    }
+  }
+  if (stats != nullptr) stats->distances += distances;
+  return cur;
+}
+
+void HnswIndex::SearchLayer(const float* query, Slot entry, size_t ef, int level,
+                            Scratch& scratch, SearchStats* stats) const {
+  VisitedTable& visited = scratch.visited;
+  SearchPool& pool = scratch.pool;
+  uint32_t* batch = scratch.batch.data();
+  const size_t max_degree = MaxDegree(level);
+  const size_t dim = params_.dim;
+  visited.Prepare(capacity_);
+  pool.Reset(ef);
+  pool.Insert(entry, distance_(query, vector(entry), dim));
+  visited.Mark(entry);
+  uint64_t distances = 1, hops = 0;
+  while (pool.HasNext()) {
+    const Slot node = pool.Pop();
+    ++hops;
+    const uint32_t* list = Links(node, level);
+    const size_t count = std::min<size_t>(LoadAcquire(list), max_degree);
+    // Gather the unvisited neighbours first, so their vectors can be prefetched while the
+    // distances of the earlier ones are computed.
+    size_t n = 0;
+    for (size_t j = 1; j <= count; ++j) {
+      const Slot next = LoadAcquire(list + j);
+      if (!visited.TestAndMark(next)) batch[n++] = next;
+    }
+    if (n == 0) continue;
+    PrefetchVector(batch[0]);
+    for (size_t j = 0; j < n; ++j) {
+      if (j + 1 < n) PrefetchVector(batch[j + 1]);
+      const float d = distance_(query, vector(batch[j]), dim);
+      pool.Insert(batch[j], d);
+    }
+    distances += n;
+  }
+  if (stats != nullptr) {
+    stats->distances += distances;
+    stats->hops += hops;
+  }
+}
+
+size_t HnswIndex::Search(const float* query, const SearchParams& params, Neighbor* out,
+                         SearchStats* stats) const {
+  if (params.k == 0) return 0;
+  std::shared_lock<std::shared_mutex> lock(resize_mutex_);
+  const uint64_t entry = entry_.load(std::memory_order_acquire);
+  if (entry == 0) return 0;
+  auto lease = LeaseScratch();
+  Scratch& scratch = lease->get();
+  const float* q = query;
+  if (params_.metric == Metric::kCosine) {
+    scratch.query.assign(query, query + params_.dim);
+    const float norm = std::sqrt(kernels_.dot(q, q, params_.dim));
+    if (norm > 0) {
+      for (float& x : scratch.query) x /= norm;
+    }
+    q = scratch.query.data();
+  }
+  Slot start = EntrySlot(entry);
+  const int top = EntryLevel(entry);
+  if (top > 0) start = GreedyDescend(q, start, top, 1, stats);
+  SearchLayer(q, start, std::max(params.ef, params.k), 0, scratch, stats);
+  size_t found = 0;
+  for (size_t i = 0; i < scratch.pool.size() && found < params.k; ++i) {
+    const Neighbor nb = scratch.pool.at(i);
+    if (state(nb.slot) == SlotState::kLive) out[found++] = nb;
+  }
+  return found;
+}
+
+void HnswIndex::SelectNeighbors(std::vector<Neighbor>& candidates, size_t max_count) const {
+  if (candidates.size() <= max_count) return;
+  size_t kept = 0;
+  for (size_t i = 0; i < candidates.size() && kept < max_count; ++i) {
+    const Neighbor c = candidates[i];
+    bool keep = true;
+    for (size_t j = 0; j < kept; ++j) {
+      if (distance_(vector(c.slot), vector(candidates[j].slot), params_.dim) < c.distance) {
+        keep = false;
+        break;
+      }
+    }
+    if (keep) candidates[kept++] = c;
+  }
+  candidates.resize(kept);
+}
+
+void HnswIndex::InsertOne(Slot slot, Scratch& scratch) {
+  const int level = Level(slot);
+  const float* q = vector(slot);
+  uint64_t entry = entry_.load(std::memory_order_acquire);
+  if (entry == 0) {
+    std::lock_guard<std::mutex> lock(entry_mutex_);
+    entry = entry_.load(std::memory_order_relaxed);
+    if (entry == 0) {
+      // Pairs with the acquire loads of entry_: the node's vector and level are visible.
+      entry_.store(PackEntry(slot, level), std::memory_order_release);
+      SetState(states_, slot, SlotState::kLive);
+      live_count_.fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
+  }
+  const int top = EntryLevel(entry);
+  Slot cur = EntrySlot(entry);
+  if (top > level) cur = GreedyDescend(q, cur, top, level + 1, nullptr);
+
+  for (int l = std::min(level, top); l >= 0; --l) {
+    SearchLayer(q, cur, params_.ef_construction, l, scratch, nullptr);
+    std::vector<Neighbor>& candidates = scratch.candidates;
+    candidates.clear();
+    for (size_t i = 0; i < scratch.pool.size(); ++i) {
+      const Neighbor nb = scratch.pool.at(i);
+      if (nb.slot != slot && state(nb.slot) != SlotState::kDeleted) candidates.push_back(nb);
+    }
+    if (candidates.empty()) continue;
+    cur = candidates.front().slot;
+    SelectNeighbors(candidates, params_.m);
+    {
+      SpinGuard guard(node_locks_[slot]);
+      uint32_t* list = Links(slot, l);
+      for (size_t j = 0; j < candidates.size(); ++j) StoreRelease(list + 1 + j, candidates[j].slot);
+      StoreRelease(list, static_cast<uint32_t>(candidates.size()));
+    }
+    // AddReverseLink reuses scratch.candidates, so iterate over a copy.
+    scratch.selected.assign(candidates.begin(), candidates.end());
+    for (const Neighbor& nb : scratch.selected) AddReverseLink(nb.slot, slot, nb.distance, l, scratch);
+  }
+
+  if (level > top) {
+    std::lock_guard<std::mutex> lock(entry_mutex_);
+    if (level > EntryLevel(entry_.load(std::memory_order_relaxed))) {
+      entry_.store(PackEntry(slot, level), std::memory_order_release);
+    }
+  }
+  SetState(states_, slot, SlotState::kLive);
+  live_count_.fetch_add(1, std::memory_order_relaxed);
+}
+
+void HnswIndex::AddReverseLink(Slot target, Slot source, float distance, int level,
+                               Scratch& scratch) {
+  const size_t max_degree = MaxDegree(level);
+  std::atomic<uint8_t>& lock = node_locks_[target];
+  uint32_t* list = Links(target, level);
+  std::vector<uint32_t>& copy = scratch.list_copy;
+  std::vector<Neighbor>& candidates = scratch.candidates;
+  for (int attempt = 0;; ++attempt) {
+    // After two lost races, prune while holding the lock (hnswlib's way) to guarantee progress.
+    const bool hold = attempt >= 2;
+    SpinLock(lock);
+    const uint32_t count = LoadAcquire(list);
+    if (count < max_degree) {
+      StoreRelease(list + 1 + count, source);
+      StoreRelease(list, count + 1);
+      SpinUnlock(lock);
+      return;
+    }
+    copy.assign(list + 1, list + 1 + count);
+    if (!hold) SpinUnlock(lock);
+    // Full: re-select among the old neighbours and the new one, distances outside the lock.
+    candidates.clear();
+    const float* base = vector(target);
+    for (uint32_t other : copy) {
+      candidates.push_back(Neighbor{distance_(base, vector(other), params_.dim), other});
+    }
+    candidates.push_back(Neighbor{distance, source});
+    std::sort(candidates.begin(), candidates.end(), ByDistance);
+    SelectNeighbors(candidates, max_degree);
+    if (!hold) {
+      SpinLock(lock);
+      bool unchanged = LoadAcquire(list) == copy.size();
+      for (size_t j = 0; unchanged && j < copy.size(); ++j) {
+        unchanged = LoadAcquire(list + 1 + j) == copy[j];
+      }
+      if (!unchanged) {  // another thread edited the list meanwhile: start over
+        SpinUnlock(lock);
+        continue;
+      }
+    }
+    for (size_t j = 0; j < candidates.size(); ++j) StoreRelease(list + 1 + j, candidates[j].slot);
+    StoreRelease(list, static_cast<uint32_t>(candidates.size()));
+    SpinUnlock(lock);
+    return;
+  }
+}
+
+size_t HnswIndex::Delete(std::span<const Slot> slots, ThreadPool* pool, size_t threads) {
+  std::shared_lock<std::shared_mutex> lock(resize_mutex_);
+  const size_t end = slot_end();
+  size_t deleted = 0;
+  for (Slot slot : slots) {
+    if (slot < end && state(slot) == SlotState::kLive) {
+      SetState(states_, slot, SlotState::kDeleted);
+      ++deleted;
+    }
+  }
+  if (deleted == 0) return 0;
+  live_count_.fetch_sub(deleted, std::memory_order_relaxed);
+  deleted_count_ += deleted;
+
+  const uint64_t entry = entry_.load(std::memory_order_acquire);
+  if (entry != 0 && state(EntrySlot(entry)) == SlotState::kDeleted) ResetEntryPoint();
+
+  // Repair every surviving node that links to a deleted one (FreshDiskANN-style: replace the
+  // deleted neighbour by its own neighbours, then prune with the same heuristic).
+  const size_t workers = (pool == nullptr || threads <= 1) ? 1 : std::min(threads, pool->size());
+  std::vector<std::unique_ptr<ScratchLease>> leases(workers);
+  for (auto& lease : leases) lease = LeaseScratch();
+  auto task = [&](size_t worker, size_t i) {
+    const Slot slot = static_cast<Slot>(i);
+    const SlotState s = state(slot);
+    if (s != SlotState::kLive && s != SlotState::kInserting) return;
+    for (int level = 0; level <= Level(slot); ++level) {
+      const uint32_t* list = Links(slot, level);
+      const uint32_t count = LoadAcquire(list);
+      for (uint32_t j = 1; j <= count; ++j) {
+        if (state(LoadAcquire(list + j)) == SlotState::kDeleted) {
+          RepairNode(slot, level, leases[worker]->get());
+          break;
+        }
+      }
+    }
+  };
+  if (workers == 1) {
+    for (size_t i = 0; i < end; ++i) task(0, i);
+  } else {
+    pool->ParallelFor(end, workers, task);
+  }
+  return deleted;
+}
+
+void HnswIndex::RepairNode(Slot slot, int level, Scratch& scratch) {
+  const size_t max_degree = MaxDegree(level);
+  uint32_t* list = Links(slot, level);
+  std::vector<uint32_t>& copy = scratch.list_copy;
+  {
+    SpinGuard guard(node_locks_[slot]);
+    const uint32_t count = LoadAcquire(list);
+    copy.assign(list + 1, list + 1 + count);
+  }
+  std::vector<Neighbor>& candidates = scratch.candidates;
+  candidates.clear();
+  VisitedTable& seen = scratch.visited;
+  seen.Prepare(capacity_);
+  seen.Mark(slot);
+  const float* base = vector(slot);
+  auto consider = [&](Slot other) {
+    if (seen.TestAndMark(other)) return;
+    const SlotState s = state(other);
+    if (s == SlotState::kDeleted || s == SlotState::kFree) return;
+    candidates.push_back(Neighbor{distance_(base, vector(other), params_.dim), other});
+  };
+  for (Slot other : copy) {
+    if (state(other) != SlotState::kDeleted) consider(other);
+  }
+  for (Slot other : copy) {
+    if (state(other) != SlotState::kDeleted) continue;
+    const uint32_t* via = Links(other, level);
+    const uint32_t via_count = LoadAcquire(via);
+    for (uint32_t j = 1; j <= via_count; ++j) consider(LoadAcquire(via + j));
+  }
+  std::sort(candidates.begin(), candidates.end(), ByDistance);
+  SelectNeighbors(candidates, max_degree);
+  SpinGuard guard(node_locks_[slot]);
+  for (size_t j = 0; j < candidates.size(); ++j) StoreRelease(list + 1 + j, candidates[j].slot);
+  StoreRelease(list, static_cast<uint32_t>(candidates.size()));
+}
+
+void HnswIndex::ResetEntryPoint() {
+  std::lock_guard<std::mutex> lock(entry_mutex_);
+  const size_t end = slot_end();
+  Slot best = kInvalidSlot;
+  int best_level = -1;
+  for (size_t i = 0; i < end; ++i) {
+    const Slot slot = static_cast<Slot>(i);
+    if (state(slot) == SlotState::kLive && Level(slot) > best_level) {
+      best = slot;
+      best_level = Level(slot);
+    }
+  }
+  entry_.store(best == kInvalidSlot ? 0 : PackEntry(best, best_level), std::memory_order_release);
+}
+
+size_t HnswIndex::Reclaim() {
+  std::unique_lock<std::shared_mutex> lock(resize_mutex_);
+  const size_t end = slot_end();
+  size_t reclaimed = 0;
+  for (size_t i = 0; i < end; ++i) {
+    const Slot slot = static_cast<Slot>(i);
+    if (state(slot) != SlotState::kDeleted) continue;
+    SetState(states_, slot, SlotState::kFree);
+    links0_[static_cast<size_t>(slot) * links0_stride_] = 0;
+    upper_links_[slot].reset();
+    levels_[slot] = 0;
+    free_slots_.push_back(slot);
+    ++reclaimed;
+  }
+  // Reused LIFO: push in descending order so the lowest slots are reused first.
+  std::sort(free_slots_.begin(), free_slots_.end(), std::greater<Slot>());
+  deleted_count_ = 0;
+  return reclaimed;
+}
+
+size_t HnswIndex::Degree(Slot slot, int level) const {
+  std::shared_lock<std::shared_mutex> lock(resize_mutex_);
+  if (slot >= slot_end() || level > Level(slot)) return 0;
+  return LoadAcquire(Links(slot, level));
+}
+
+size_t HnswIndex::MemoryBytes() const {
+  std::shared_lock<std::shared_mutex> lock(resize_mutex_);
+  size_t bytes = vectors_.bytes() + links0_.bytes() + levels_.bytes() + states_.bytes() +
+                 capacity_ * (sizeof(std::atomic<uint8_t>) + sizeof(std::unique_ptr<uint32_t[]>));
+  const size_t end = slot_end();
+  for (size_t i = 0; i < end; ++i) {
+    bytes += static_cast<size_t>(levels_[i]) * upper_stride_ * sizeof(uint32_t);
+  }
+  return bytes;
+}
+
+Status HnswIndex::CheckInvariants() const {
+  std::shared_lock<std::shared_mutex> lock(resize_mutex_);
+  const size_t end = slot_end();
+  int max_level = -1;
+  size_t live = 0;
+  for (size_t i = 0; i < end; ++i) {
+    const Slot slot = static_cast<Slot>(i);
+    const SlotState s = state(slot);
+    if (s == SlotState::kFree) continue;
+    if (s == SlotState::kLive) {
+      ++live;
+      max_level = std::max(max_level, Level(slot));
+    }
+    for (int level = 0; level <= Level(slot); ++level) {
+      const uint32_t* list = Links(slot, level);
+      const uint32_t count = LoadAcquire(list);
+      if (count > MaxDegree(level)) {
+        return Status::Corruption("slot " + std::to_string(slot) + " level " +
+                                  std::to_string(level) + " has degree " + std::to_string(count));
+      }
+      for (uint32_t j = 1; j <= count; ++j) {
+        const Slot other = LoadAcquire(list + j);
+        std::string where = "slot " + std::to_string(slot) + " level " + std::to_string(level);
+        if (other >= end) return Status::Corruption(where + " links out of range");
+        if (other == slot) return Status::Corruption(where + " links to itself");
+        if (state(other) == SlotState::kFree) return Status::Corruption(where + " links a free slot");
+        if (Level(other) < level) return Status::Corruption(where + " links a lower-level node");
+        if (s == SlotState::kLive && state(other) == SlotState::kDeleted) {
+          return Status::Corruption(where + " links deleted slot " + std::to_string(other));
+        }
+      }
+    }
+  }
+  if (live != live_count()) {
+    return Status::Corruption("live count " + std::to_string(live_count()) + " but " +
+                              std::to_string(live) + " live slots");
+  }
+  const uint64_t entry = entry_.load(std::memory_order_acquire);
+  if (live == 0) {
+    if (entry != 0) return Status::Corruption("entry point set in an empty index");
+    return Status::OK();
+  }
+  if (entry == 0) return Status::Corruption("no entry point in a non-empty index");
+  if (state(EntrySlot(entry)) != SlotState::kLive) {
+    return Status::Corruption("entry point is not live");
+  }
+  if (EntryLevel(entry) != max_level || Level(EntrySlot(entry)) != max_level) {
+    return Status::Corruption("entry point level " + std::to_string(EntryLevel(entry)) +
+                              " but max level " + std::to_string(max_level));
+  }
+  return Status::OK();
+}
+
+}  // namespace augurdb::index

@@ -1,0 +1,199 @@
+// HNSW graph over fp32 vectors (Malkov & Yashunin, "Efficient and robust approximate nearest
+// neighbor search using Hierarchical Navigable Small World graphs", TPAMI 2018).
+//
+// Layout: vectors in one 64-byte aligned array indexed by slot (row stride rounded up to 64
+// bytes); level-0 neighbour lists in one fixed-stride array [count, id_0 .. id_{M0-1}, pad];
+// upper levels in a small per-node array allocated only for nodes above level 0.
+//
+// Thread safety: Search() may run on any number of threads, concurrently with each other and
+// with one writer call (AllocateSlots, Insert, Delete, Reclaim). Writer calls must be serialised
+// by the caller (Collection holds its write mutex); each may use a ThreadPool internally.
+//
+// Invariants (checked by CheckInvariants):
+//  1. Every id in a neighbour list is < slot_end(), != the owning slot, and its state is not
+//     kFree; a list at level l has at most MaxDegree(l) ids; ids at level l > 0 belong to nodes
+//     whose level >= l.
+//  2. The entry point is kInvalidSlot iff no node is live; otherwise it is live (or, only during
+//     a writer call, inserting) and its level == max_level.
+//  3. After Delete() returns, no live node links to a deleted node (lists were repaired), so a
+//     deleted slot can be reused once Reclaim() has run under the exclusive lock.
+//
+// Concurrency protocol: neighbour ids and counts are read with acquire loads and written with
+// release stores (std::atomic_ref; plain MOVs on x86), and a node's vector and level are written
+// before its slot is first published in any list, so a reader that loads a slot id also sees that
+// node's data. Writers modify a list only under that node's spinlock and never hold two.
+// Arrays grow only under resize_mutex_ held exclusively; every reader holds it shared.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <span>
+#include <vector>
+
+#include <augurdb/metric.h>
+#include <augurdb/status.h>
+
+#include "index/search_pool.h"
+#include "simd/distance.h"
+#include "util/aligned_buffer.h"
+#include "util/thread_pool.h"
+
+namespace augurdb::index {
+
+using Slot = uint32_t;
+inline constexpr Slot kInvalidSlot = 0xffffffffu;
+inline constexpr size_t kMaxSlots = size_t{1} << 31;  // SearchPool keeps a flag in bit 31
+
+struct HnswParams {
+  size_t dim = 0;                 // vector dimension, >= 1
+  Metric metric = Metric::kL2;
+  size_t m = 16;                  // max degree on levels >= 1; level 0 allows 2*m
+  size_t ef_construction = 200;   // beam width while inserting
+  uint64_t seed = 42;             // level draws are a pure function of (seed, insertion number)
+};
+
+struct SearchParams {
+  size_t k = 10;
+  size_t ef = 64;  // beam width; raised to k if smaller
+};
+
+// Counters a search fills for benchmarks (machine-independent cost).
+struct SearchStats {
+  uint64_t distances = 0;
+  uint64_t hops = 0;
+};
+
+class HnswIndex {
+ public:
+  enum class SlotState : uint8_t { kFree = 0, kLive = 1, kDeleted = 2, kInserting = 3 };
+
+  // Validates params. `kernels` must outlive the index.
+  static Result<std::unique_ptr<HnswIndex>> Create(const HnswParams& params,
+                                                   const simd::KernelTable& kernels);
+  ~HnswIndex();
+  HnswIndex(const HnswIndex&) = delete;
+  HnswIndex& operator=(const HnswIndex&) = delete;
+
+  const HnswParams& params() const noexcept { return params_; }
+  size_t dim() const noexcept { return params_.dim; }
+  // Nodes in state kLive.
+  size_t live_count() const noexcept { return live_count_.load(std::memory_order_relaxed); }
+  size_t deleted_count() const noexcept { return deleted_count_; }
+  // One past the highest slot ever handed out.
+  size_t slot_end() const noexcept { return slot_end_.load(std::memory_order_acquire); }
+  size_t capacity() const noexcept { return capacity_; }
+
+  // ---- writer calls (serialised by the caller) ----
+
+  // Hands out `count` slots for new vectors: reclaimed ones first, then fresh ones, growing the
+  // arrays if needed. The slots are in state kInserting until Insert() links them.
+  // Returns kResourceExhausted past kMaxSlots or when memory runs out.
+  Status AllocateSlots(size_t count, std::vector<Slot>* out);
+
+  // Copies vectors[i] (row i of a row-major matrix with `row_stride` floats per row) into
+  // slots[i] (normalised for the cosine metric) and links every one into the graph, spread over
+  // up to `threads` workers of `pool` (nullptr or threads == 1: the calling thread only).
+  // REQUIRES: the slots came from AllocateSlots; vectors are finite (and non-zero for cosine).
+  void Insert(std::span<const Slot> slots, const float* vectors, size_t row_stride,
+              ThreadPool* pool, size_t threads);
+
+  // Tombstones the live slots given (others are ignored) and repairs every list that pointed to
+  // them. Returns how many were deleted. Deleted slots stay allocated until Reclaim().
+  size_t Delete(std::span<const Slot> slots, ThreadPool* pool, size_t threads);
+
+  // Makes deleted slots reusable by AllocateSlots. Takes the resize lock exclusively, so no
+  // search can still hold a path through them. Returns how many slots were reclaimed.
+  size_t Reclaim();
+
+  // ---- readers (any thread) ----
+
+  // The k nearest live nodes to `query` (dim floats), closest first. Returns how many were
+  // written to `out` (<= k; fewer only when fewer nodes are live or reachable).
+  size_t Search(const float* query, const SearchParams& params, Neighbor* out,
+                SearchStats* stats = nullptr) const;
+
+  SlotState state(Slot slot) const noexcept;
+  // The stored (for cosine: normalised) vector of a slot. REQUIRES: slot < slot_end().
+  const float* vector(Slot slot) const noexcept { return vectors_.data() + slot * stride_; }
+  // Distance between a query and a stored vector, with the index's metric and kernels.
+  float Distance(const float* query, Slot slot) const noexcept {
+    return distance_(query, vector(slot), params_.dim);
+  }
+
+  // Bytes of RAM held by vectors, graph and per-slot state (allocated capacity).
+  size_t MemoryBytes() const;
+
+  // Checks invariants 1 and 2; returns kCorruption describing the first violation.
+  Status CheckInvariants() const;
+
+  // Level-0 out-degree of a slot (for tests and stats).
+  size_t Degree(Slot slot, int level) const;
+
+ private:
+  struct Scratch;
+  class ScratchLease;
+
+  HnswIndex(const HnswParams& params, const simd::KernelTable& kernels);
+
+  size_t MaxDegree(int level) const noexcept { return level == 0 ? m0_ : params_.m; }
+  uint32_t* Links(Slot slot, int level) noexcept;
+  const uint32_t* Links(Slot slot, int level) const noexcept;
+  int Level(Slot slot) const noexcept;
+
+  void GrowTo(size_t new_capacity);  // REQUIRES: resize_mutex_ held exclusively
+  void InsertOne(Slot slot, Scratch& scratch);
+  Slot GreedyDescend(const float* query, Slot entry, int from_level, int to_level,
+                     SearchStats* stats) const;
+  // Beam search on one level from `entry`; leaves the best `ef` in scratch.pool.
+  void SearchLayer(const float* query, Slot entry, size_t ef, int level, Scratch& scratch,
+                   SearchStats* stats) const;
+  // Heuristic neighbour selection (HNSW paper, Algorithm 4, without extension): keeps a
+  // candidate only if it is closer to the base than to every candidate already kept.
+  void SelectNeighbors(std::vector<Neighbor>& candidates, size_t max_count) const;
+  void AddReverseLink(Slot target, Slot source, float distance, int level, Scratch& scratch);
+  void RepairNode(Slot slot, int level, Scratch& scratch);
+  void ResetEntryPoint();
+  void PrefetchVector(Slot slot) const noexcept;
+
+  std::unique_ptr<ScratchLease> LeaseScratch() const;
+
+  const HnswParams params_;
+  const simd::KernelTable& kernels_;
+  const simd::DistanceFn distance_;
+  const size_t m0_;             // level-0 max degree (2 * m)
+  const size_t stride_;         // floats per vector row (dim rounded up to 16)
+  const size_t links0_stride_;  // uint32 per level-0 row (1 + m0, rounded up to 16)
+  const size_t upper_stride_;   // uint32 per upper level (1 + m)
+  const double level_mult_;     // 1 / ln(m)
+  size_t prefetch_lines_;       // cache lines of a vector prefetched ahead
+
+  mutable std::shared_mutex resize_mutex_;  // shared: every reader/writer; exclusive: growth
+  size_t capacity_ = 0;
+  std::atomic<size_t> slot_end_{0};
+  AlignedBuffer<float> vectors_;
+  AlignedBuffer<uint32_t> links0_;
+  std::vector<std::unique_ptr<uint32_t[]>> upper_links_;
+  AlignedBuffer<uint8_t> levels_;
+  AlignedBuffer<uint8_t> states_;  // SlotState, accessed through atomic_ref
+  std::unique_ptr<std::atomic<uint8_t>[]> node_locks_;
+
+  // Entry point and max level change together under entry_mutex_ and are published as one
+  // packed word (slot in the low 32 bits, level + 1 in the high bits; 0 = empty) so readers
+  // take a consistent snapshot with one acquire load.
+  std::mutex entry_mutex_;
+  std::atomic<uint64_t> entry_{0};
+
+  std::atomic<size_t> live_count_{0};
+  size_t deleted_count_ = 0;      // writer-only
+  uint64_t insert_counter_ = 0;   // writer-only: seeds the level draws
+  std::vector<Slot> free_slots_;  // writer-only: reclaimed slots, reused LIFO
+
+  mutable std::mutex scratch_mutex_;
+  mutable std::vector<std::unique_ptr<Scratch>> scratch_pool_;
+};
+
+}  // namespace augurdb::index

@@ -1,0 +1,67 @@
+// A fixed pool of worker threads for data-parallel loops, created once per collection.
+//
+// ParallelFor(n, workers, fn) runs fn(worker, i) for every i in [0, n) on up to `workers`
+// threads, the calling thread being worker 0, and returns when all are done. Indices are handed
+// out in small dynamic chunks, so uneven tasks (inserts at different levels) balance themselves.
+// fn must not throw (tasks report failures through the caller's own state, e.g. a first-error
+// slot and a stop flag).
+//
+// Thread safety: ParallelFor may be called from several threads at once. One loop owns the pool
+// at a time; a loop that finds the pool busy runs on its calling thread alone rather than wait,
+// so a search never queues behind a long bulk insert.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace augurdb {
+
+class ThreadPool {
+ public:
+  using Task = std::function<void(size_t worker, size_t index)>;
+
+  // `num_threads` counts the caller: 1 starts no thread; 0 means hardware concurrency.
+  explicit ThreadPool(size_t num_threads);
+  ~ThreadPool();
+  ThreadPool(const ThreadPool&) = delete;
+  ThreadPool& operator=(const ThreadPool&) = delete;
+
+  // Total workers, the caller included.
+  size_t size() const noexcept { return threads_.size() + 1; }
+
+  // Runs task(worker, i) for i in [0, n). `max_workers` caps the threads used (0 = all);
+  // worker ids are dense in [0, min(max_workers, size())).
+  void ParallelFor(size_t n, size_t max_workers, const Task& task);
+
+  // Default for num_threads == 0: std::thread::hardware_concurrency(), at least 1.
+  static size_t DefaultThreads() noexcept;
+
+ private:
+  void WorkerLoop(size_t worker);
+  void RunChunks(size_t worker);
+
+  std::vector<std::thread> threads_;
+  std::mutex loop_mutex_;  // held by the caller for the whole of one ParallelFor
+
+  std::mutex mutex_;  // guards the fields below
+  std::condition_variable wake_;
+  std::condition_variable done_;
+  uint64_t generation_ = 0;  // bumped for each loop; workers wait for a change
+  bool stopping_ = false;
+  size_t active_workers_ = 0;  // workers (beyond the caller) allowed in the current loop
+  size_t running_ = 0;         // workers still inside the current loop
+
+  // The current loop; read by workers after they see a new generation under mutex_.
+  const Task* task_ = nullptr;
+  size_t n_ = 0;
+  size_t chunk_ = 1;
+  std::atomic<size_t> next_{0};
+};
+
+}  // namespace augurdb

@@ -1,0 +1,253 @@
+#include "index/hnsw_index.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <thread>
+#include <unordered_set>
+
+#include "test_data.h"
+
+namespace augurdb::index {
+namespace {
+
+using augurdb::testing::BruteForce;
+using augurdb::testing::ClusteredData;
+using augurdb::testing::TestSeed;
+
+std::unique_ptr<HnswIndex> MakeIndex(size_t dim, Metric metric = Metric::kL2, size_t m = 12,
+                                     size_t efc = 100, uint64_t seed = 42) {
+  HnswParams p;
+  p.dim = dim;
+  p.metric = metric;
+  p.m = m;
+  p.ef_construction = efc;
+  p.seed = seed;
+  auto r = HnswIndex::Create(p, simd::ActiveKernels());
+  EXPECT_TRUE(r.ok()) << r.status().ToString();
+  return std::move(r).value();
+}
+
+std::vector<Slot> AddAll(HnswIndex& index, const std::vector<float>& data, ThreadPool* pool,
+                         size_t threads) {
+  const size_t n = data.size() / index.dim();
+  std::vector<Slot> slots;
+  EXPECT_TRUE(index.AllocateSlots(n, &slots).ok());
+  index.Insert(slots, data.data(), index.dim(), pool, threads);
+  return slots;
+}
+
+// Recall@k of the index against brute force over `alive` rows; row i lives in slot i.
+double Recall(const HnswIndex& index, const std::vector<float>& data, const std::vector<float>& queries,
+              size_t k, size_t ef, const std::vector<bool>* alive = nullptr) {
+  const size_t dim = index.dim();
+  const size_t nq = queries.size() / dim;
+  std::vector<Neighbor> out(k);
+  size_t hits = 0;
+  const simd::DistanceFn dist = simd::DistanceFor(simd::ActiveKernels(), index.params().metric);
+  for (size_t q = 0; q < nq; ++q) {
+    const float* query = queries.data() + q * dim;
+    std::vector<float> normed;
+    if (index.params().metric == Metric::kCosine) {
+      // The oracle compares against the stored (normalised) vectors.
+      normed.assign(query, query + dim);
+      float norm = 0;
+      for (float x : normed) norm += x * x;
+      for (float& x : normed) x /= std::sqrt(norm);
+      query = normed.data();
+    }
+    std::vector<float> stored;
+    const size_t n = data.size() / dim;
+    stored.reserve(data.size());
+    for (size_t i = 0; i < n; ++i) stored.insert(stored.end(), index.vector(static_cast<Slot>(i)),
+                                                  index.vector(static_cast<Slot>(i)) + dim);
+    const auto truth = BruteForce(stored, dim, query, k, dist, alive);
+    SearchParams sp;
+    sp.k = k;
+    sp.ef = ef;
+    const size_t found = index.Search(queries.data() + q * dim, sp, out.data());
+    EXPECT_EQ(found, std::min(k, truth.size()));
+    const float kth = truth.back().first;
+    for (size_t i = 0; i < found; ++i) {
+      if (alive != nullptr) {
+        EXPECT_TRUE((*alive)[out[i].slot]) << "deleted slot " << out[i].slot << " returned";
+      }
+      if (out[i].distance <= kth + 1e-4f * (1 + std::fabs(kth))) ++hits;
+    }
+  }
+  return static_cast<double>(hits) / static_cast<double>(nq * k);
+}
+
+TEST(HnswIndex, RejectsBadParams) {
+  HnswParams p;
+  p.dim = 0;
+  EXPECT_EQ(HnswIndex::Create(p, simd::ActiveKernels()).status().code(), StatusCode::kInvalidArgument);
+  p.dim = 8;
+  p.m = 1;
+  EXPECT_EQ(HnswIndex::Create(p, simd::ActiveKernels()).status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST(HnswIndex, EmptyIndexReturnsNothing) {
+  auto index = MakeIndex(8);
+  const std::vector<float> q(8, 0.0f);
+  Neighbor out[4];
+  EXPECT_EQ(index->Search(q.data(), SearchParams{4, 16}, out), 0u);
+  EXPECT_TRUE(index->CheckInvariants().ok());
+}
+
+TEST(HnswIndex, SingleAndKLargerThanSize) {
+  auto index = MakeIndex(4);
+  const std::vector<float> data = {1, 2, 3, 4, 5, 6, 7, 8, 0, 0, 0, 1};
+  AddAll(*index, data, nullptr, 1);
+  Neighbor out[10];
+  const float q[4] = {1, 2, 3, 4};
+  ASSERT_EQ(index->Search(q, SearchParams{10, 16}, out), 3u);
+  EXPECT_EQ(out[0].slot, 0u);
+  EXPECT_EQ(out[0].distance, 0.0f);
+  EXPECT_LE(out[0].distance, out[1].distance);
+  EXPECT_LE(out[1].distance, out[2].distance);
+}
+
+class HnswRecall : public ::testing::TestWithParam<Metric> {};
+
+TEST_P(HnswRecall, MatchesBruteForceOnClusteredData) {
+  const size_t dim = 24, n = 4000;
+  const auto data = ClusteredData(n, dim, TestSeed());
+  const auto queries = ClusteredData(100, dim, TestSeed() + 1);
+  auto index = MakeIndex(dim, GetParam());
+  ThreadPool pool(2);
+  AddAll(*index, data, &pool, 2);
+  ASSERT_TRUE(index->CheckInvariants().ok()) << index->CheckInvariants().ToString();
+  EXPECT_EQ(index->live_count(), n);
+  const double recall = Recall(*index, data, queries, 10, 128);
+  EXPECT_GE(recall, 0.95) << "metric " << MetricName(GetParam()) << " seed " << TestSeed();
+}
+
+INSTANTIATE_TEST_SUITE_P(Metrics, HnswRecall,
+                         ::testing::Values(Metric::kL2, Metric::kInnerProduct, Metric::kCosine),
+                         [](const auto& info) { return std::string(MetricName(info.param)); });
+
+TEST(HnswIndex, SingleThreadBuildIsDeterministic) {
+  const size_t dim = 16, n = 2000;
+  const auto data = ClusteredData(n, dim, TestSeed());
+  auto a = MakeIndex(dim, Metric::kL2, 8, 64, 7);
+  auto b = MakeIndex(dim, Metric::kL2, 8, 64, 7);
+  AddAll(*a, data, nullptr, 1);
+  AddAll(*b, data, nullptr, 1);
+  for (Slot s = 0; s < n; ++s) {
+    ASSERT_EQ(a->Degree(s, 0), b->Degree(s, 0)) << s;
+  }
+  Neighbor ra[10], rb[10];
+  for (size_t q = 0; q < 50; ++q) {
+    const size_t fa = a->Search(data.data() + q * dim, SearchParams{10, 32}, ra);
+    const size_t fb = b->Search(data.data() + q * dim, SearchParams{10, 32}, rb);
+    ASSERT_EQ(fa, fb);
+    for (size_t i = 0; i < fa; ++i) ASSERT_EQ(ra[i].slot, rb[i].slot);
+  }
+}
+
+TEST(HnswIndex, DeleteRepairsListsAndKeepsRecall) {
+  const size_t dim = 24, n = 4000;
+  const auto data = ClusteredData(n, dim, TestSeed());
+  const auto queries = ClusteredData(100, dim, TestSeed() + 2);
+  auto index = MakeIndex(dim);
+  ThreadPool pool(2);
+  AddAll(*index, data, &pool, 2);
+  std::vector<bool> alive(n, true);
+  const double before = Recall(*index, data, queries, 10, 64, &alive);
+
+  std::mt19937 rng(static_cast<uint32_t>(TestSeed()));
+  std::vector<Slot> victims;
+  for (Slot s = 0; s < n; ++s) {
+    if (rng() % 10 < 3) {
+      victims.push_back(s);
+      alive[s] = false;
+    }
+  }
+  EXPECT_EQ(index->Delete(victims, &pool, 2), victims.size());
+  EXPECT_EQ(index->Delete(victims, &pool, 2), 0u);  // already deleted: ignored
+  ASSERT_TRUE(index->CheckInvariants().ok()) << index->CheckInvariants().ToString();
+  EXPECT_EQ(index->live_count(), n - victims.size());
+  const double after = Recall(*index, data, queries, 10, 64, &alive);
+  EXPECT_GE(after, before - 0.01) << "before " << before << " after " << after;
+}
+
+TEST(HnswIndex, ReclaimReusesSlotsAndStaysSearchable) {
+  const size_t dim = 16, n = 1000;
+  const auto data = ClusteredData(n, dim, TestSeed());
+  auto index = MakeIndex(dim);
+  AddAll(*index, data, nullptr, 1);
+  std::vector<Slot> victims;
+  for (Slot s = 0; s < n; s += 2) victims.push_back(s);
+  index->Delete(victims, nullptr, 1);
+  EXPECT_EQ(index->Reclaim(), victims.size());
+  EXPECT_EQ(index->deleted_count(), 0u);
+  std::vector<Slot> slots;
+  ASSERT_TRUE(index->AllocateSlots(10, &slots).ok());
+  for (Slot s : slots) EXPECT_EQ(s % 2, 0u) << "expected a reclaimed slot, got " << s;
+  EXPECT_EQ(index->slot_end(), n);
+  index->Insert(slots, data.data(), dim, nullptr, 1);
+  ASSERT_TRUE(index->CheckInvariants().ok()) << index->CheckInvariants().ToString();
+  Neighbor out[1];
+  ASSERT_EQ(index->Search(data.data(), SearchParams{1, 32}, out), 1u);
+  EXPECT_EQ(out[0].distance, 0.0f);  // row 0 was re-added into a reclaimed slot
+}
+
+TEST(HnswIndex, DeletingEverythingEmptiesTheIndex) {
+  const size_t dim = 8, n = 300;
+  const auto data = ClusteredData(n, dim, TestSeed());
+  auto index = MakeIndex(dim);
+  auto slots = AddAll(*index, data, nullptr, 1);
+  EXPECT_EQ(index->Delete(slots, nullptr, 1), n);
+  ASSERT_TRUE(index->CheckInvariants().ok()) << index->CheckInvariants().ToString();
+  Neighbor out[5];
+  EXPECT_EQ(index->Search(data.data(), SearchParams{5, 16}, out), 0u);
+  index->Reclaim();
+  AddAll(*index, data, nullptr, 1);
+  EXPECT_EQ(index->Search(data.data(), SearchParams{5, 16}, out), 5u);
+}
+
+// Searches run on several threads while one writer inserts (in parallel) and deletes. Run under
+// TSan by `make test-tsan`; here it also checks that results are always well-formed.
+TEST(HnswIndex, ConcurrentInsertSearchDelete) {
+  const size_t dim = 16, n = 6000;
+  const auto data = ClusteredData(n, dim, TestSeed());
+  auto index = MakeIndex(dim, Metric::kL2, 8, 48);
+  ThreadPool pool(3);
+  std::atomic<bool> stop{false};
+  std::atomic<size_t> searches{0};
+  std::vector<std::thread> readers;
+  for (int t = 0; t < 2; ++t) {
+    readers.emplace_back([&, t] {
+      Neighbor out[10];
+      size_t q = static_cast<size_t>(t);
+      while (!stop.load()) {
+        const size_t found = index->Search(data.data() + (q % n) * dim, SearchParams{10, 32}, out);
+        for (size_t i = 1; i < found; ++i) ASSERT_LE(out[i - 1].distance, out[i].distance);
+        for (size_t i = 0; i < found; ++i) ASSERT_LT(out[i].slot, index->slot_end());
+        q += 7;
+        searches++;
+      }
+    });
+  }
+  const size_t batch = 500;
+  std::vector<Slot> all;
+  for (size_t start = 0; start < n; start += batch) {
+    std::vector<Slot> slots;
+    ASSERT_TRUE(index->AllocateSlots(batch, &slots).ok());
+    index->Insert(slots, data.data() + start * dim, dim, &pool, 3);
+    all.insert(all.end(), slots.begin(), slots.end());
+    if (start % 1500 == 0) {
+      std::vector<Slot> victims(all.end() - 100, all.end());
+      index->Delete(victims, &pool, 2);
+    }
+    if (start % 3000 == 0) index->Reclaim();
+  }
+  stop = true;
+  for (auto& t : readers) t.join();
+  EXPECT_GT(searches.load(), 0u);
+  ASSERT_TRUE(index->CheckInvariants().ok()) << index->CheckInvariants().ToString();
+}
+
+}  // namespace
+}  // namespace augurdb::index

@@ -1,0 +1,61 @@
+#include "index/search_pool.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <random>
+#include <vector>
+
+namespace augurdb::index {
+namespace {
+
+TEST(SearchPool, KeepsTheBestSortedAndExpandsInOrder) {
+  SearchPool pool;
+  pool.Reset(5);
+  std::mt19937 rng(7);
+  std::vector<float> all;
+  for (uint32_t i = 0; i < 100; ++i) {
+    const float d = std::uniform_real_distribution<float>(0, 100)(rng);
+    all.push_back(d);
+    pool.Insert(i, d);
+  }
+  std::sort(all.begin(), all.end());
+  ASSERT_EQ(pool.size(), 5u);
+  for (size_t i = 0; i < 5; ++i) EXPECT_EQ(pool.at(i).distance, all[i]);
+  float last = -1;
+  size_t popped = 0;
+  while (pool.HasNext()) {
+    const uint32_t slot = pool.Pop();
+    EXPECT_LT(slot, 100u);
+    ++popped;
+  }
+  EXPECT_EQ(popped, 5u);
+  (void)last;
+}
+
+TEST(SearchPool, InsertBeforeCursorIsExpandedNext) {
+  SearchPool pool;
+  pool.Reset(4);
+  pool.Insert(1, 10.f);
+  pool.Insert(2, 20.f);
+  EXPECT_EQ(pool.Pop(), 1u);
+  pool.Insert(3, 5.f);  // better than everything: must be expanded before 2
+  EXPECT_EQ(pool.Pop(), 3u);
+  EXPECT_EQ(pool.Pop(), 2u);
+  EXPECT_FALSE(pool.HasNext());
+  EXPECT_FALSE(pool.full());
+  EXPECT_TRUE(pool.Admits(1000.f));
+}
+
+TEST(VisitedTable, EpochsClearAndWrap) {
+  VisitedTable v;
+  for (int round = 0; round < 70000; ++round) {  // crosses the 16-bit wrap
+    v.Prepare(10);
+    ASSERT_FALSE(v.Visited(3)) << round;
+    EXPECT_FALSE(v.TestAndMark(3));
+    EXPECT_TRUE(v.TestAndMark(3));
+  }
+}
+
+}  // namespace
+}  // namespace augurdb::index
