@@ -1,0 +1,167 @@
+// The public C++ API: a Collection of vectors with ids and metadata, searchable by similarity.
+//
+//   auto col = augurdb::Collection::Open({.dim = 768, .metric = augurdb::Metric::kCosine});
+//   if (!col.ok()) return col.status();
+//   AUGUR_RETURN_IF_ERROR((*col)->Add(augurdb::IdsView::Ints(ids), augurdb::MatrixView{...}));
+//   auto hits = (*col)->Search(query, {.k = 10});
+//
+// Distances are "smaller is closer": squared L2 for kL2, -dot for kInnerProduct and 1 - dot
+// (on unit-normalised vectors) for kCosine.
+//
+// Thread safety: all methods may be called from any thread. Writers (Add, Upsert, Delete,
+// Compact) are serialised against each other; readers (Search, SearchBatch, Get, Contains,
+// size, stats) run concurrently with each other and with one writer. A reader running beside a
+// writer sees each record either entirely before or entirely after that writer's change, and
+// never returns a record that was already deleted when the reader started.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include <augurdb/export.h>
+#include <augurdb/metric.h>
+#include <augurdb/status.h>
+#include <augurdb/value.h>
+
+namespace augurdb {
+
+// A row-major matrix of float32 the caller owns; read in place, never copied (except once when
+// the cosine metric normalises rows into the index's own storage).
+struct MatrixView {
+  const float* data = nullptr;
+  size_t rows = 0;
+  size_t dim = 0;         // floats per row that belong to the vector
+  size_t row_stride = 0;  // floats between row starts; 0 means dim (contiguous)
+};
+
+// The ids of a batch: all integers or all strings (one kind per collection).
+class AUGURDB_EXPORT IdsView {
+ public:
+  static IdsView Ints(std::span<const int64_t> ids) { return IdsView(ids, {}, false); }
+  static IdsView Strings(std::span<const std::string> ids) { return IdsView({}, ids, true); }
+  bool is_string() const noexcept { return is_string_; }
+  size_t size() const noexcept { return is_string_ ? strs_.size() : ints_.size(); }
+  std::span<const int64_t> ints() const noexcept { return ints_; }
+  std::span<const std::string> strings() const noexcept { return strs_; }
+
+ private:
+  IdsView(std::span<const int64_t> ints, std::span<const std::string> strs, bool is_string)
+      : ints_(ints), strs_(strs), is_string_(is_string) {}
+  std::span<const int64_t> ints_;
+  std::span<const std::string> strs_;
+  bool is_string_;
+};
+
+using Id = std::variant<int64_t, std::string>;
+
+enum class IdKind : uint8_t { kUnset = 0, kInt = 1, kString = 2 };
+
+struct CollectionOptions {
+  size_t dim = 0;                 // vector dimension; 0 = taken from the first Add
+  Metric metric = Metric::kL2;
+  size_t m = 16;                  // graph degree (level 0 allows 2*m); 8..64 is typical
+  size_t ef_construction = 200;   // build beam width: higher = better graph, slower build
+  size_t ef_search = 64;          // default search beam width; raise for recall, lower for speed
+  size_t threads = 0;             // worker threads for batch calls; 0 = all cores
+  uint64_t seed = 42;             // seeds level draws; one thread + same seed = same graph
+};
+
+struct SearchOptions {
+  size_t k = 10;        // results per query, >= 1
+  size_t ef = 0;        // beam width; 0 = the collection's ef_search; raised to k if smaller
+  size_t threads = 0;   // SearchBatch only: 0 = the collection's threads
+  bool include_metadata = false;  // Search only: fill Hit::metadata
+};
+
+struct Hit {
+  Id id;
+  float distance;
+  Metadata metadata;  // empty unless SearchOptions::include_metadata
+};
+
+struct Record {
+  Id id;
+  std::vector<float> vector;  // as stored (unit length under kCosine)
+  Metadata metadata;
+};
+
+// Results of SearchBatch: rows x k, closest first; where fewer than k exist, ids are -1 (int
+// collections) or nullopt (string collections) and distances +inf.
+struct BatchResults {
+  size_t rows = 0;
+  size_t k = 0;
+  std::vector<float> distances;                        // rows * k
+  std::vector<int64_t> int_ids;                        // rows * k, int collections
+  std::vector<std::optional<std::string>> string_ids;  // rows * k, string collections
+};
+
+struct CollectionStats {
+  size_t count = 0;          // live records
+  size_t dim = 0;
+  Metric metric = Metric::kL2;
+  size_t memory_bytes = 0;   // RAM held by vectors, graph, ids and metadata
+  size_t index_bytes = 0;    // vectors + graph part of memory_bytes
+  size_t deleted = 0;        // tombstoned slots not yet reclaimed
+  size_t m = 0, ef_construction = 0, ef_search = 0, threads = 0;
+  std::string simd;          // kernel family in use: "avx512", "avx2", "neon" or "scalar"
+  IdKind id_kind = IdKind::kUnset;
+};
+
+class AUGURDB_EXPORT Collection {
+ public:
+  // Opens an in-memory collection. Errors: kInvalidArgument (bad options).
+  static Result<std::unique_ptr<Collection>> Open(const CollectionOptions& options);
+  ~Collection();
+  Collection(const Collection&) = delete;
+  Collection& operator=(const Collection&) = delete;
+
+  // Inserts new records; the whole batch or nothing. `metadata` is empty or one per row.
+  // Errors: kInvalidArgument (empty batch, duplicate id in the batch, id kind differs from the
+  // collection's, metadata count), kAlreadyExists (id present), kDimensionMismatch,
+  // kInvalidVector (NaN/Inf, or a zero vector under kCosine).
+  Status Add(const IdsView& ids, const MatrixView& vectors,
+             std::span<const Metadata> metadata = {});
+  // Inserts new ids and replaces existing ones (vector and metadata). Same errors as Add except
+  // kAlreadyExists.
+  Status Upsert(const IdsView& ids, const MatrixView& vectors,
+                std::span<const Metadata> metadata = {});
+  // Removes the ids present; unknown ids are ignored. Returns how many were removed.
+  Result<size_t> Delete(const IdsView& ids);
+  // One entry per id, nullopt where absent.
+  Result<std::vector<std::optional<Record>>> Get(const IdsView& ids) const;
+  // Errors: kInvalidArgument (k == 0), kDimensionMismatch, kInvalidVector.
+  Result<std::vector<Hit>> Search(std::span<const float> query, const SearchOptions& options) const;
+  Result<BatchResults> SearchBatch(const MatrixView& queries, const SearchOptions& options) const;
+  // Reclaims the slots of deleted records for reuse.
+  Status Compact();
+
+  bool Contains(const Id& id) const;
+  size_t size() const;
+  size_t dim() const;  // 0 until the first Add when opened without a dim
+  Metric metric() const;
+  IdKind id_kind() const;
+  std::vector<Id> Ids() const;  // in insertion-slot order
+  CollectionStats Stats() const;
+
+ private:
+  struct Impl;
+  explicit Collection(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// Build facts for bug reports: version, compiler, SIMD level in use.
+struct BuildInfo {
+  std::string version;
+  std::string compiler;
+  std::string simd;           // ActiveSimdLevel (honours AUGURDB_SIMD)
+  std::string simd_detected;  // best level of this CPU, ignoring AUGURDB_SIMD
+};
+AUGURDB_EXPORT BuildInfo GetBuildInfo();
+
+}  // namespace augurdb

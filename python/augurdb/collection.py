@@ -1,0 +1,326 @@
+"""The Python face of a collection: argument normalisation, context manager, repr.
+
+All work happens in the C++ engine (``augurdb._core``); this module only turns Python input
+into the exact types the engine reads in place (int64 / float32 C-contiguous arrays) and back.
+"""
+
+from __future__ import annotations
+
+import builtins
+import numbers
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any, Union
+
+import numpy as np
+import numpy.typing as npt
+
+from . import _core, errors
+from ._core import Hit, Record
+
+IdLike = Union[int, str]
+Ids = Union[Sequence[int], Sequence[str], "npt.NDArray[np.integer[Any]]", int, str]
+Metadata = dict[str, Any]
+
+_METRICS = ("l2", "ip", "cosine")
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+
+
+class BatchResults:
+    """Results of :meth:`Collection.search_batch`.
+
+    ``ids`` is an ``(nq, k)`` int64 array (``-1`` where fewer than k results exist) for integer
+    ids, or an object array (``None`` padding) for string ids. ``distances`` is an ``(nq, k)``
+    float32 array (``+inf`` padding), smaller is closer. Iterating yields ``(ids, distances)``
+    row by row.
+    """
+
+    __slots__ = ("ids", "distances")
+
+    def __init__(self, ids: npt.NDArray[Any], distances: npt.NDArray[np.float32]) -> None:
+        self.ids = ids
+        self.distances = distances
+
+    def __len__(self) -> int:
+        return int(self.distances.shape[0])
+
+    def __iter__(self) -> Iterator[tuple[npt.NDArray[Any], npt.NDArray[np.float32]]]:
+        return iter(zip(self.ids, self.distances))
+
+    def __repr__(self) -> str:
+        return f"BatchResults(shape={self.distances.shape})"
+
+
+def _normalize_ids(ids: Ids) -> tuple[str, Any]:
+    """-> ("int", int64 C-contiguous array) or ("str", list[str]); one kind per batch."""
+    if isinstance(ids, (str, bytes)) or isinstance(ids, numbers.Integral):
+        ids = [ids]  # a single id
+    if isinstance(ids, np.ndarray):
+        if ids.ndim != 1:
+            raise errors.InvalidArgument(f"ids must be one-dimensional, got shape {ids.shape}")
+        if np.issubdtype(ids.dtype, np.integer) and ids.dtype != np.bool_:
+            if ids.dtype == np.uint64 and ids.size and int(ids.max()) > _INT64_MAX:
+                raise errors.InvalidArgument("integer ids must fit in int64")
+            return "int", np.ascontiguousarray(ids, dtype=np.int64)
+        if ids.dtype.kind in ("U", "O"):
+            ids = ids.tolist()
+        else:
+            raise errors.InvalidArgument(f"ids must be int or str, got an array of {ids.dtype}")
+    if not isinstance(ids, Iterable):
+        raise errors.InvalidArgument(f"ids must be a sequence of int or str, not {type(ids).__name__}")
+    items = list(ids)
+    if not items:
+        raise errors.InvalidArgument("empty batch: pass at least one id")
+    first = items[0]
+    if isinstance(first, str):
+        for i, x in enumerate(items):
+            if not isinstance(x, str):
+                raise errors.InvalidArgument(
+                    f"mixed id kinds: ids[0] is str but ids[{i}] is {type(x).__name__}")
+        return "str", items
+    for i, x in enumerate(items):
+        if isinstance(x, bool) or not isinstance(x, numbers.Integral):
+            kind = type(x).__name__
+            if i == 0:
+                raise errors.InvalidArgument(f"ids must be int or str, not {kind}")
+            raise errors.InvalidArgument(f"mixed id kinds: ids[0] is int but ids[{i}] is {kind}")
+        if not _INT64_MIN <= int(x) <= _INT64_MAX:
+            raise errors.InvalidArgument(f"integer id {x} does not fit in int64")
+    return "int", np.fromiter((int(x) for x in items), dtype=np.int64, count=len(items))
+
+
+def _as_float32(array: Any, ndim: int, what: str) -> npt.NDArray[np.float32]:
+    """float32 C-contiguous view of ``array`` (no copy if it already is one; else one copy)."""
+    if isinstance(array, np.ndarray) and array.dtype == np.float32 and array.flags.c_contiguous:
+        out = array
+    else:
+        try:
+            src = np.asarray(array)
+        except (ValueError, TypeError) as exc:
+            raise errors.InvalidArgument(f"{what} must be a numeric array: {exc}") from None
+        if src.dtype.kind not in "fiub" or src.dtype == np.bool_:
+            raise errors.InvalidArgument(f"{what} must be numeric, got dtype {src.dtype}")
+        out = np.ascontiguousarray(src, dtype=np.float32)
+    if out.ndim == 1 and ndim == 2:
+        out = out.reshape(1, -1)
+    elif out.ndim == 2 and ndim == 1 and out.shape[0] == 1:
+        out = out.reshape(-1)
+    if out.ndim != ndim:
+        raise errors.InvalidArgument(
+            f"{what} must be {'a 2-D (n, dim)' if ndim == 2 else 'a 1-D (dim,)'} array, "
+            f"got shape {out.shape}")
+    return out
+
+
+def _check_k(k: Any) -> int:
+    if isinstance(k, bool) or not isinstance(k, numbers.Integral):
+        raise errors.InvalidArgument(f"k must be an int, not {type(k).__name__}")
+    if k <= 0:
+        raise errors.InvalidArgument(f"k must be >= 1, got {k}")
+    return int(k)
+
+
+def _check_optional_positive(name: str, value: Any) -> int:
+    """None -> 0 (engine default); else a positive int."""
+    if value is None:
+        return 0
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value <= 0:
+        raise errors.InvalidArgument(f"{name} must be a positive int or None, got {value!r}")
+    return int(value)
+
+
+class Collection:
+    """A set of vectors with ids and metadata, searchable by similarity.
+
+    Create one with :func:`augurdb.open`. Ids are all ``int`` or all ``str`` (fixed by the first
+    :meth:`add`). Thread-safe: searches run concurrently with each other and with one writer; the
+    GIL is released inside every engine call.
+    """
+
+    def __init__(self, core: _core.Collection, path: str | None = None) -> None:
+        self._core: _core.Collection | None = core
+        self._path = path
+
+    # ---- lifecycle ----
+
+    def close(self) -> None:
+        """Releases the collection. Further calls raise :class:`augurdb.errors.AugurDBError`."""
+        self._core = None
+
+    @property
+    def closed(self) -> bool:
+        """True after :meth:`close`."""
+        return self._core is None
+
+    def __enter__(self) -> Collection:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _c(self) -> _core.Collection:
+        if self._core is None:
+            raise errors.AugurDBError("the collection is closed")
+        return self._core
+
+    # ---- writes ----
+
+    def add(self, ids: Ids, vectors: npt.ArrayLike, metadata: Sequence[Metadata | None] | None = None
+            ) -> None:
+        """Inserts new records. All-or-nothing: on any error nothing is added.
+
+        ``vectors`` is an ``(n, dim)`` array; float32 C-contiguous input is read in place, other
+        numeric input is converted to float32 once. ``metadata`` is ``None`` or one dict (or None)
+        per id with str, int, float, bool or None values, or lists of those.
+
+        Raises DuplicateId (id exists), InvalidArgument (empty batch, duplicate ids in the batch,
+        mixed id kinds, bad metadata), DimensionMismatch, InvalidVector (NaN/Inf).
+        """
+        self._write(ids, vectors, metadata, upsert=False)
+
+    def upsert(self, ids: Ids, vectors: npt.ArrayLike,
+               metadata: Sequence[Metadata | None] | None = None) -> None:
+        """Inserts new ids and replaces the vector and metadata of existing ones."""
+        self._write(ids, vectors, metadata, upsert=True)
+
+    def _write(self, ids: Ids, vectors: npt.ArrayLike, metadata: Any, upsert: bool) -> None:
+        core = self._c()
+        kind, id_values = _normalize_ids(ids)
+        matrix = _as_float32(vectors, 2, "vectors")
+        if metadata is not None and not isinstance(metadata, Sequence):
+            metadata = list(metadata)
+        if kind == "int":
+            core.add_int(id_values, matrix, metadata, upsert)
+        else:
+            core.add_str(id_values, matrix, metadata, upsert)
+
+    def delete(self, ids: Ids) -> int:
+        """Removes the given ids (unknown ids are ignored); returns how many were removed."""
+        core = self._c()
+        kind, id_values = _normalize_ids(ids)
+        return int(core.delete_int(id_values) if kind == "int" else core.delete_str(id_values))
+
+    def compact(self) -> None:
+        """Reclaims the memory slots of deleted records for reuse (also done automatically)."""
+        self._c().compact()
+
+    # ---- reads ----
+
+    def get(self, ids: Ids) -> list[Record | None]:
+        """One :class:`Record` (``.id``, ``.vector``, ``.metadata``) per id, None where absent."""
+        core = self._c()
+        kind, id_values = _normalize_ids(ids)
+        return core.get_int(id_values) if kind == "int" else core.get_str(id_values)
+
+    def search(self, query: npt.ArrayLike, k: int = 10, *, ef: int | None = None) -> list[Hit]:
+        """The ``k`` nearest records to ``query`` (a ``(dim,)`` vector), closest first.
+
+        Each :class:`Hit` has ``.id``, ``.distance`` (squared L2 for "l2", ``1 - dot`` for
+        "cosine", ``-dot`` for "ip") and ``.metadata``. ``ef`` (beam width, default the
+        collection's ``ef_search``) trades speed for recall. Returns fewer than k hits only when
+        the collection holds fewer; an empty collection gives ``[]``.
+        """
+        return self._c().search(_as_float32(query, 1, "query"), _check_k(k),
+                                _check_optional_positive("ef", ef))
+
+    def search_batch(self, queries: npt.ArrayLike, k: int = 10, *, ef: int | None = None,
+                     threads: int | None = None) -> BatchResults:
+        """Searches every row of ``queries`` (``(nq, dim)``) on ``threads`` threads (default:
+        the collection's). Returns :class:`BatchResults` with NumPy arrays, no per-result Python
+        objects for integer ids."""
+        core = self._c()
+        matrix = _as_float32(queries, 2, "queries")
+        ids, distances = core.search_batch(matrix, _check_k(k), _check_optional_positive("ef", ef),
+                                           _check_optional_positive("threads", threads))
+        if isinstance(ids, list):
+            id_array = np.empty(len(ids), dtype=object)
+            id_array[:] = ids
+            ids = id_array.reshape(distances.shape)
+        return BatchResults(ids, distances)
+
+    def __len__(self) -> int:
+        return len(self._c())
+
+    def __contains__(self, item: object) -> bool:
+        core = self._c()
+        if isinstance(item, str):
+            return bool(core.contains_str(item))
+        if isinstance(item, numbers.Integral) and not isinstance(item, bool):
+            return _INT64_MIN <= int(item) <= _INT64_MAX and bool(core.contains_int(int(item)))
+        return False
+
+    def __iter__(self) -> Iterator[IdLike]:
+        """Iterates over the ids (a snapshot)."""
+        return iter(self.ids())
+
+    def ids(self) -> list[IdLike]:
+        """All ids, as a list (a snapshot)."""
+        return list(self._c().ids())
+
+    @property
+    def dim(self) -> int | None:
+        """Vector dimension, or None until the first add when opened without one."""
+        d = int(self._c().dim)
+        return d or None
+
+    @property
+    def metric(self) -> str:
+        """"l2", "ip" or "cosine"."""
+        return str(self._c().metric)
+
+    @property
+    def path(self) -> str | None:
+        """The database path, or None for an in-memory collection."""
+        return self._path
+
+    def stats(self) -> dict[str, Any]:
+        """count, dim, metric, memory_bytes (RAM held by vectors, graph, ids and metadata),
+        index_bytes, deleted, m, ef_construction, ef_search, threads, simd, id_kind."""
+        return dict(self._c().stats())
+
+    def __repr__(self) -> str:
+        if self._core is None:
+            return "<augurdb.Collection (closed)>"
+        where = self._path or "memory"
+        return (f"<augurdb.Collection {where} count={len(self)} dim={self.dim} "
+                f"metric={self.metric!r}>")
+
+
+def open(  # noqa: A001 - mirrors builtins.open / sqlite3.connect naming on purpose
+    path: str | None = None,
+    *,
+    dim: int | None = None,
+    metric: str = "l2",
+    m: int = 16,
+    ef_construction: int = 200,
+    ef_search: int = 64,
+    threads: int | None = None,
+    seed: int = 42,
+    **unknown: Any,
+) -> Collection:
+    """Opens a collection.
+
+    ``path=None`` keeps it in memory. ``dim`` may be None until the first add. ``metric`` is
+    "l2" (squared Euclidean), "ip" (inner product) or "cosine". ``m`` (graph degree),
+    ``ef_construction`` (build beam) and ``ef_search`` (default search beam) tune the HNSW
+    index; ``threads`` (default: all cores) sizes the worker pool for batch calls; ``seed`` makes
+    single-threaded builds reproducible.
+    """
+    if unknown:
+        valid = "path, dim, metric, m, ef_construction, ef_search, threads, seed"
+        raise errors.InvalidArgument(
+            f"unknown parameter(s) {', '.join(sorted(unknown))}; valid ones: {valid}")
+    if metric not in _METRICS:
+        raise errors.InvalidArgument(f"unknown metric {metric!r}: use 'l2', 'ip' or 'cosine'")
+    for name, value in (("m", m), ("ef_construction", ef_construction), ("ef_search", ef_search),
+                        ("seed", seed)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
+            raise errors.InvalidArgument(f"{name} must be a non-negative int, got {value!r}")
+    dim_value = _check_optional_positive("dim", dim)
+    thread_count = _check_optional_positive("threads", threads)
+    if path is not None:
+        raise errors.NotSupported(
+            "persistent collections (path=...) are not available yet in this build; "
+            "open with path=None for an in-memory collection")
+    core = _core.Collection.open(dim_value, metric, int(m), int(ef_construction), int(ef_search),
+                                 thread_count, int(seed))
+    return Collection(core, None if path is None else builtins.str(path))

@@ -1,0 +1,270 @@
+// Binds augurdb::Collection as augurdb._core.Collection. Converts and forwards only: arrays are
+// read in place (float32, C-contiguous, .noconvert(): the Python wrapper converts other input
+// once, explicitly), results are handed to NumPy without copies, and the GIL is released for
+// all engine work.
+#include <nanobind/nanobind.h>
+#include <nanobind/ndarray.h>
+#include <nanobind/stl/optional.h>
+#include <nanobind/stl/string.h>
+#include <nanobind/stl/vector.h>
+
+#include <memory>
+#include <vector>
+
+#include <augurdb/collection.h>
+
+#include "bindings/convert.h"
+
+namespace augurdb::bindings {
+namespace {
+
+using FloatMatrix = nb::ndarray<const float, nb::ndim<2>, nb::c_contig, nb::device::cpu>;
+using FloatVector = nb::ndarray<const float, nb::ndim<1>, nb::c_contig, nb::device::cpu>;
+using IntIds = nb::ndarray<const int64_t, nb::ndim<1>, nb::c_contig, nb::device::cpu>;
+
+MatrixView View(const FloatMatrix& m) {
+  return MatrixView{m.data(), m.shape(0), m.shape(1), 0};
+}
+
+// Moves a vector to the heap and wraps it as a NumPy array that owns it (no copy).
+template <typename T>
+nb::ndarray<nb::numpy, T> ToNumpy(std::vector<T>&& values, size_t rows, size_t cols) {
+  auto* owned = new std::vector<T>(std::move(values));  // owned by the capsule below
+  nb::capsule owner(owned, [](void* p) noexcept { delete static_cast<std::vector<T>*>(p); });
+  const size_t shape[2] = {rows, cols};
+  return nb::ndarray<nb::numpy, T>(owned->data(), 2, shape, owner);
+}
+
+std::vector<Metadata> MetadataList(nb::handle metadata, size_t rows) {
+  std::vector<Metadata> out;
+  if (metadata.is_none()) return out;
+  const size_t n = nb::len(metadata);
+  if (n != rows) {
+    throw StatusError{Status::InvalidArgument(std::to_string(rows) + " ids but " +
+                                              std::to_string(n) + " metadata entries")};
+  }
+  out.reserve(n);
+  size_t row = 0;
+  for (nb::handle item : metadata) out.push_back(MetadataFromPython(item, row++));
+  return out;
+}
+
+struct Hit {
+  nb::object id;
+  float distance;
+  nb::dict metadata;
+};
+
+struct Record {
+  nb::object id;
+  nb::object vector;
+  nb::dict metadata;
+};
+
+template <typename IdsT>
+void Write(Collection& c, const IdsView& ids, const FloatMatrix& vectors, nb::handle metadata,
+           bool upsert) {
+  std::vector<Metadata> meta = MetadataList(metadata, ids.size());
+  Status status;
+  {
+    nb::gil_scoped_release release;
+    status = upsert ? c.Upsert(ids, View(vectors), meta) : c.Add(ids, View(vectors), meta);
+  }
+  ThrowIfError(std::move(status));
+}
+
+nb::list GetRecords(const Collection& c, const IdsView& ids) {
+  std::vector<std::optional<augurdb::Record>> records;
+  {
+    nb::gil_scoped_release release;
+    records = ValueOrThrow(c.Get(ids));
+  }
+  nb::list out;
+  for (auto& r : records) {
+    if (!r) {
+      out.append(nb::none());
+      continue;
+    }
+    const size_t d = r->vector.size();
+    auto array = ToNumpy(std::move(r->vector), 1, d);
+    out.append(Record{IdToPython(r->id), array.cast().attr("reshape")(d),
+                      MetadataToPython(r->metadata)});
+  }
+  return out;
+}
+
+nb::dict StatsDict(const CollectionStats& s) {
+  nb::dict d;
+  d["count"] = s.count;
+  d["dim"] = s.dim;
+  d["metric"] = std::string(MetricName(s.metric));
+  d["memory_bytes"] = s.memory_bytes;
+  d["index_bytes"] = s.index_bytes;
+  d["deleted"] = s.deleted;
+  d["m"] = s.m;
+  d["ef_construction"] = s.ef_construction;
+  d["ef_search"] = s.ef_search;
+  d["threads"] = s.threads;
+  d["simd"] = s.simd;
+  d["id_kind"] = s.id_kind == IdKind::kInt ? nb::object(nb::str("int"))
+                 : s.id_kind == IdKind::kString ? nb::object(nb::str("str"))
+                                                : nb::none();
+  return d;
+}
+
+}  // namespace
+
+void BindCollection(nb::module_& m) {
+  nb::class_<Hit>(m, "Hit", "One search result: id, distance (smaller is closer) and metadata.")
+      .def_ro("id", &Hit::id)
+      .def_ro("distance", &Hit::distance)
+      .def_ro("metadata", &Hit::metadata)
+      .def("__repr__", [](const Hit& h) {
+        return nb::str("Hit(id={!r}, distance={}, metadata={!r})").format(h.id, h.distance, h.metadata);
+      });
+
+  nb::class_<Record>(m, "Record", "A stored record: id, vector (float32 array) and metadata.")
+      .def_ro("id", &Record::id)
+      .def_ro("vector", &Record::vector)
+      .def_ro("metadata", &Record::metadata)
+      .def("__repr__", [](const Record& r) {
+        return nb::str("Record(id={!r}, metadata={!r})").format(r.id, r.metadata);
+      });
+
+  nb::class_<Collection>(m, "Collection")
+      .def_static(
+          "open",
+          [](size_t dim, const std::string& metric, size_t m_, size_t efc, size_t ef, size_t threads,
+             uint64_t seed) {
+            std::optional<Metric> parsed = ParseMetric(metric);
+            if (!parsed) {
+              throw StatusError{Status::InvalidArgument(
+                  "unknown metric '" + metric + "': use 'l2', 'ip' or 'cosine'")};
+            }
+            CollectionOptions o;
+            o.dim = dim;
+            o.metric = *parsed;
+            o.m = m_;
+            o.ef_construction = efc;
+            o.ef_search = ef;
+            o.threads = threads;
+            o.seed = seed;
+            return ValueOrThrow(Collection::Open(o)).release();
+          },
+          nb::arg("dim"), nb::arg("metric"), nb::arg("m"), nb::arg("ef_construction"),
+          nb::arg("ef_search"), nb::arg("threads"), nb::arg("seed"), nb::rv_policy::take_ownership)
+      .def("add_int",
+           [](Collection& c, IntIds ids, FloatMatrix vectors, nb::handle metadata, bool upsert) {
+             Write<int64_t>(c, IdsView::Ints({ids.data(), ids.shape(0)}), vectors, metadata, upsert);
+           },
+           nb::arg("ids").noconvert(), nb::arg("vectors").noconvert(), nb::arg("metadata").none(),
+           nb::arg("upsert"))
+      .def("add_str",
+           [](Collection& c, const std::vector<std::string>& ids, FloatMatrix vectors,
+              nb::handle metadata, bool upsert) {
+             Write<std::string>(c, IdsView::Strings(ids), vectors, metadata, upsert);
+           },
+           nb::arg("ids"), nb::arg("vectors").noconvert(), nb::arg("metadata").none(),
+           nb::arg("upsert"))
+      .def("delete_int",
+           [](Collection& c, IntIds ids) {
+             nb::gil_scoped_release release;
+             return ValueOrThrow(c.Delete(IdsView::Ints({ids.data(), ids.shape(0)})));
+           },
+           nb::arg("ids").noconvert())
+      .def("delete_str",
+           [](Collection& c, const std::vector<std::string>& ids) {
+             nb::gil_scoped_release release;
+             return ValueOrThrow(c.Delete(IdsView::Strings(ids)));
+           })
+      .def("get_int",
+           [](const Collection& c, IntIds ids) {
+             return GetRecords(c, IdsView::Ints({ids.data(), ids.shape(0)}));
+           },
+           nb::arg("ids").noconvert())
+      .def("get_str", [](const Collection& c, const std::vector<std::string>& ids) {
+        return GetRecords(c, IdsView::Strings(ids));
+      })
+      .def("search",
+           [](const Collection& c, FloatVector query, size_t k, size_t ef) {
+             std::vector<augurdb::Hit> hits;
+             {
+               nb::gil_scoped_release release;
+               hits = ValueOrThrow(
+                   c.Search({query.data(), query.shape(0)}, SearchOptions{k, ef, 0, true}));
+             }
+             nb::list out;
+             for (const augurdb::Hit& h : hits) {
+               out.append(Hit{IdToPython(h.id), h.distance, MetadataToPython(h.metadata)});
+             }
+             return out;
+           },
+           nb::arg("query").noconvert(), nb::arg("k"), nb::arg("ef"))
+      .def("search_batch",
+           [](const Collection& c, FloatMatrix queries, size_t k, size_t ef, size_t threads) {
+             BatchResults r;
+             {
+               nb::gil_scoped_release release;
+               r = ValueOrThrow(c.SearchBatch(View(queries), SearchOptions{k, ef, threads}));
+             }
+             nb::object distances = ToNumpy(std::move(r.distances), r.rows, r.k).cast();
+             if (c.id_kind() == IdKind::kString) {
+               nb::list ids;
+               for (auto& s : r.string_ids) {
+                 if (s) ids.append(nb::str(s->data(), s->size()));
+                 else ids.append(nb::none());
+               }
+               return nb::make_tuple(ids, distances);
+             }
+             if (r.int_ids.empty()) r.int_ids.assign(r.rows * r.k, -1);
+             return nb::make_tuple(ToNumpy(std::move(r.int_ids), r.rows, r.k).cast(), distances);
+           },
+           nb::arg("queries").noconvert(), nb::arg("k"), nb::arg("ef"), nb::arg("threads"))
+      .def("metadata_int",
+           [](const Collection& c, IntIds ids) {
+             std::vector<std::optional<augurdb::Record>> records;
+             {
+               nb::gil_scoped_release release;
+               records = ValueOrThrow(c.Get(IdsView::Ints({ids.data(), ids.shape(0)})));
+             }
+             nb::list out;
+             for (auto& r : records) out.append(r ? MetadataToPython(r->metadata) : nb::dict());
+             return out;
+           },
+           nb::arg("ids").noconvert())
+      .def("metadata_str",
+           [](const Collection& c, const std::vector<std::string>& ids) {
+             std::vector<std::optional<augurdb::Record>> records;
+             {
+               nb::gil_scoped_release release;
+               records = ValueOrThrow(c.Get(IdsView::Strings(ids)));
+             }
+             nb::list out;
+             for (auto& r : records) out.append(r ? MetadataToPython(r->metadata) : nb::dict());
+             return out;
+           })
+      .def("contains_int", [](const Collection& c, int64_t id) { return c.Contains(Id(id)); })
+      .def("contains_str", [](const Collection& c, const std::string& id) { return c.Contains(Id(id)); })
+      .def("compact", [](Collection& c) {
+        nb::gil_scoped_release release;
+        ThrowIfError(c.Compact());
+      })
+      .def("ids", [](const Collection& c) {
+        nb::list out;
+        for (const Id& id : c.Ids()) out.append(IdToPython(id));
+        return out;
+      })
+      .def("__len__", &Collection::size)
+      .def_prop_ro("dim", &Collection::dim)
+      .def_prop_ro("metric", [](const Collection& c) { return std::string(MetricName(c.metric())); })
+      .def_prop_ro("id_kind", [](const Collection& c) -> nb::object {
+        switch (c.id_kind()) {
+          case IdKind::kInt: return nb::str("int");
+          case IdKind::kString: return nb::str("str");
+          default: return nb::none();
+        }
+      })
+      .def("stats", [](const Collection& c) { return StatsDict(c.Stats()); });
+}
+
+}  // namespace augurdb::bindings

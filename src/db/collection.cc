@@ -1,0 +1,452 @@
+// Collection: ids <-> internal slots, metadata, validation and threading around the HNSW index.
+//
+// Thread safety: write_mutex_ serialises writers. map_mutex_ guards the id maps, per-slot ids,
+// metadata and slot_used; writers take it exclusively only to publish a finished change, readers
+// take it shared only to translate slots into ids, so a long search never blocks a writer for
+// long and a long write never blocks searches.
+//
+// Invariants:
+//  1. slot_used[s] == 1 iff exactly one id maps to s; only those slots are returned to users.
+//  2. A slot is marked used only after its vector is fully inserted in the index and unused
+//     before it is deleted from the index (Upsert switches old -> new under one exclusive lock).
+#include <augurdb/collection.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <limits>
+#include <mutex>
+#include <new>
+#include <shared_mutex>
+#include <unordered_map>
+#include <unordered_set>
+
+#include <augurdb/version.h>
+
+#include "db/vector_checks.h"
+#include "index/hnsw_index.h"
+#include "simd/distance.h"
+#include "util/thread_pool.h"
+
+namespace augurdb {
+
+using index::HnswIndex;
+using index::Neighbor;
+using index::Slot;
+
+namespace {
+
+std::string IdToString(const IdsView& ids, size_t i) {
+  return ids.is_string() ? "'" + ids.strings()[i] + "'" : std::to_string(ids.ints()[i]);
+}
+
+}  // namespace
+
+struct Collection::Impl {
+  CollectionOptions options;
+  const simd::KernelTable& kernels = simd::ActiveKernels();
+  std::unique_ptr<ThreadPool> pool;
+
+  std::mutex write_mutex;
+  std::unique_ptr<HnswIndex> index_owner;        // written under write_mutex
+  std::atomic<HnswIndex*> index{nullptr};        // published once, read by searches
+  std::atomic<size_t> dim{0};
+
+  mutable std::shared_mutex map_mutex;
+  IdKind id_kind = IdKind::kUnset;
+  std::unordered_map<int64_t, Slot> int_to_slot;
+  std::unordered_map<std::string, Slot> str_to_slot;
+  std::vector<int64_t> slot_int_id;
+  std::vector<std::string> slot_str_id;
+  std::vector<Metadata> slot_metadata;
+  std::vector<uint8_t> slot_used;
+
+  size_t threads() const { return pool->size(); }
+
+  // ---- helpers; "Locked" means the caller holds map_mutex (shared or exclusive) ----
+
+  std::optional<Slot> FindLocked(const IdsView& ids, size_t i) const {
+    if (ids.is_string()) {
+      auto it = str_to_slot.find(ids.strings()[i]);
+      if (it == str_to_slot.end()) return std::nullopt;
+      return it->second;
+    }
+    auto it = int_to_slot.find(ids.ints()[i]);
+    if (it == int_to_slot.end()) return std::nullopt;
+    return it->second;
+  }
+
+  Id IdOfLocked(Slot slot) const {
+    if (id_kind == IdKind::kString) return slot_str_id[slot];
+    return slot_int_id[slot];
+  }
+
+  Status CheckIds(const IdsView& ids) const {
+    const IdKind kind = ids.is_string() ? IdKind::kString : IdKind::kInt;
+    if (id_kind != IdKind::kUnset && kind != id_kind) {
+      return Status::InvalidArgument(std::string("this collection uses ") +
+                                     (id_kind == IdKind::kInt ? "integer" : "string") +
+                                     " ids; got " + (kind == IdKind::kInt ? "integer" : "string") +
+                                     " ids");
+    }
+    return Status::OK();
+  }
+
+  Status CheckNoDuplicates(const IdsView& ids) const {
+    if (ids.is_string()) {
+      std::unordered_set<std::string_view> seen;
+      seen.reserve(ids.size());
+      for (size_t i = 0; i < ids.size(); ++i) {
+        if (!seen.insert(ids.strings()[i]).second) {
+          return Status::InvalidArgument("duplicate id " + IdToString(ids, i) + " in the batch");
+        }
+      }
+    } else {
+      std::unordered_set<int64_t> seen;
+      seen.reserve(ids.size());
+      for (size_t i = 0; i < ids.size(); ++i) {
+        if (!seen.insert(ids.ints()[i]).second) {
+          return Status::InvalidArgument("duplicate id " + IdToString(ids, i) + " in the batch");
+        }
+      }
+    }
+    return Status::OK();
+  }
+
+  Status CheckBatch(const IdsView& ids, const MatrixView& vectors,
+                    std::span<const Metadata> metadata) const {
+    if (ids.size() == 0) return Status::InvalidArgument("empty batch: pass at least one id");
+    if (vectors.rows != ids.size()) {
+      return Status::InvalidArgument(std::to_string(ids.size()) + " ids but " +
+                                     std::to_string(vectors.rows) + " vectors");
+    }
+    if (!metadata.empty() && metadata.size() != ids.size()) {
+      return Status::InvalidArgument(std::to_string(ids.size()) + " ids but " +
+                                     std::to_string(metadata.size()) + " metadata entries");
+    }
+    AUGUR_RETURN_IF_ERROR(CheckIds(ids));
+    AUGUR_RETURN_IF_ERROR(CheckNoDuplicates(ids));
+    return db::CheckVectors(vectors, dim.load(), options.metric, "vectors");
+  }
+
+  Status EnsureIndex(size_t d) {
+    if (index_owner) return Status::OK();
+    index::HnswParams params;
+    params.dim = d;
+    params.metric = options.metric;
+    params.m = options.m;
+    params.ef_construction = options.ef_construction;
+    params.seed = options.seed;
+    AUGUR_ASSIGN_OR_RETURN(index_owner, HnswIndex::Create(params, kernels));
+    dim.store(d);
+    index.store(index_owner.get(), std::memory_order_release);
+    return Status::OK();
+  }
+
+  // Inserts rows into fresh slots. Rows whose id already maps somewhere (Upsert) switch to the
+  // new slot atomically once every row is in the index; their old slots are then deleted.
+  // REQUIRES: write_mutex held, the batch validated.
+  Status InsertRows(const IdsView& ids, const MatrixView& vectors,
+                    std::span<const Metadata> metadata) {
+    AUGUR_RETURN_IF_ERROR(EnsureIndex(vectors.dim));
+    HnswIndex& idx = *index_owner;
+    const size_t n = ids.size();
+    if (idx.deleted_count() >= std::max<size_t>(1024, idx.live_count() / 8)) idx.Reclaim();
+    std::vector<Slot> slots;
+    AUGUR_RETURN_IF_ERROR(idx.AllocateSlots(n, &slots));
+    std::vector<Slot> replaced;
+    try {
+      std::unique_lock<std::shared_mutex> lock(map_mutex);
+      const size_t end = idx.slot_end();
+      if (slot_used.size() < end) {
+        const size_t grow = std::max(end, slot_used.size() * 3 / 2);
+        slot_used.resize(grow, 0);
+        slot_metadata.resize(grow);
+        if (ids.is_string()) slot_str_id.resize(grow);
+        else slot_int_id.resize(grow);
+      }
+      id_kind = ids.is_string() ? IdKind::kString : IdKind::kInt;
+      for (size_t i = 0; i < n; ++i) {
+        const Slot s = slots[i];
+        if (ids.is_string()) slot_str_id[s] = ids.strings()[i];
+        else slot_int_id[s] = ids.ints()[i];
+        slot_metadata[s] = metadata.empty() ? Metadata{} : metadata[i];
+      }
+    } catch (const std::bad_alloc&) {
+      return Status::ResourceExhausted("out of memory storing ids and metadata");
+    }
+    const size_t stride = vectors.row_stride == 0 ? vectors.dim : vectors.row_stride;
+    idx.Insert(slots, vectors.data, stride, pool.get(), threads());
+    {
+      std::unique_lock<std::shared_mutex> lock(map_mutex);
+      for (size_t i = 0; i < n; ++i) {
+        const Slot s = slots[i];
+        if (std::optional<Slot> old = FindLocked(ids, i)) {
+          replaced.push_back(*old);
+          slot_used[*old] = 0;
+          slot_metadata[*old] = Metadata{};
+        }
+        if (ids.is_string()) str_to_slot[ids.strings()[i]] = s;
+        else int_to_slot[ids.ints()[i]] = s;
+        slot_used[s] = 1;
+      }
+    }
+    if (!replaced.empty()) idx.Delete(replaced, pool.get(), threads());
+    return Status::OK();
+  }
+};
+
+Result<std::unique_ptr<Collection>> Collection::Open(const CollectionOptions& options) {
+  if (options.dim > 65536) {
+    return Status::InvalidArgument("dim must be at most 65536, got " + std::to_string(options.dim));
+  }
+  if (options.m < 2 || options.m > 512) {
+    return Status::InvalidArgument("m must be in 2..512, got " + std::to_string(options.m));
+  }
+  if (options.ef_construction < 1 || options.ef_construction > 100000) {
+    return Status::InvalidArgument("ef_construction must be in 1..100000, got " +
+                                   std::to_string(options.ef_construction));
+  }
+  if (options.ef_search < 1 || options.ef_search > 100000) {
+    return Status::InvalidArgument("ef_search must be in 1..100000, got " +
+                                   std::to_string(options.ef_search));
+  }
+  if (options.threads > 1024) {
+    return Status::InvalidArgument("threads must be at most 1024, got " +
+                                   std::to_string(options.threads));
+  }
+  try {
+    auto impl = std::make_unique<Impl>();
+    impl->options = options;
+    impl->pool = std::make_unique<ThreadPool>(options.threads);
+    impl->options.threads = impl->pool->size();
+    if (options.dim != 0) AUGUR_RETURN_IF_ERROR(impl->EnsureIndex(options.dim));
+    return std::unique_ptr<Collection>(new Collection(std::move(impl)));
+  } catch (const std::bad_alloc&) {
+    return Status::ResourceExhausted("out of memory opening the collection");
+  } catch (const std::system_error& e) {
+    return Status::ResourceExhausted(std::string("cannot start worker threads: ") + e.what());
+  }
+}
+
+Collection::Collection(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Collection::~Collection() = default;
+
+Status Collection::Add(const IdsView& ids, const MatrixView& vectors,
+                       std::span<const Metadata> metadata) {
+  std::lock_guard<std::mutex> lock(impl_->write_mutex);
+  AUGUR_RETURN_IF_ERROR(impl_->CheckBatch(ids, vectors, metadata));
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (impl_->FindLocked(ids, i)) {  // writers are serialised, so reading the maps is safe
+      return Status::AlreadyExists("id " + IdToString(ids, i) +
+                                   " already exists; use upsert to replace it");
+    }
+  }
+  return impl_->InsertRows(ids, vectors, metadata);
+}
+
+Status Collection::Upsert(const IdsView& ids, const MatrixView& vectors,
+                          std::span<const Metadata> metadata) {
+  std::lock_guard<std::mutex> lock(impl_->write_mutex);
+  AUGUR_RETURN_IF_ERROR(impl_->CheckBatch(ids, vectors, metadata));
+  return impl_->InsertRows(ids, vectors, metadata);
+}
+
+Result<size_t> Collection::Delete(const IdsView& ids) {
+  std::lock_guard<std::mutex> lock(impl_->write_mutex);
+  AUGUR_RETURN_IF_ERROR(impl_->CheckIds(ids));
+  std::vector<Slot> slots;
+  {
+    std::unique_lock<std::shared_mutex> map_lock(impl_->map_mutex);
+    for (size_t i = 0; i < ids.size(); ++i) {
+      std::optional<Slot> slot = impl_->FindLocked(ids, i);
+      if (!slot) continue;
+      slots.push_back(*slot);
+      impl_->slot_used[*slot] = 0;
+      impl_->slot_metadata[*slot] = Metadata{};
+      if (ids.is_string()) impl_->str_to_slot.erase(ids.strings()[i]);
+      else impl_->int_to_slot.erase(ids.ints()[i]);
+    }
+  }
+  if (!slots.empty()) impl_->index_owner->Delete(slots, impl_->pool.get(), impl_->threads());
+  return slots.size();
+}
+
+Result<std::vector<std::optional<Record>>> Collection::Get(const IdsView& ids) const {
+  std::vector<std::optional<Record>> out(ids.size());
+  std::shared_lock<std::shared_mutex> lock(impl_->map_mutex);
+  if (impl_->id_kind != IdKind::kUnset) AUGUR_RETURN_IF_ERROR(impl_->CheckIds(ids));
+  const HnswIndex* idx = impl_->index.load(std::memory_order_acquire);
+  for (size_t i = 0; i < ids.size(); ++i) {
+    std::optional<Slot> slot = impl_->FindLocked(ids, i);
+    if (!slot) continue;
+    const float* v = idx->vector(*slot);
+    out[i] = Record{impl_->IdOfLocked(*slot), std::vector<float>(v, v + idx->dim()),
+                    impl_->slot_metadata[*slot]};
+  }
+  return out;
+}
+
+Result<std::vector<Hit>> Collection::Search(std::span<const float> query,
+                                            const SearchOptions& options) const {
+  if (options.k == 0) return Status::InvalidArgument("k must be >= 1");
+  const HnswIndex* idx = impl_->index.load(std::memory_order_acquire);
+  const size_t d = impl_->dim.load();
+  MatrixView view{query.data(), 1, query.size(), 0};
+  AUGUR_RETURN_IF_ERROR(db::CheckVectors(view, d, impl_->options.metric, "query"));
+  std::vector<Hit> hits;
+  if (idx == nullptr) return hits;
+  index::SearchParams params;
+  params.k = options.k;
+  params.ef = options.ef != 0 ? options.ef : impl_->options.ef_search;
+  std::vector<Neighbor> found(options.k);
+  found.resize(idx->Search(query.data(), params, found.data()));
+  std::shared_lock<std::shared_mutex> lock(impl_->map_mutex);
+  hits.reserve(found.size());
+  for (const Neighbor& nb : found) {
+    if (nb.slot < impl_->slot_used.size() && impl_->slot_used[nb.slot]) {
+      hits.push_back(Hit{impl_->IdOfLocked(nb.slot), nb.distance,
+                         options.include_metadata ? impl_->slot_metadata[nb.slot] : Metadata{}});
+    }
+  }
+  return hits;
+}
+
+Result<BatchResults> Collection::SearchBatch(const MatrixView& queries,
+                                             const SearchOptions& options) const {
+  if (options.k == 0) return Status::InvalidArgument("k must be >= 1");
+  const HnswIndex* idx = impl_->index.load(std::memory_order_acquire);
+  AUGUR_RETURN_IF_ERROR(
+      db::CheckVectors(queries, impl_->dim.load(), impl_->options.metric, "queries"));
+  const size_t k = options.k, rows = queries.rows;
+  if (rows > 0 && k > std::numeric_limits<size_t>::max() / rows / sizeof(Neighbor)) {
+    return Status::InvalidArgument("k * number of queries is too large");
+  }
+  BatchResults out;
+  out.rows = rows;
+  out.k = k;
+  try {
+    out.distances.assign(rows * k, std::numeric_limits<float>::infinity());
+    std::vector<Neighbor> found(rows * k, Neighbor{0.0f, index::kInvalidSlot});
+    if (idx != nullptr && rows > 0) {
+      index::SearchParams params;
+      params.k = k;
+      params.ef = options.ef != 0 ? options.ef : impl_->options.ef_search;
+      const size_t stride = queries.row_stride == 0 ? queries.dim : queries.row_stride;
+      const size_t threads = options.threads != 0 ? options.threads : impl_->threads();
+      impl_->pool->ParallelFor(rows, threads, [&](size_t, size_t q) {
+        Neighbor* row = found.data() + q * k;
+        const size_t n = idx->Search(queries.data + q * stride, params, row);
+        for (size_t j = n; j < k; ++j) row[j].slot = index::kInvalidSlot;
+      });
+    }
+    std::shared_lock<std::shared_mutex> lock(impl_->map_mutex);
+    const bool strings = impl_->id_kind == IdKind::kString;
+    if (strings) {
+      out.string_ids.resize(rows * k);
+    } else {
+      out.int_ids.assign(rows * k, -1);
+    }
+    for (size_t q = 0; q < rows; ++q) {
+      size_t w = q * k;  // compact skipped (concurrently deleted) slots to the front
+      for (size_t j = 0; j < k; ++j) {
+        const Neighbor nb = found[q * k + j];
+        if (nb.slot == index::kInvalidSlot || nb.slot >= impl_->slot_used.size() ||
+            !impl_->slot_used[nb.slot]) {
+          continue;
+        }
+        out.distances[w] = nb.distance;
+        if (strings) out.string_ids[w] = impl_->slot_str_id[nb.slot];
+        else out.int_ids[w] = impl_->slot_int_id[nb.slot];
+        ++w;
+      }
+    }
+  } catch (const std::bad_alloc&) {
+    return Status::ResourceExhausted("out of memory for " + std::to_string(rows) + " x " +
+                                     std::to_string(k) + " results");
+  }
+  return out;
+}
+
+Status Collection::Compact() {
+  std::lock_guard<std::mutex> lock(impl_->write_mutex);
+  if (impl_->index_owner) impl_->index_owner->Reclaim();
+  return Status::OK();
+}
+
+bool Collection::Contains(const Id& id) const {
+  std::shared_lock<std::shared_mutex> lock(impl_->map_mutex);
+  if (const int64_t* i = std::get_if<int64_t>(&id)) return impl_->int_to_slot.count(*i) != 0;
+  return impl_->str_to_slot.count(std::get<std::string>(id)) != 0;
+}
+
+size_t Collection::size() const {
+  std::shared_lock<std::shared_mutex> lock(impl_->map_mutex);
+  return impl_->int_to_slot.size() + impl_->str_to_slot.size();
+}
+
+size_t Collection::dim() const { return impl_->dim.load(); }
+Metric Collection::metric() const { return impl_->options.metric; }
+
+IdKind Collection::id_kind() const {
+  std::shared_lock<std::shared_mutex> lock(impl_->map_mutex);
+  return impl_->id_kind;
+}
+
+std::vector<Id> Collection::Ids() const {
+  std::shared_lock<std::shared_mutex> lock(impl_->map_mutex);
+  std::vector<Id> ids;
+  ids.reserve(impl_->int_to_slot.size() + impl_->str_to_slot.size());
+  for (size_t s = 0; s < impl_->slot_used.size(); ++s) {
+    if (impl_->slot_used[s]) ids.push_back(impl_->IdOfLocked(static_cast<Slot>(s)));
+  }
+  return ids;
+}
+
+CollectionStats Collection::Stats() const {
+  CollectionStats st;
+  const HnswIndex* idx = impl_->index.load(std::memory_order_acquire);
+  std::shared_lock<std::shared_mutex> lock(impl_->map_mutex);
+  st.count = impl_->int_to_slot.size() + impl_->str_to_slot.size();
+  st.dim = impl_->dim.load();
+  st.metric = impl_->options.metric;
+  st.m = impl_->options.m;
+  st.ef_construction = impl_->options.ef_construction;
+  st.ef_search = impl_->options.ef_search;
+  st.threads = impl_->threads();
+  st.simd = std::string(simd::SimdLevelName(impl_->kernels.level));
+  st.id_kind = impl_->id_kind;
+  if (idx != nullptr) {
+    st.index_bytes = idx->MemoryBytes();
+    st.deleted = idx->deleted_count();
+  }
+  // Hash-map nodes: key + slot + next pointer + cached hash, plus one bucket pointer each.
+  size_t ids_bytes = impl_->int_to_slot.size() * (sizeof(int64_t) + 3 * sizeof(void*)) +
+                     impl_->int_to_slot.bucket_count() * sizeof(void*) +
+                     impl_->slot_int_id.capacity() * sizeof(int64_t);
+  ids_bytes += impl_->str_to_slot.size() * (sizeof(std::string) + 3 * sizeof(void*)) +
+               impl_->str_to_slot.bucket_count() * sizeof(void*);
+  for (const std::string& s : impl_->slot_str_id) {
+    ids_bytes += sizeof(std::string) + (s.capacity() > 15 ? 2 * (s.capacity() + 1) : 0);
+  }
+  size_t meta_bytes = impl_->slot_metadata.capacity() * sizeof(Metadata) +
+                      impl_->slot_used.capacity();
+  for (const Metadata& m : impl_->slot_metadata) {
+    for (const auto& [key, value] : m) meta_bytes += 48 + key.capacity() + value.MemoryBytes();
+  }
+  st.memory_bytes = st.index_bytes + ids_bytes + meta_bytes;
+  return st;
+}
+
+BuildInfo GetBuildInfo() {
+  BuildInfo info;
+  info.version = AUGURDB_VERSION_STRING;
+#ifdef AUGURDB_COMPILER
+  info.compiler = AUGURDB_COMPILER;
+#endif
+  info.simd = std::string(simd::SimdLevelName(simd::ActiveSimdLevel()));
+  info.simd_detected = std::string(simd::SimdLevelName(simd::DetectedSimdLevel()));
+  return info;
+}
+
+}  // namespace augurdb
