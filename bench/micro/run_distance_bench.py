@@ -5,7 +5,7 @@ Usage (from anywhere in the repository):
     python3 bench/micro/run_distance_bench.py [--skip-build] [--build-dir DIR] [--repetitions N]
                                               [-- extra Google Benchmark flags]
 
-The table holds the median ns per distance over the repetitions, one row per dim, one column per
+The table holds the median CPU ns per distance over the repetitions, one row per dim, one column per
 kernel, plus the ratio hnswlib_avx512 / augurdb_avx512 (> 1: ours is faster). Benchmarks never
 gate correctness: this script fails only if the build or the benchmark binary fails.
 Pure standard library.
@@ -37,6 +37,7 @@ KERNEL_ORDER = [
 ]
 RATIO = ("hnswlib_avx512", "augurdb_avx512")
 TO_NS = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}
+NOISY_CV = 0.05  # cells whose coefficient of variation exceeds this get a '*'
 
 
 def run(cmd: list[str], **kwargs) -> subprocess.CompletedProcess:
@@ -70,24 +71,30 @@ def hnswlib_version() -> str:
         return "unknown"
 
 
-def medians(report: dict) -> dict[tuple[str, str, int], float]:
-    """(metric, kernel, dim) -> median ns per distance."""
+def aggregates(report: dict, name: str) -> dict[tuple[str, str, int], float]:
+    """(metric, kernel, dim) -> the `name` aggregate (median: ns; cv: fraction) of CPU time.
+
+    CPU time rather than real time: on a shared machine a descheduled thread inflates real time,
+    and every kernel here is single-threaded compute, so the two agree on a quiet machine.
+    """
     out = {}
     for b in report["benchmarks"]:
-        if b.get("run_type") != "aggregate" or b.get("aggregate_name") != "median":
+        if b.get("run_type") != "aggregate" or b.get("aggregate_name") != name:
             continue
         metric, kernel, dim = b["run_name"].split("/")
-        out[(metric, kernel, int(dim))] = b["real_time"] * TO_NS[b.get("time_unit", "ns")]
+        scale = 1.0 if b.get("aggregate_unit") == "percentage" else TO_NS[b.get("time_unit", "ns")]
+        out[(metric, kernel, int(dim))] = b["cpu_time"] * scale
     return out
 
 
-def fmt(ns: float | None) -> str:
+def fmt(ns: float | None, cv: float | None) -> str:
     if ns is None:
         return "–"
-    return f"{ns:.1f}" if ns < 100 else f"{ns:.0f}"
+    text = f"{ns:.1f}" if ns < 100 else f"{ns:.0f}"
+    return text + ("*" if cv is not None and cv > NOISY_CV else "")
 
 
-def markdown(report: dict, med: dict, commit: str, command: str) -> str:
+def markdown(report: dict, med: dict, cv: dict, commit: str, command: str) -> str:
     ctx = report["context"]
     kernels = [k for k in KERNEL_ORDER if any(key[1] == k for key in med)]
     kernels += sorted({key[1] for key in med} - set(kernels))
@@ -105,8 +112,9 @@ def markdown(report: dict, med: dict, commit: str, command: str) -> str:
         f"- AugurDB commit: {commit}; peer: {hnswlib_version()}",
         f"- Command: `{command}`",
         "",
-        "Median of the repetitions' real time per distance (ns), one query against a cycling set of "
-        "base vectors that fits in L2 (<= 512 KiB), each kernel called through a function pointer. "
+        "Median over the repetitions of CPU time per distance (ns), one query against a cycling set "
+        "of base vectors that fits in L2 (<= 512 KiB), each kernel called through a function "
+        f"pointer. `*`: coefficient of variation above {NOISY_CV:.0%} (noisy machine). "
         f"Ratio = {RATIO[0]} / {RATIO[1]}; above 1 means AugurDB is faster.",
     ]
     for metric, title in METRICS.items():
@@ -117,7 +125,8 @@ def markdown(report: dict, med: dict, commit: str, command: str) -> str:
         lines.append("| " + " | ".join(header) + " |")
         lines.append("|" + "|".join(["---:"] * len(header)) + "|")
         for dim in dims:
-            row = [str(dim)] + [fmt(med.get((metric, k, dim))) for k in kernels]
+            row = [str(dim)] + [fmt(med.get((metric, k, dim)), cv.get((metric, k, dim)))
+                                for k in kernels]
             num, den = med.get((metric, RATIO[0], dim)), med.get((metric, RATIO[1], dim))
             row.append(f"{num / den:.2f}" if num and den else "–")
             lines.append("| " + " | ".join(row) + " |")
@@ -147,14 +156,15 @@ def main() -> int:
     env = dict(os.environ, AUGURDB_COMMIT=commit)
     proc = run(bench_cmd, env=env, stdout=subprocess.PIPE, text=True)
     report = json.loads(proc.stdout)
-    med = medians(report)
+    med = aggregates(report, "median")
+    cv = aggregates(report, "cv")
     if not med:
         print("distance_bench reported no median aggregates", file=sys.stderr)
         return 1
 
     command = "python3 bench/micro/run_distance_bench.py" + (
         " " + " ".join(sys.argv[1:]) if len(sys.argv) > 1 else "")
-    text = markdown(report, med, commit, command)
+    text = markdown(report, med, cv, commit, command)
     out = Path(args.output)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_suffix(out.suffix + ".tmp")

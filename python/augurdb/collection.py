@@ -50,8 +50,10 @@ class BatchResults:
         return f"BatchResults(shape={self.distances.shape})"
 
 
-def _normalize_ids(ids: Ids) -> tuple[str, Any]:
-    """-> ("int", int64 C-contiguous array) or ("str", list[str]); one kind per batch."""
+def _normalize_ids(ids: Ids, allow_empty: bool = False) -> tuple[str, Any]:
+    """-> ("int", int64 C-contiguous array) or ("str", list[str]); one kind per batch.
+
+    An empty batch is an error for writes (``add``/``upsert``) and a no-op for reads/deletes."""
     if isinstance(ids, (str, bytes)) or isinstance(ids, numbers.Integral):
         ids = [ids]  # a single id
     if isinstance(ids, np.ndarray):
@@ -60,6 +62,8 @@ def _normalize_ids(ids: Ids) -> tuple[str, Any]:
         if np.issubdtype(ids.dtype, np.integer) and ids.dtype != np.bool_:
             if ids.dtype == np.uint64 and ids.size and int(ids.max()) > _INT64_MAX:
                 raise errors.InvalidArgument("integer ids must fit in int64")
+            if ids.size == 0 and not allow_empty:
+                raise errors.InvalidArgument("empty batch: pass at least one id")
             return "int", np.ascontiguousarray(ids, dtype=np.int64)
         if ids.dtype.kind in ("U", "O"):
             ids = ids.tolist()
@@ -69,6 +73,8 @@ def _normalize_ids(ids: Ids) -> tuple[str, Any]:
         raise errors.InvalidArgument(f"ids must be a sequence of int or str, not {type(ids).__name__}")
     items = list(ids)
     if not items:
+        if allow_empty:
+            return "int", np.empty(0, dtype=np.int64)
         raise errors.InvalidArgument("empty batch: pass at least one id")
     first = items[0]
     if isinstance(first, str):
@@ -196,7 +202,9 @@ class Collection:
     def delete(self, ids: Ids) -> int:
         """Removes the given ids (unknown ids are ignored); returns how many were removed."""
         core = self._c()
-        kind, id_values = _normalize_ids(ids)
+        kind, id_values = _normalize_ids(ids, allow_empty=True)
+        if len(id_values) == 0:
+            return 0
         return int(core.delete_int(id_values) if kind == "int" else core.delete_str(id_values))
 
     def compact(self) -> None:
@@ -208,7 +216,9 @@ class Collection:
     def get(self, ids: Ids) -> list[Record | None]:
         """One :class:`Record` (``.id``, ``.vector``, ``.metadata``) per id, None where absent."""
         core = self._c()
-        kind, id_values = _normalize_ids(ids)
+        kind, id_values = _normalize_ids(ids, allow_empty=True)
+        if len(id_values) == 0:
+            return []
         return core.get_int(id_values) if kind == "int" else core.get_str(id_values)
 
     def search(self, query: npt.ArrayLike, k: int = 10, *, ef: int | None = None) -> list[Hit]:

@@ -178,6 +178,8 @@ struct Collection::Impl {
     const size_t stride = vectors.row_stride == 0 ? vectors.dim : vectors.row_stride;
     idx.Insert(slots, vectors.data, stride, pool.get(), threads());
     {
+      // Publish the batch and retire replaced slots in one step, so a concurrent search sees
+      // each record either old or new, never both and never neither.
       std::unique_lock<std::shared_mutex> lock(map_mutex);
       for (size_t i = 0; i < n; ++i) {
         const Slot s = slots[i];
@@ -190,8 +192,10 @@ struct Collection::Impl {
         else int_to_slot[ids.ints()[i]] = s;
         slot_used[s] = 1;
       }
+      idx.Publish(slots);  // first: the entry point may move from a replaced node to a new one
+      idx.Tombstone(replaced);
     }
-    if (!replaced.empty()) idx.Delete(replaced, pool.get(), threads());
+    if (!replaced.empty()) idx.RepairDeleted(pool.get(), threads());
     return Status::OK();
   }
 };
@@ -267,8 +271,9 @@ Result<size_t> Collection::Delete(const IdsView& ids) {
       if (ids.is_string()) impl_->str_to_slot.erase(ids.strings()[i]);
       else impl_->int_to_slot.erase(ids.ints()[i]);
     }
+    if (!slots.empty()) impl_->index_owner->Tombstone(slots);  // invisible from now on
   }
-  if (!slots.empty()) impl_->index_owner->Delete(slots, impl_->pool.get(), impl_->threads());
+  if (!slots.empty()) impl_->index_owner->RepairDeleted(impl_->pool.get(), impl_->threads());
   return slots.size();
 }
 

@@ -44,7 +44,7 @@ struct HnswIndex::Scratch {
   std::vector<float> query;           // normalised query copy (cosine)
   std::vector<Neighbor> candidates;   // neighbour selection input/output
   std::vector<uint32_t> list_copy;    // a neighbour list copied out of its lock
-  std::vector<Neighbor> selected;     // the new node's chosen neighbours on one level
+  std::vector<std::vector<Neighbor>> selected;  // the new node's neighbours, per level
 };
 
 // Returns its Scratch to the pool on destruction.
@@ -302,16 +302,36 @@ size_t HnswIndex::Search(const float* query, const SearchParams& params, Neighbo
     }
     q = scratch.query.data();
   }
+  size_t ef = std::max(params.ef, params.k);
+  if (live_count() <= ef) {
+    // The beam would cover every node anyway: an exact scan is cheaper and cannot miss nodes
+    // the graph reaches poorly (e.g. many exact duplicates). Qdrant's full_scan_threshold idea.
+    SearchPool& pool = scratch.pool;
+    pool.Reset(params.k);
+    const size_t end = slot_end();
+    for (size_t i = 0; i < end; ++i) {
+      const Slot slot = static_cast<Slot>(i);
+      if (state(slot) == SlotState::kLive) pool.Insert(slot, distance_(q, vector(slot), params_.dim));
+    }
+    if (stats != nullptr) stats->distances += end;
+    for (size_t i = 0; i < pool.size(); ++i) out[i] = pool.at(i);
+    return pool.size();
+  }
   Slot start = EntrySlot(entry);
   const int top = EntryLevel(entry);
   if (top > 0) start = GreedyDescend(q, start, top, 1, stats);
-  SearchLayer(q, start, std::max(params.ef, params.k), 0, scratch, stats);
-  size_t found = 0;
-  for (size_t i = 0; i < scratch.pool.size() && found < params.k; ++i) {
-    const Neighbor nb = scratch.pool.at(i);
-    if (state(nb.slot) == SlotState::kLive) out[found++] = nb;
+  for (;;) {
+    SearchLayer(q, start, ef, 0, scratch, stats);
+    size_t found = 0;
+    for (size_t i = 0; i < scratch.pool.size() && found < params.k; ++i) {
+      const Neighbor nb = scratch.pool.at(i);
+      if (state(nb.slot) == SlotState::kLive) out[found++] = nb;
+    }
+    // Nodes being inserted or deleted concurrently take pool places without being results. If
+    // they crowded out live ones, widen the beam (rare: only beside a writer).
+    if (found == params.k || scratch.pool.size() < ef || ef >= live_count()) return found;
+    ef *= 2;
   }
-  return found;
 }
 
 void HnswIndex::SelectNeighbors(std::vector<Neighbor>& candidates, size_t max_count) const {
@@ -341,8 +361,6 @@ void HnswIndex::InsertOne(Slot slot, Scratch& scratch) {
     if (entry == 0) {
       // Pairs with the acquire loads of entry_: the node's vector and level are visible.
       entry_.store(PackEntry(slot, level), std::memory_order_release);
-      SetState(states_, slot, SlotState::kLive);
-      live_count_.fetch_add(1, std::memory_order_relaxed);
       return;
     }
   }
@@ -350,7 +368,13 @@ void HnswIndex::InsertOne(Slot slot, Scratch& scratch) {
   Slot cur = EntrySlot(entry);
   if (top > level) cur = GreedyDescend(q, cur, top, level + 1, nullptr);
 
-  for (int l = std::min(level, top); l >= 0; --l) {
+  // Phase 1: find and write this node's own lists on every level, top down. Nobody links to the
+  // node yet, so no reader can reach it while a lower list is still empty.
+  const int linked_top = std::min(level, top);
+  if (scratch.selected.size() < static_cast<size_t>(linked_top) + 1) {
+    scratch.selected.resize(static_cast<size_t>(linked_top) + 1);
+  }
+  for (int l = linked_top; l >= 0; --l) {
     SearchLayer(q, cur, params_.ef_construction, l, scratch, nullptr);
     std::vector<Neighbor>& candidates = scratch.candidates;
     candidates.clear();
@@ -358,18 +382,23 @@ void HnswIndex::InsertOne(Slot slot, Scratch& scratch) {
       const Neighbor nb = scratch.pool.at(i);
       if (nb.slot != slot && state(nb.slot) != SlotState::kDeleted) candidates.push_back(nb);
     }
+    std::vector<Neighbor>& selected = scratch.selected[static_cast<size_t>(l)];
+    selected.clear();
     if (candidates.empty()) continue;
     cur = candidates.front().slot;
     SelectNeighbors(candidates, params_.m);
-    {
-      SpinGuard guard(node_locks_[slot]);
-      uint32_t* list = Links(slot, l);
-      for (size_t j = 0; j < candidates.size(); ++j) StoreRelease(list + 1 + j, candidates[j].slot);
-      StoreRelease(list, static_cast<uint32_t>(candidates.size()));
+    selected.assign(candidates.begin(), candidates.end());
+    SpinGuard guard(node_locks_[slot]);
+    uint32_t* list = Links(slot, l);
+    for (size_t j = 0; j < selected.size(); ++j) StoreRelease(list + 1 + j, selected[j].slot);
+    StoreRelease(list, static_cast<uint32_t>(selected.size()));
+  }
+  // Phase 2: publish the node by linking it from its neighbours, bottom up, so that a reader who
+  // reaches it on some level finds its lists on every lower level complete.
+  for (int l = 0; l <= linked_top; ++l) {
+    for (const Neighbor& nb : scratch.selected[static_cast<size_t>(l)]) {
+      AddReverseLink(nb.slot, slot, nb.distance, l, scratch);
     }
-    // AddReverseLink reuses scratch.candidates, so iterate over a copy.
-    scratch.selected.assign(candidates.begin(), candidates.end());
-    for (const Neighbor& nb : scratch.selected) AddReverseLink(nb.slot, slot, nb.distance, l, scratch);
   }
 
   if (level > top) {
@@ -378,8 +407,6 @@ void HnswIndex::InsertOne(Slot slot, Scratch& scratch) {
       entry_.store(PackEntry(slot, level), std::memory_order_release);
     }
   }
-  SetState(states_, slot, SlotState::kLive);
-  live_count_.fetch_add(1, std::memory_order_relaxed);
 }
 
 void HnswIndex::AddReverseLink(Slot target, Slot source, float distance, int level,
@@ -429,8 +456,18 @@ void HnswIndex::AddReverseLink(Slot target, Slot source, float distance, int lev
   }
 }
 
-size_t HnswIndex::Delete(std::span<const Slot> slots, ThreadPool* pool, size_t threads) {
-  std::shared_lock<std::shared_mutex> lock(resize_mutex_);
+void HnswIndex::Publish(std::span<const Slot> slots) {
+  size_t published = 0;
+  for (Slot slot : slots) {
+    if (state(slot) == SlotState::kInserting) {
+      SetState(states_, slot, SlotState::kLive);
+      ++published;
+    }
+  }
+  live_count_.fetch_add(published, std::memory_order_relaxed);
+}
+
+size_t HnswIndex::Tombstone(std::span<const Slot> slots) {
   const size_t end = slot_end();
   size_t deleted = 0;
   for (Slot slot : slots) {
@@ -442,12 +479,23 @@ size_t HnswIndex::Delete(std::span<const Slot> slots, ThreadPool* pool, size_t t
   if (deleted == 0) return 0;
   live_count_.fetch_sub(deleted, std::memory_order_relaxed);
   deleted_count_ += deleted;
-
   const uint64_t entry = entry_.load(std::memory_order_acquire);
   if (entry != 0 && state(EntrySlot(entry)) == SlotState::kDeleted) ResetEntryPoint();
+  return deleted;
+}
 
-  // Repair every surviving node that links to a deleted one (FreshDiskANN-style: replace the
-  // deleted neighbour by its own neighbours, then prune with the same heuristic).
+size_t HnswIndex::Delete(std::span<const Slot> slots, ThreadPool* pool, size_t threads) {
+  const size_t deleted = Tombstone(slots);
+  if (deleted > 0) RepairDeleted(pool, threads);
+  return deleted;
+}
+
+void HnswIndex::RepairDeleted(ThreadPool* pool, size_t threads) {
+  std::shared_lock<std::shared_mutex> lock(resize_mutex_);
+  const size_t end = slot_end();
+  // Repair every surviving node that links to a deleted one (FreshDiskANN, Singh et al. 2021,
+  // Algorithm 4: replace the deleted neighbour by its own neighbours, then prune with the same
+  // heuristic).
   const size_t workers = (pool == nullptr || threads <= 1) ? 1 : std::min(threads, pool->size());
   std::vector<std::unique_ptr<ScratchLease>> leases(workers);
   for (auto& lease : leases) lease = LeaseScratch();
@@ -471,7 +519,6 @@ size_t HnswIndex::Delete(std::span<const Slot> slots, ThreadPool* pool, size_t t
   } else {
     pool->ParallelFor(end, workers, task);
   }
-  return deleted;
 }
 
 void HnswIndex::RepairNode(Slot slot, int level, Scratch& scratch) {
@@ -518,7 +565,8 @@ void HnswIndex::ResetEntryPoint() {
   int best_level = -1;
   for (size_t i = 0; i < end; ++i) {
     const Slot slot = static_cast<Slot>(i);
-    if (state(slot) == SlotState::kLive && Level(slot) > best_level) {
+    const SlotState s = state(slot);
+    if ((s == SlotState::kLive || s == SlotState::kInserting) && Level(slot) > best_level) {
       best = slot;
       best_level = Level(slot);
     }

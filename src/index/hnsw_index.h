@@ -97,12 +97,25 @@ class HnswIndex {
   // Copies vectors[i] (row i of a row-major matrix with `row_stride` floats per row) into
   // slots[i] (normalised for the cosine metric) and links every one into the graph, spread over
   // up to `threads` workers of `pool` (nullptr or threads == 1: the calling thread only).
+  // The nodes stay invisible to Search (state kInserting) until Publish().
   // REQUIRES: the slots came from AllocateSlots; vectors are finite (and non-zero for cosine).
   void Insert(std::span<const Slot> slots, const float* vectors, size_t row_stride,
               ThreadPool* pool, size_t threads);
 
-  // Tombstones the live slots given (others are ignored) and repairs every list that pointed to
-  // them. Returns how many were deleted. Deleted slots stay allocated until Reclaim().
+  // Makes inserted slots visible to Search (kInserting -> kLive). Cheap: one store per slot, so
+  // the caller can publish a batch together with its own bookkeeping under one lock.
+  void Publish(std::span<const Slot> slots);
+
+  // Hides the live slots given from Search (kLive -> kDeleted; others are ignored) and returns
+  // how many changed. Cheap; the graph still links them until RepairDeleted().
+  size_t Tombstone(std::span<const Slot> slots);
+
+  // Rewrites every list that links a tombstoned node (FreshDiskANN-style repair), so that the
+  // slots can later be reclaimed. Scans the whole graph; spread over `threads` workers.
+  void RepairDeleted(ThreadPool* pool, size_t threads);
+
+  // Tombstone + RepairDeleted. Returns how many were deleted. Deleted slots stay allocated
+  // until Reclaim().
   size_t Delete(std::span<const Slot> slots, ThreadPool* pool, size_t threads);
 
   // Makes deleted slots reusable by AllocateSlots. Takes the resize lock exclusively, so no

@@ -34,6 +34,7 @@ std::vector<Slot> AddAll(HnswIndex& index, const std::vector<float>& data, Threa
   std::vector<Slot> slots;
   EXPECT_TRUE(index.AllocateSlots(n, &slots).ok());
   index.Insert(slots, data.data(), index.dim(), pool, threads);
+  index.Publish(slots);
   return slots;
 }
 
@@ -187,6 +188,7 @@ TEST(HnswIndex, ReclaimReusesSlotsAndStaysSearchable) {
   for (Slot s : slots) EXPECT_EQ(s % 2, 0u) << "expected a reclaimed slot, got " << s;
   EXPECT_EQ(index->slot_end(), n);
   index->Insert(slots, data.data(), dim, nullptr, 1);
+  index->Publish(slots);
   ASSERT_TRUE(index->CheckInvariants().ok()) << index->CheckInvariants().ToString();
   Neighbor out[1];
   ASSERT_EQ(index->Search(data.data(), SearchParams{1, 32}, out), 1u);
@@ -236,6 +238,7 @@ TEST(HnswIndex, ConcurrentInsertSearchDelete) {
     std::vector<Slot> slots;
     ASSERT_TRUE(index->AllocateSlots(batch, &slots).ok());
     index->Insert(slots, data.data() + start * dim, dim, &pool, 3);
+    index->Publish(slots);
     all.insert(all.end(), slots.begin(), slots.end());
     if (start % 1500 == 0) {
       std::vector<Slot> victims(all.end() - 100, all.end());

@@ -1,0 +1,83 @@
+# AugurDB developer entry points. `make demo` and `make test` are the README's two commands.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+BUILD  := build/cpp
+JOBS   ?= $(shell nproc)
+TEST_APT  := libgtest-dev
+CMAKE     := $(VENV)/bin/cmake
+DEMO_APT  := dataset-fashion-mnist
+
+.PHONY: demo test test-cpp test-python venv install cpp bench bench-micro bench-quick \
+        test-asan test-tsan format lint clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+
+venv: $(PY)
+
+install: $(PY)
+	$(PY) -m pip install -q ".[test]"
+
+# Installs the package and runs a search demo on Fashion-MNIST (real data).
+demo: $(PY)
+	tools/apt_deps.sh $(DEMO_APT)
+	$(PY) -m pip install -q .
+	$(PY) examples/demo.py
+
+# The whole suite: C++ (GoogleTest through ctest) then Python (pytest).
+test: test-cpp test-python
+
+$(CMAKE): $(PY)
+	$(PY) -m pip install -q cmake ninja
+
+cpp: $(CMAKE)
+	tools/apt_deps.sh $(TEST_APT)
+	$(PY) tools/check_layers.py
+	PATH=$(CURDIR)/$(VENV)/bin:$$PATH cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release -DAUGURDB_BUILD_TESTS=ON -DAUGURDB_WERROR=ON
+	$(CMAKE) --build $(BUILD) -j $(JOBS)
+
+test-cpp: cpp
+	$(VENV)/bin/ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
+
+test-python: install
+	tools/run_pytest.sh $(PY)
+
+# Sanitizer builds of the C++ suite (slow; not in the default run).
+test-asan: $(CMAKE)
+	tools/apt_deps.sh $(TEST_APT)
+	PATH=$(CURDIR)/$(VENV)/bin:$$PATH cmake -S . -B build/asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAUGURDB_BUILD_TESTS=ON -DAUGURDB_SANITIZE=address,undefined
+	$(CMAKE) --build build/asan -j $(JOBS)
+	$(VENV)/bin/ctest --test-dir build/asan --output-on-failure -j $(JOBS)
+
+test-tsan: $(CMAKE)
+	tools/apt_deps.sh $(TEST_APT)
+	PATH=$(CURDIR)/$(VENV)/bin:$$PATH cmake -S . -B build/tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAUGURDB_BUILD_TESTS=ON -DAUGURDB_SANITIZE=thread
+	$(CMAKE) --build build/tsan -j $(JOBS)
+	TSAN_OPTIONS=halt_on_error=1 $(VENV)/bin/ctest --test-dir build/tsan --output-on-failure -j 1
+
+# Benchmarks print figures; they never gate anything.
+bench: $(PY)
+	tools/apt_deps.sh $(DEMO_APT) libbenchmark-dev libhnswlib-dev
+	$(PY) -m pip install -q . hnswlib tqdm
+	$(PY) -m augurdb.bench.hnsw_vs_hnswlib
+
+bench-quick: $(PY)
+	$(PY) -m pip install -q . hnswlib tqdm
+	$(PY) -m augurdb.bench.hnsw_vs_hnswlib --quick
+
+bench-micro:
+	tools/apt_deps.sh libbenchmark-dev libhnswlib-dev
+	$(PYTHON) bench/micro/run_distance_bench.py
+
+format:
+	clang-format -i $$(git ls-files '*.h' '*.cc')
+	$(PY) -m ruff format python tests/python || true
+
+lint:
+	$(PY) tools/check_layers.py
+	$(PY) -m ruff check python tests/python
+
+clean:
+	rm -rf build $(VENV)
