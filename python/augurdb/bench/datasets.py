@@ -22,7 +22,7 @@ import gzip
 import os
 import struct
 from pathlib import Path
-from typing import Any, NamedTuple, Optional
+from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -70,13 +70,15 @@ def _ancestors(start: Path) -> list[Path]:
     return [start, *start.parents]
 
 
-def repo_root() -> Optional[Path]:
+def repo_root() -> Path | None:
     """The AugurDB source checkout this code runs from (or the working directory is in), found by
     walking up to a directory holding ``pyproject.toml`` and ``python/augurdb``; None if neither
     is inside a checkout (e.g. an installed wheel run from elsewhere)."""
     for start in (Path(__file__).parent, Path.cwd()):
         for directory in _ancestors(start):
-            if (directory / "pyproject.toml").is_file() and (directory / "python" / "augurdb").is_dir():
+            is_checkout = (directory / "pyproject.toml").is_file() and (
+                directory / "python" / "augurdb").is_dir()
+            if is_checkout:
                 return directory
     return None
 
@@ -112,7 +114,7 @@ def shared_dir() -> Path:
 # Loading
 
 
-def read_idx_ubyte(path: Path, limit: Optional[int] = None) -> npt.NDArray[np.uint8]:
+def read_idx_ubyte(path: Path, limit: int | None = None) -> npt.NDArray[np.uint8]:
     """Reads a gzip IDX file of unsigned bytes (header: magic with type code and rank, then one
     big-endian uint32 per dimension) into a uint8 array of that shape, keeping the first
     ``limit`` items when given."""
@@ -144,19 +146,19 @@ def _fashion_file(name: str) -> Path:
     return path
 
 
-def load_fashion_mnist(limit_train: Optional[int] = None,
-                       limit_test: Optional[int] = None) -> FashionMNIST:
+def load_fashion_mnist(limit_train: int | None = None,
+                       limit_test: int | None = None) -> FashionMNIST:
     """Loads Fashion-MNIST-784 (60,000 base vectors, 10,000 queries) from the Debian package
     ``dataset-fashion-mnist``, optionally only the first ``limit_train`` / ``limit_test`` rows.
 
     Vectors are float32 ``(n, 784)`` C-contiguous, unscaled (0..255); labels are uint8.
     Raises :class:`DatasetMissingError` naming the apt package when the files are absent.
     """
-    def images(name: str, limit: Optional[int]) -> npt.NDArray[np.float32]:
+    def images(name: str, limit: int | None) -> npt.NDArray[np.float32]:
         pixels = read_idx_ubyte(_fashion_file(name), limit)
         return np.ascontiguousarray(pixels.reshape(pixels.shape[0], -1), dtype=np.float32)
 
-    def labels(name: str, limit: Optional[int]) -> npt.NDArray[np.uint8]:
+    def labels(name: str, limit: int | None) -> npt.NDArray[np.uint8]:
         return np.array(read_idx_ubyte(_fashion_file(name), limit), dtype=np.uint8)
 
     return FashionMNIST(
@@ -305,7 +307,7 @@ def cpu_info() -> dict[str, Any]:
     except (AttributeError, OSError):
         usable = os.cpu_count() or 0
     try:
-        load: Optional[list[float]] = [round(x, 2) for x in os.getloadavg()]
+        load: list[float] | None = [round(x, 2) for x in os.getloadavg()]
     except OSError:
         load = None
     return {

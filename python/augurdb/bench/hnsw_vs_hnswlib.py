@@ -49,7 +49,7 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Optional, TypeVar
+from typing import Any, Callable, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -101,6 +101,16 @@ def _progress(items: Sequence[T], desc: str) -> Iterator[T]:
     yield from tqdm(items, desc=desc, leave=False, file=sys.stderr, dynamic_ncols=True)
 
 
+def _log(message: str) -> None:
+    """A progress line on stderr that does not break a running tqdm bar."""
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        print(message, file=sys.stderr, flush=True)
+    else:
+        tqdm.write(message, file=sys.stderr)
+
+
 def rss_bytes() -> int:
     """Resident set size of this process (``/proc/self/statm``, field 2, times the page size)."""
     with open("/proc/self/statm", encoding="ascii") as statm:
@@ -116,6 +126,55 @@ def release_free_memory() -> None:
         ctypes.CDLL("libc.so.6").malloc_trim(0)
     except (OSError, AttributeError):
         pass
+
+
+def _machine_cpu_seconds() -> tuple[float, float]:
+    """(busy, steal) CPU seconds of the whole machine since boot, from the first line of
+    /proc/stat: busy = user + nice + system + irq + softirq; steal = time the hypervisor gave
+    our virtual CPUs to someone else. NaN where /proc/stat is unreadable."""
+    try:
+        with open("/proc/stat", encoding="ascii") as stat:
+            ticks = [int(x) for x in stat.readline().split()[1:9]]
+    except (OSError, ValueError):
+        return math.nan, math.nan
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (ticks + [0] * 8)[:8]
+    hz = float(os.sysconf("SC_CLK_TCK"))
+    return (user + nice + system + irq + softirq) / hz, steal / hz
+
+
+@dataclass
+class CpuUse:
+    """What the CPUs did during a measured interval: this process's average busy cores, other
+    processes' average busy cores, and hypervisor steal (in cores). Contention shows up as
+    ``other_cores`` or ``steal_cores`` well above zero."""
+
+    seconds: float = 0.0
+    own_cores: float = 0.0
+    other_cores: float = 0.0
+    steal_cores: float = 0.0
+
+
+class CpuMeter:
+    """``with CpuMeter() as use: ...`` fills ``use`` (a :class:`CpuUse`) on exit."""
+
+    def __init__(self) -> None:
+        self.use = CpuUse()
+
+    def __enter__(self) -> CpuUse:
+        self._machine = _machine_cpu_seconds()
+        self._own = time.process_time()
+        self._start = time.perf_counter()
+        return self.use
+
+    def __exit__(self, *exc: object) -> None:
+        wall = time.perf_counter() - self._start
+        own = time.process_time() - self._own
+        busy, steal = (after - before for after, before in
+                       zip(_machine_cpu_seconds(), self._machine))
+        self.use.seconds = wall
+        self.use.own_cores = own / wall if wall > 0 else 0.0
+        self.use.other_cores = max(0.0, (busy - own) / wall) if wall > 0 else 0.0
+        self.use.steal_cores = steal / wall if wall > 0 else 0.0
 
 
 def git_commit() -> str:
@@ -153,19 +212,19 @@ def default_out_dir() -> Path:
     return (datasets.repo_root() or Path.cwd()) / "bench" / "results"
 
 
-def _fmt_int(value: Optional[float]) -> str:
+def _fmt_int(value: float | None) -> str:
     return "n/a" if value is None else f"{value:,.0f}"
 
 
-def _fmt_ratio(value: Optional[float]) -> str:
+def _fmt_ratio(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.2f}x"
 
 
-def _fmt_mib(value: Optional[float]) -> str:
+def _fmt_mib(value: float | None) -> str:
     return "n/a" if value is None else f"{value / 2**20:,.1f} MiB"
 
 
-def _ratio(numerator: Optional[float], denominator: Optional[float]) -> Optional[float]:
+def _ratio(numerator: float | None, denominator: float | None) -> float | None:
     if numerator is None or denominator is None or denominator == 0:
         return None
     return numerator / denominator
@@ -188,7 +247,9 @@ def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str
 
 @dataclass
 class BuildResult:
-    """One index build: wall and process-CPU seconds (all threads), RSS growth, engine memory."""
+    """One index build: wall and process-CPU seconds (all threads), RSS growth, engine memory,
+    and the CPU time other processes (``other_cores``) and the hypervisor (``steal_cores``)
+    took meanwhile, in average cores."""
 
     system: str
     threads: int
@@ -196,7 +257,9 @@ class BuildResult:
     seconds: float
     cpu_seconds: float
     rss_delta_bytes: int
-    memory_bytes: Optional[int] = None
+    other_cores: float
+    steal_cores: float
+    memory_bytes: int | None = None
 
     @property
     def vectors_per_second(self) -> float:
@@ -215,12 +278,13 @@ class BuildResult:
 def _timed_build(system: str, threads: int, vectors: int,
                  build: Callable[[], T]) -> tuple[T, BuildResult]:
     release_free_memory()
-    rss_before, cpu_before, start = rss_bytes(), time.process_time(), time.perf_counter()
-    index = build()
-    seconds = time.perf_counter() - start
-    result = BuildResult(system=system, threads=threads, vectors=vectors, seconds=seconds,
-                         cpu_seconds=time.process_time() - cpu_before,
-                         rss_delta_bytes=rss_bytes() - rss_before)
+    rss_before = rss_bytes()
+    with CpuMeter() as use:
+        index = build()
+    result = BuildResult(system=system, threads=threads, vectors=vectors, seconds=use.seconds,
+                         cpu_seconds=use.own_cores * use.seconds,
+                         rss_delta_bytes=rss_bytes() - rss_before, other_cores=use.other_cores,
+                         steal_cores=use.steal_cores)
     return index, result
 
 
@@ -276,8 +340,8 @@ class QueryRunner:
         self.rows_2d = [queries[i:i + 1] for i in range(queries.shape[0])]
         self.rows_1d = [queries[i] for i in range(queries.shape[0])]
 
-    def run(self, method: str, ef: int, limit: Optional[int] = None) -> tuple[float, IdArray]:
-        runners: dict[str, Callable[[int, Optional[int]], tuple[float, IdArray]]] = {
+    def run(self, method: str, ef: int, limit: int | None = None) -> tuple[float, IdArray]:
+        runners: dict[str, Callable[[int, int | None], tuple[float, IdArray]]] = {
             HNSWLIB_SINGLE: self._hnswlib_single,
             AUGURDB_BATCH1: self._augurdb_batch1,
             AUGURDB_SEARCH: self._augurdb_search,
@@ -286,7 +350,7 @@ class QueryRunner:
         }
         return runners[method](ef, limit)
 
-    def _hnswlib_single(self, ef: int, limit: Optional[int]) -> tuple[float, IdArray]:
+    def _hnswlib_single(self, ef: int, limit: int | None) -> tuple[float, IdArray]:
         self.index.set_ef(ef)
         rows = self.rows_2d[:limit]
         out: list[Any] = [None] * len(rows)
@@ -300,7 +364,7 @@ class QueryRunner:
         seconds = time.perf_counter() - start
         return seconds, np.concatenate(out).astype(np.int64)
 
-    def _augurdb_batch1(self, ef: int, limit: Optional[int]) -> tuple[float, IdArray]:
+    def _augurdb_batch1(self, ef: int, limit: int | None) -> tuple[float, IdArray]:
         rows = self.rows_2d[:limit]
         out: list[Any] = [None] * len(rows)
         search_batch = self.col.search_batch
@@ -310,7 +374,7 @@ class QueryRunner:
         seconds = time.perf_counter() - start
         return seconds, np.concatenate(out).astype(np.int64)
 
-    def _augurdb_search(self, ef: int, limit: Optional[int]) -> tuple[float, IdArray]:
+    def _augurdb_search(self, ef: int, limit: int | None) -> tuple[float, IdArray]:
         rows = self.rows_1d[:limit]
         out: list[Any] = [None] * len(rows)
         search = self.col.search
@@ -323,7 +387,7 @@ class QueryRunner:
             ids[i, :len(hits)] = [hit.id for hit in hits[:K]]
         return seconds, ids
 
-    def _hnswlib_batch(self, ef: int, limit: Optional[int]) -> tuple[float, IdArray]:
+    def _hnswlib_batch(self, ef: int, limit: int | None) -> tuple[float, IdArray]:
         self.index.set_ef(ef)
         queries = self.queries[:limit]
         start = time.perf_counter()
@@ -333,7 +397,7 @@ class QueryRunner:
             return time.perf_counter() - start, self._hnswlib_single(ef, limit)[1]
         return time.perf_counter() - start, labels.astype(np.int64)
 
-    def _augurdb_batch(self, ef: int, limit: Optional[int]) -> tuple[float, IdArray]:
+    def _augurdb_batch(self, ef: int, limit: int | None) -> tuple[float, IdArray]:
         queries = self.queries[:limit]
         start = time.perf_counter()
         ids = self.col.search_batch(queries, K, ef=ef, threads=self.batch_threads).ids
@@ -367,6 +431,7 @@ class SweepPoint:
 class Sweep:
     points: list[SweepPoint] = field(default_factory=list)
     augurdb_search_matches_batch: dict[int, bool] = field(default_factory=dict)
+    cpu: CpuUse = field(default_factory=CpuUse)
 
     def of(self, method: str) -> list[SweepPoint]:
         return [p for p in self.points if p.method == method]
@@ -393,25 +458,27 @@ def run_sweep(runner: QueryRunner, efs: Sequence[int], runs: int, base: FloatArr
         runner.run(method, max(efs), limit=min(WARMUP_QUERIES, queries.shape[0]))
 
     sweep = Sweep()
-    for ef in _progress(list(efs), "ef sweep"):
-        seconds: dict[str, list[float]] = {m: [] for m in methods}
-        first_ids: dict[str, IdArray] = {}
-        deterministic = dict.fromkeys(methods, True)
-        for _ in range(runs):
+    with CpuMeter() as cpu:
+        for ef in _progress(list(efs), "ef sweep"):
+            seconds: dict[str, list[float]] = {m: [] for m in methods}
+            first_ids: dict[str, IdArray] = {}
+            deterministic = dict.fromkeys(methods, True)
+            for _ in range(runs):
+                for method in methods:
+                    elapsed, ids = runner.run(method, ef)
+                    seconds[method].append(elapsed)
+                    if method not in first_ids:
+                        first_ids[method] = ids
+                    elif not np.array_equal(ids, first_ids[method]):
+                        deterministic[method] = False
             for method in methods:
-                elapsed, ids = runner.run(method, ef)
-                seconds[method].append(elapsed)
-                if method not in first_ids:
-                    first_ids[method] = ids
-                elif not np.array_equal(ids, first_ids[method]):
-                    deterministic[method] = False
-        for method in methods:
-            sweep.points.append(SweepPoint(method=method, ef=ef, queries=queries.shape[0],
-                                           recall=recall_of(first_ids[method]),
-                                           seconds=seconds[method],
-                                           deterministic=deterministic[method]))
-        sweep.augurdb_search_matches_batch[ef] = bool(
-            np.array_equal(first_ids[AUGURDB_SEARCH], first_ids[AUGURDB_BATCH1]))
+                sweep.points.append(SweepPoint(method=method, ef=ef, queries=queries.shape[0],
+                                               recall=recall_of(first_ids[method]),
+                                               seconds=seconds[method],
+                                               deterministic=deterministic[method]))
+            sweep.augurdb_search_matches_batch[ef] = bool(
+                np.array_equal(first_ids[AUGURDB_SEARCH], first_ids[AUGURDB_BATCH1]))
+    sweep.cpu = cpu
     return sweep
 
 
@@ -430,7 +497,7 @@ def pareto_frontier(points: Sequence[tuple[float, float]]) -> list[tuple[float, 
     return sorted(frontier)
 
 
-def qps_at_recall(points: Sequence[tuple[float, float]], target: float) -> Optional[float]:
+def qps_at_recall(points: Sequence[tuple[float, float]], target: float) -> float | None:
     """QPS at exactly ``target`` recall: linear in recall, on log QPS, between the two bracketing
     points of the Pareto frontier. None when the sweep does not reach ``target`` or starts above
     it (no extrapolation).
@@ -454,9 +521,9 @@ def qps_at_recall(points: Sequence[tuple[float, float]], target: float) -> Optio
     return None
 
 
-def interpolate(sweep: Sweep) -> dict[str, dict[str, dict[str, Optional[float]]]]:
+def interpolate(sweep: Sweep) -> dict[str, dict[str, dict[str, float | None]]]:
     """{method: {"0.95": {"best": qps, "median": qps}, ...}} for every method in the sweep."""
-    out: dict[str, dict[str, dict[str, Optional[float]]]] = {}
+    out: dict[str, dict[str, dict[str, float | None]]] = {}
     for method in (*SINGLE_METHODS, *BATCH_METHODS):
         pts = sweep.of(method)
         out[method] = {
@@ -497,18 +564,35 @@ def distance_check(col: augurdb.Collection, queries: FloatArray, base: FloatArra
 
 
 def observations(builds: list[BuildResult], sweep: Sweep, efs: Sequence[int],
-                 dist_check: dict[str, Any], machine: dict[str, Any]) -> list[str]:
+                 batch_threads: int, dist_check: dict[str, Any],
+                 machine: dict[str, Any]) -> list[str]:
     """Plain-language flags for anything that makes the numbers suspect or looks wrong."""
     notes: list[str] = []
     load = machine.get("loadavg")
     if load and load[0] > 0.5:
         notes.append(f"load average was {load[0]} at start: other processes compete for the "
                      f"{machine['cores']} cores, so timings are noisy")
+    cores = machine.get("cores_usable") or machine.get("cores") or 1
     for build in builds:
+        contention = build.other_cores + build.steal_cores
+        if build.threads + contention > cores + 0.25:
+            notes.append(f"during the {build.system} {build.threads}-thread build other processes "
+                         f"kept {build.other_cores:.2f} cores busy (steal {build.steal_cores:.2f}) "
+                         f"of {cores}: its time is inflated")
         if build.threads > 1 and build.cpu_utilisation < 0.75 * build.threads:
+            cause = ("the machine had no free core for it" if contention > 0.5 else
+                     "a serial section or lock contention in the build")
             notes.append(f"{build.system} {build.threads}-thread build kept only "
                          f"{build.cpu_utilisation:.2f} cores busy (expected ~{build.threads}): "
-                         "contention or a serial section")
+                         f"{cause}")
+    sweep_contention = sweep.cpu.other_cores + sweep.cpu.steal_cores
+    if sweep_contention > 0.25:
+        affected = ("all QPS numbers" if 1 + sweep_contention > cores + 0.25 else
+                    f"the {batch_threads}-thread batch QPS" if batch_threads + sweep_contention
+                    > cores + 0.25 else "shared caches and memory bandwidth only")
+        notes.append(f"during the query sweep other processes kept {sweep.cpu.other_cores:.2f} "
+                     f"of {cores} cores busy on average (steal {sweep.cpu.steal_cores:.2f}); "
+                     f"affected: {affected}")
     top = max(efs)
     for method in (*SINGLE_METHODS, *BATCH_METHODS):
         pts = sorted(sweep.of(method), key=lambda p: p.ef)
@@ -530,7 +614,8 @@ def observations(builds: list[BuildResult], sweep: Sweep, efs: Sequence[int],
                      "M/ef_construction: the graph or the search is weaker")
     mismatched = [ef for ef, same in sweep.augurdb_search_matches_batch.items() if not same]
     if mismatched:
-        notes.append(f"AugurDB search() and search_batch() returned different ids at ef={mismatched}")
+        notes.append("AugurDB search() and search_batch() returned different ids at "
+                     f"ef={mismatched}")
     # Systematic (median over the sweep) rather than single-ef comparisons, to resist noise.
     search_vs_batch1 = statistics.median(
         sweep.at(AUGURDB_SEARCH, ef).qps_best / sweep.at(AUGURDB_BATCH1, ef).qps_best for ef in efs)
@@ -620,18 +705,19 @@ def format_report(config: dict[str, Any], builds: list[BuildResult], sweep: Swee
     for t in threads_list:
         a, h = by_key[(AUGURDB, t)], by_key[(HNSWLIB, t)]
         rows.append([str(t), f"{a.seconds:.1f}", _fmt_int(a.vectors_per_second),
-                     f"{a.cpu_utilisation:.2f}", f"{h.seconds:.1f}", _fmt_int(h.vectors_per_second),
-                     f"{h.cpu_utilisation:.2f}",
+                     f"{a.cpu_utilisation:.2f} / {a.other_cores:.2f}", f"{h.seconds:.1f}",
+                     _fmt_int(h.vectors_per_second),
+                     f"{h.cpu_utilisation:.2f} / {h.other_cores:.2f}",
                      _fmt_ratio(a.vectors_per_second / h.vectors_per_second)])
     out.append(markdown_table(
-        ["threads", "AugurDB s", "AugurDB vec/s", "AugurDB cores busy", "hnswlib s",
-         "hnswlib vec/s", "hnswlib cores busy", "AugurDB/hnswlib"], rows))
+        ["threads", "AugurDB s", "AugurDB vec/s", "AugurDB cores own / others", "hnswlib s",
+         "hnswlib vec/s", "hnswlib cores own / others", "AugurDB/hnswlib"], rows))
     lo, hi = min(threads_list), max(threads_list)
     if lo != hi:
-        out += ["", f"Scaling {hi}-thread / {lo}-thread build throughput: AugurDB "
-                    f"{by_key[(AUGURDB, hi)].vectors_per_second / by_key[(AUGURDB, lo)].vectors_per_second:.2f}x, "
-                    f"hnswlib "
-                    f"{by_key[(HNSWLIB, hi)].vectors_per_second / by_key[(HNSWLIB, lo)].vectors_per_second:.2f}x"]
+        scaling = {system: by_key[(system, hi)].vectors_per_second
+                   / by_key[(system, lo)].vectors_per_second for system in (AUGURDB, HNSWLIB)}
+        out += ["", f"Scaling {hi}-thread / {lo}-thread build throughput: "
+                    f"AugurDB {scaling[AUGURDB]:.2f}x, hnswlib {scaling[HNSWLIB]:.2f}x"]
 
     bt = config["batch_threads"]
     out += ["", f"## Query sweep (k={K}, {config['queries']:,} queries, best (median) of "
@@ -706,7 +792,7 @@ def format_report(config: dict[str, Any], builds: list[BuildResult], sweep: Swee
 # Main
 
 
-def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m augurdb.bench.hnsw_vs_hnswlib",
         description="AugurDB vs hnswlib on Fashion-MNIST-784 (L2): build throughput, "
@@ -749,7 +835,7 @@ def load_data(quick: bool) -> tuple[FloatArray, FloatArray, npt.NDArray[Any]]:
     return data.train, data.test, truth.sqdist
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     hnswlib = _import_hnswlib()
     started = time.perf_counter()
@@ -773,20 +859,20 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         col, result = build_augurdb(base, ids, threads, args.seed)
         indexes[(AUGURDB, threads)] = col
         builds.append(result)
-        print(f"  AugurDB  build, {threads} thread(s): {result.seconds:7.2f} s, "
-              f"{result.vectors_per_second:8,.0f} vec/s", file=sys.stderr, flush=True)
+        _log(f"  AugurDB build, {threads} thread(s): {result.seconds:7.2f} s, "
+             f"{result.vectors_per_second:8,.0f} vec/s")
         index, result = build_hnswlib(hnswlib, base, ids, threads, args.seed)
         indexes[(HNSWLIB, threads)] = index
         builds.append(result)
-        print(f"  hnswlib  build, {threads} thread(s): {result.seconds:7.2f} s, "
-              f"{result.vectors_per_second:8,.0f} vec/s", file=sys.stderr, flush=True)
+        _log(f"  hnswlib build, {threads} thread(s): {result.seconds:7.2f} s, "
+             f"{result.vectors_per_second:8,.0f} vec/s")
 
     top = max(args.threads)
     runner = QueryRunner(indexes[(AUGURDB, top)], indexes[(HNSWLIB, top)], queries, top)
     sweep = run_sweep(runner, args.ef, args.runs, base, gt_sqdist)
     interp = interpolate(sweep)
     dist_check = distance_check(indexes[(AUGURDB, top)], queries, base, max(args.ef), top)
-    notes = observations(builds, sweep, args.ef, dist_check, header["cpu"])
+    notes = observations(builds, sweep, args.ef, top, dist_check, header["cpu"])
 
     report = format_report(config, builds, sweep, interp, dist_check, notes)
     elapsed = time.perf_counter() - started
@@ -801,6 +887,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         "config": config,
         "builds": [b.to_json() for b in builds],
         "sweep": [p.to_json() for p in sweep.points],
+        "sweep_cpu": asdict(sweep.cpu),
         "augurdb_search_matches_batch": {str(k): v for k, v in
                                          sweep.augurdb_search_matches_batch.items()},
         "qps_at_recall": interp,
