@@ -112,9 +112,10 @@ def markdown(report: dict, med: dict, cv: dict, commit: str, command: str) -> st
         f"- AugurDB commit: {commit}; peer: {hnswlib_version()}",
         f"- Command: `{command}`",
         "",
-        "Median over the repetitions of CPU time per distance (ns), one query against a cycling set "
-        "of base vectors that fits in L2 (<= 512 KiB), each kernel called through a function "
-        f"pointer. `*`: coefficient of variation above {NOISY_CV:.0%} (noisy machine). "
+        "Median over the repetitions of CPU time per distance (ns): one query against a cycling set "
+        "of 64-256 base vectors (<= 512 KiB: past L1, within L2) at a stride of an odd number of "
+        "cache lines, each kernel called through a function pointer (see distance_bench.cc). "
+        f"`*`: coefficient of variation above {NOISY_CV:.0%} (noisy machine). "
         f"Ratio = {RATIO[0]} / {RATIO[1]}; above 1 means AugurDB is faster.",
     ]
     for metric, title in METRICS.items():
@@ -144,9 +145,10 @@ def main() -> int:
 
     build = Path(args.build_dir)
     if not args.skip_build:
+        # Build chatter goes to stderr: stdout carries only the Markdown.
         run(["cmake", "-S", str(REPO), "-B", str(build), "-G", "Ninja",
-             "-DAUGURDB_BUILD_BENCH=ON", "-DCMAKE_BUILD_TYPE=Release"])
-        run(["cmake", "--build", str(build), "--target", "distance_bench"])
+             "-DAUGURDB_BUILD_BENCH=ON", "-DCMAKE_BUILD_TYPE=Release"], stdout=sys.stderr)
+        run(["cmake", "--build", str(build), "--target", "distance_bench"], stdout=sys.stderr)
 
     binary = build / "bench" / "micro" / "distance_bench"
     bench_cmd = [str(binary), "--benchmark_format=json",

@@ -98,6 +98,7 @@ HnswIndex::HnswIndex(const HnswParams& params, const simd::KernelTable& kernels)
     : params_(params),
       kernels_(kernels),
       distance_(simd::DistanceFor(kernels, params.metric)),
+      distance4_(simd::Distance4For(kernels, params.metric)),
       m0_(2 * params.m),
       stride_(RoundUp(params.dim, 16)),
       links0_stride_(RoundUp(1 + 2 * params.m, 16)),
@@ -105,7 +106,7 @@ HnswIndex::HnswIndex(const HnswParams& params, const simd::KernelTable& kernels)
       level_mult_(1.0 / std::log(static_cast<double>(params.m))) {
   // Prefetching a whole 784-d fp32 vector (49 lines) competes for bandwidth; a few lines start
   // the hardware stream prefetcher, which fetches the rest (PERFORMANCE.md technique 2).
-  prefetch_lines_ = std::min<size_t>(stride_ * sizeof(float) / 64, 8);
+  prefetch_lines_ = std::min<size_t>(stride_ * sizeof(float) / 64, 4);
 }
 
 HnswIndex::~HnswIndex() = default;
@@ -271,12 +272,16 @@ void HnswIndex::SearchLayer(const float* query, Slot entry, size_t ef, int level
       if (!visited.TestAndMark(next)) batch[n++] = next;
     }
     if (n == 0) continue;
-    PrefetchVector(batch[0]);
-    for (size_t j = 0; j < n; ++j) {
-      if (j + 1 < n) PrefetchVector(batch[j + 1]);
-      const float d = distance_(query, vector(batch[j]), dim);
-      pool.Insert(batch[j], d);
+    for (size_t j = 0; j < std::min<size_t>(n, 4); ++j) PrefetchVector(batch[j]);
+    size_t j = 0;
+    float d4[4];
+    for (; j + 4 <= n; j += 4) {
+      for (size_t p = j + 4; p < std::min(j + 8, n); ++p) PrefetchVector(batch[p]);
+      distance4_(query, vector(batch[j]), vector(batch[j + 1]), vector(batch[j + 2]),
+                 vector(batch[j + 3]), dim, d4);
+      for (size_t t = 0; t < 4; ++t) pool.Insert(batch[j + t], d4[t]);
     }
+    for (; j < n; ++j) pool.Insert(batch[j], distance_(query, vector(batch[j]), dim));
     distances += n;
   }
   if (stats != nullptr) {

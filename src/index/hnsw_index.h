@@ -177,6 +177,7 @@ class HnswIndex {
   const HnswParams params_;
   const simd::KernelTable& kernels_;
   const simd::DistanceFn distance_;
+  const simd::Distance4Fn distance4_;
   const size_t m0_;             // level-0 max degree (2 * m)
   const size_t stride_;         // floats per vector row (dim rounded up to 16)
   const size_t links0_stride_;  // uint32 per level-0 row (1 + m0, rounded up to 16)

@@ -4,7 +4,9 @@
 namespace augurdb::simd {
 namespace {
 
-#define AUGUR_TABLE(ns, lvl) KernelTable{lvl, &ns::L2Sq, &ns::Dot, &ns::NegDot, &ns::CosineDist}
+#define AUGUR_TABLE(ns, lvl)                                                         \
+  KernelTable{lvl,        &ns::L2Sq,    &ns::Dot,     &ns::NegDot, &ns::CosineDist, \
+              &ns::L2Sq4, &ns::NegDot4, &ns::CosineDist4}
 
 constexpr KernelTable kScalarTable = AUGUR_TABLE(scalar, SimdLevel::kScalar);
 #if defined(AUGURDB_HAVE_AVX2)
@@ -50,6 +52,15 @@ DistanceFn DistanceFor(const KernelTable& table, Metric metric) noexcept {
     case Metric::kCosine: return table.cosine_dist;
   }
   return table.l2sq;
+}
+
+Distance4Fn Distance4For(const KernelTable& table, Metric metric) noexcept {
+  switch (metric) {
+    case Metric::kL2: return table.l2sq4;
+    case Metric::kInnerProduct: return table.neg_dot4;
+    case Metric::kCosine: return table.cosine_dist4;
+  }
+  return table.l2sq4;
 }
 
 }  // namespace augurdb::simd

@@ -8,10 +8,13 @@
 
 #include "simd/distance.h"
 
+// GCC 12's _mm512_castps512_ps256 expands through _mm256_undefined_pd, which -Wuninitialized
+// flags at every call site (a header false positive; fixed in GCC 13).
+#pragma GCC diagnostic ignored "-Wuninitialized"
+
 namespace augurdb::simd::avx512 {
 namespace {
 
-// _mm512_reduce_add_ps trips a -Wuninitialized false positive in GCC 12's headers.
 inline float HorizontalSum(__m512 v) noexcept {
   const __m256 half = _mm256_add_ps(_mm512_castps512_ps256(v), _mm512_extractf32x8_ps(v, 1));
   __m128 s = _mm_add_ps(_mm256_castps256_ps128(half), _mm256_extractf128_ps(half, 1));
@@ -71,6 +74,67 @@ float Dot(const float* a, const float* b, size_t dim) noexcept {
 float NegDot(const float* a, const float* b, size_t dim) noexcept { return -Dot(a, b, dim); }
 float CosineDist(const float* a, const float* b, size_t dim) noexcept {
   return 1.0f - Dot(a, b, dim);
+}
+
+
+namespace {
+
+// One pass over the query, four base vectors in lock step: each query load is reused four times
+// and the four base streams miss in parallel.
+template <bool kL2>
+inline void Batch4(const float* q, const float* b0, const float* b1, const float* b2,
+                   const float* b3, size_t dim, float* out) noexcept {
+  __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps();
+  __m512 s2 = _mm512_setzero_ps(), s3 = _mm512_setzero_ps();
+  size_t i = 0;
+  auto step = [&](__m512 x, __m512 y0, __m512 y1, __m512 y2, __m512 y3) {
+    if constexpr (kL2) {
+      y0 = _mm512_sub_ps(x, y0);
+      y1 = _mm512_sub_ps(x, y1);
+      y2 = _mm512_sub_ps(x, y2);
+      y3 = _mm512_sub_ps(x, y3);
+      s0 = _mm512_fmadd_ps(y0, y0, s0);
+      s1 = _mm512_fmadd_ps(y1, y1, s1);
+      s2 = _mm512_fmadd_ps(y2, y2, s2);
+      s3 = _mm512_fmadd_ps(y3, y3, s3);
+    } else {
+      s0 = _mm512_fmadd_ps(x, y0, s0);
+      s1 = _mm512_fmadd_ps(x, y1, s1);
+      s2 = _mm512_fmadd_ps(x, y2, s2);
+      s3 = _mm512_fmadd_ps(x, y3, s3);
+    }
+  };
+  for (; i + 16 <= dim; i += 16) {
+    step(_mm512_loadu_ps(q + i), _mm512_loadu_ps(b0 + i), _mm512_loadu_ps(b1 + i),
+         _mm512_loadu_ps(b2 + i), _mm512_loadu_ps(b3 + i));
+  }
+  if (i < dim) {
+    const __mmask16 m = static_cast<__mmask16>((1u << (dim - i)) - 1u);
+    step(_mm512_maskz_loadu_ps(m, q + i), _mm512_maskz_loadu_ps(m, b0 + i),
+         _mm512_maskz_loadu_ps(m, b1 + i), _mm512_maskz_loadu_ps(m, b2 + i),
+         _mm512_maskz_loadu_ps(m, b3 + i));
+  }
+  out[0] = HorizontalSum(s0);
+  out[1] = HorizontalSum(s1);
+  out[2] = HorizontalSum(s2);
+  out[3] = HorizontalSum(s3);
+}
+
+}  // namespace
+
+void L2Sq4(const float* q, const float* b0, const float* b1, const float* b2, const float* b3,
+           size_t dim, float* out) noexcept {
+  Batch4<true>(q, b0, b1, b2, b3, dim, out);
+}
+void NegDot4(const float* q, const float* b0, const float* b1, const float* b2, const float* b3,
+             size_t dim, float* out) noexcept {
+  Batch4<false>(q, b0, b1, b2, b3, dim, out);
+  for (int j = 0; j < 4; ++j) out[j] = -out[j];
+}
+void CosineDist4(const float* q, const float* b0, const float* b1, const float* b2,
+                 const float* b3, size_t dim, float* out) noexcept {
+  Batch4<false>(q, b0, b1, b2, b3, dim, out);
+  for (int j = 0; j < 4; ++j) out[j] = 1.0f - out[j];
 }
 
 }  // namespace augurdb::simd::avx512

@@ -57,6 +57,32 @@ TEST_P(DistanceTest, MatchesDoubleReferenceAtEveryDimAndOffset) {
   }
 }
 
+TEST_P(DistanceTest, FourAtOnceMatchesReference) {
+  const KernelTable* table = KernelsFor(GetParam());
+  if (table == nullptr) GTEST_SKIP() << "CPU lacks " << SimdLevelName(GetParam());
+  std::mt19937 rng(99);
+  std::uniform_real_distribution<float> uni(-1.0f, 1.0f);
+  constexpr size_t kMaxDim = 1100;
+  std::vector<float> q(kMaxDim + 4), b(4 * (kMaxDim + 4));
+  for (float& x : q) x = uni(rng);
+  for (float& x : b) x = uni(rng);
+  for (size_t dim = 1; dim <= kMaxDim; ++dim) {
+    const float* qp = q.data() + dim % 3;
+    const float* bp[4];
+    for (size_t j = 0; j < 4; ++j) bp[j] = b.data() + j * (kMaxDim + 4) + (dim + j) % 4;
+    float l2[4], nd[4], cd[4];
+    table->l2sq4(qp, bp[0], bp[1], bp[2], bp[3], dim, l2);
+    table->neg_dot4(qp, bp[0], bp[1], bp[2], bp[3], dim, nd);
+    table->cosine_dist4(qp, bp[0], bp[1], bp[2], bp[3], dim, cd);
+    for (size_t j = 0; j < 4; ++j) {
+      const Reference ref = Compute(qp, bp[j], dim);
+      ASSERT_NEAR(l2[j], ref.l2, 1e-5 * ref.l2 + 1e-12) << "dim " << dim << " lane " << j;
+      ASSERT_NEAR(nd[j], -ref.dot, 1e-5 * ref.abs_dot + 1e-12) << "dim " << dim << " lane " << j;
+      ASSERT_NEAR(cd[j], 1.0 - ref.dot, 1e-5 * ref.abs_dot + 1e-6) << "dim " << dim;
+    }
+  }
+}
+
 TEST_P(DistanceTest, ZeroDimIsZero) {
   const KernelTable* table = KernelsFor(GetParam());
   if (table == nullptr) GTEST_SKIP() << "CPU lacks " << SimdLevelName(GetParam());
@@ -108,6 +134,9 @@ TEST(CpuFeatures, DistanceForPicksTheMetric) {
   EXPECT_EQ(DistanceFor(t, Metric::kL2), t.l2sq);
   EXPECT_EQ(DistanceFor(t, Metric::kInnerProduct), t.neg_dot);
   EXPECT_EQ(DistanceFor(t, Metric::kCosine), t.cosine_dist);
+  EXPECT_EQ(Distance4For(t, Metric::kL2), t.l2sq4);
+  EXPECT_EQ(Distance4For(t, Metric::kInnerProduct), t.neg_dot4);
+  EXPECT_EQ(Distance4For(t, Metric::kCosine), t.cosine_dist4);
 }
 
 }  // namespace
