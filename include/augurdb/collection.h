@@ -62,12 +62,30 @@ using Id = std::variant<int64_t, std::string>;
 
 enum class IdKind : uint8_t { kUnset = 0, kInt = 1, kString = 2 };
 
+// What a successful write promises if the machine crashes right after it returns.
+enum class Durability : uint8_t {
+  kSync = 0,   // fsync before returning: survives process crash, OS crash and power loss
+  kBatch = 1,  // fsync at most every 100 ms (at the next write) and at flush/close: survives a
+               // process crash; an OS crash or power loss may lose the last ~100 ms of writes
+  kNone = 2,   // never fsync except at flush/checkpoint/close: survives a process crash; an OS
+               // crash or power loss may lose everything since the last flush
+};
+
 struct CollectionOptions {
-  size_t dim = 0;                 // vector dimension; 0 = taken from the first Add
-  Metric metric = Metric::kL2;
-  size_t m = 16;                  // graph degree (level 0 allows 2*m); 8..64 is typical
-  size_t ef_construction = 200;   // build beam width: higher = better graph, slower build
-  size_t ef_search = 64;          // default search beam width; raise for recall, lower for speed
+  std::string path;               // database directory; empty = in memory only
+  bool read_only = false;         // open an existing database without the writer lock
+  Durability durability = Durability::kSync;
+  uint64_t checkpoint_wal_bytes = uint64_t{64} << 20;  // checkpoint when the WAL grows past this
+  size_t dim = 0;                 // vector dimension; 0 = taken from the database or first Add
+  // Distance metric; unset = kL2 for a new collection, the stored one when reopening (a set
+  // value that differs from the stored one is kInvalidArgument).
+  std::optional<Metric> metric;
+  // Index parameters: 0 = the default for a new collection (16, 200, 64) or the stored value
+  // when reopening; a non-zero value that differs from the stored one is kInvalidArgument
+  // (ef_search excepted: it is only a per-session default and may change).
+  size_t m = 0;                   // graph degree (level 0 allows 2*m); 8..64 is typical
+  size_t ef_construction = 0;     // build beam width: higher = better graph, slower build
+  size_t ef_search = 0;           // default search beam width; raise for recall
   size_t threads = 0;             // worker threads for batch calls; 0 = all cores
   uint64_t seed = 42;             // seeds level draws; one thread + same seed = same graph
 };
@@ -111,11 +129,19 @@ struct CollectionStats {
   size_t m = 0, ef_construction = 0, ef_search = 0, threads = 0;
   std::string simd;          // kernel family in use: "avx512", "avx2", "neon" or "scalar"
   IdKind id_kind = IdKind::kUnset;
+  uint64_t wal_bytes = 0;         // current WAL size (persistent collections)
+  uint64_t checkpoint_bytes = 0;  // size of the last checkpoint file
+  uint64_t checkpoint_sequence = 0;
 };
 
 class AUGURDB_EXPORT Collection {
  public:
-  // Opens an in-memory collection. Errors: kInvalidArgument (bad options).
+  // Opens (creating if needed, unless read_only) the database at options.path, or an in-memory
+  // collection when path is empty. Reopening maps the last checkpoint and replays the WAL.
+  // Errors: kInvalidArgument (bad options, or options that contradict the stored ones),
+  // kDimensionMismatch, kLocked (another process has it open for writing), kCorruption (a
+  // checksum or structure check failed; nothing was modified), kNotSupported (written by a newer
+  // format version), kNotFound (read_only and no database there), kIOError.
   static Result<std::unique_ptr<Collection>> Open(const CollectionOptions& options);
   ~Collection();
   Collection(const Collection&) = delete;
@@ -140,6 +166,15 @@ class AUGURDB_EXPORT Collection {
   Result<BatchResults> SearchBatch(const MatrixView& queries, const SearchOptions& options) const;
   // Reclaims the slots of deleted records for reuse.
   Status Compact();
+  // Makes every write so far durable (fsync of the WAL); a no-op in memory.
+  Status Flush();
+  // Writes a checkpoint (vectors, graph, ids, metadata) and empties the WAL.
+  Status Checkpoint();
+  // Checkpoints (if anything changed) and releases the files and the writer lock. Later calls
+  // return kInvalidArgument. The destructor closes too, ignoring errors.
+  Status Close();
+  bool read_only() const;
+  const std::string& path() const;
 
   bool Contains(const Id& id) const;
   size_t size() const;
@@ -149,8 +184,9 @@ class AUGURDB_EXPORT Collection {
   std::vector<Id> Ids() const;  // in insertion-slot order
   CollectionStats Stats() const;
 
+  struct Impl;  // opaque; defined in the library's sources
+
  private:
-  struct Impl;
   explicit Collection(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };

@@ -106,6 +106,9 @@ nb::dict StatsDict(const CollectionStats& s) {
   d["ef_search"] = s.ef_search;
   d["threads"] = s.threads;
   d["simd"] = s.simd;
+  d["wal_bytes"] = s.wal_bytes;
+  d["checkpoint_bytes"] = s.checkpoint_bytes;
+  d["checkpoint_sequence"] = s.checkpoint_sequence;
   d["id_kind"] = s.id_kind == IdKind::kInt ? nb::object(nb::str("int"))
                  : s.id_kind == IdKind::kString ? nb::object(nb::str("str"))
                                                 : nb::none();
@@ -134,25 +137,59 @@ void BindCollection(nb::module_& m) {
   nb::class_<Collection>(m, "Collection")
       .def_static(
           "open",
-          [](size_t dim, const std::string& metric, size_t m_, size_t efc, size_t ef, size_t threads,
-             uint64_t seed) {
-            std::optional<Metric> parsed = ParseMetric(metric);
-            if (!parsed) {
-              throw StatusError{Status::InvalidArgument(
-                  "unknown metric '" + metric + "': use 'l2', 'ip' or 'cosine'")};
-            }
+          [](const std::string& path, bool read_only, const std::string& durability,
+             uint64_t checkpoint_wal_bytes, size_t dim, const std::string& metric, size_t m_,
+             size_t efc, size_t ef, size_t threads, uint64_t seed) {
             CollectionOptions o;
+            if (!metric.empty()) {
+              std::optional<Metric> parsed = ParseMetric(metric);
+              if (!parsed) {
+                throw StatusError{Status::InvalidArgument(
+                    "unknown metric '" + metric + "': use 'l2', 'ip' or 'cosine'")};
+              }
+              o.metric = *parsed;
+            }
+            if (durability == "sync") o.durability = Durability::kSync;
+            else if (durability == "batch") o.durability = Durability::kBatch;
+            else if (durability == "none") o.durability = Durability::kNone;
+            else {
+              throw StatusError{Status::InvalidArgument(
+                  "unknown durability '" + durability + "': use 'sync', 'batch' or 'none'")};
+            }
+            o.path = path;
+            o.read_only = read_only;
+            if (checkpoint_wal_bytes != 0) o.checkpoint_wal_bytes = checkpoint_wal_bytes;
             o.dim = dim;
-            o.metric = *parsed;
             o.m = m_;
             o.ef_construction = efc;
             o.ef_search = ef;
             o.threads = threads;
             o.seed = seed;
-            return ValueOrThrow(Collection::Open(o)).release();
+            std::optional<Result<std::unique_ptr<Collection>>> opened;
+            {
+              nb::gil_scoped_release release;
+              opened.emplace(Collection::Open(o));
+            }
+            return ValueOrThrow(std::move(*opened)).release();
           },
-          nb::arg("dim"), nb::arg("metric"), nb::arg("m"), nb::arg("ef_construction"),
-          nb::arg("ef_search"), nb::arg("threads"), nb::arg("seed"), nb::rv_policy::take_ownership)
+          nb::arg("path"), nb::arg("read_only"), nb::arg("durability"),
+          nb::arg("checkpoint_wal_bytes"), nb::arg("dim"), nb::arg("metric"), nb::arg("m"),
+          nb::arg("ef_construction"), nb::arg("ef_search"), nb::arg("threads"), nb::arg("seed"),
+          nb::rv_policy::take_ownership)
+      .def("flush", [](Collection& c) {
+        nb::gil_scoped_release release;
+        ThrowIfError(c.Flush());
+      })
+      .def("checkpoint", [](Collection& c) {
+        nb::gil_scoped_release release;
+        ThrowIfError(c.Checkpoint());
+      })
+      .def("close", [](Collection& c) {
+        nb::gil_scoped_release release;
+        ThrowIfError(c.Close());
+      })
+      .def_prop_ro("read_only", &Collection::read_only)
+      .def_prop_ro("path", [](const Collection& c) { return c.path(); })
       .def("add_int",
            [](Collection& c, IntIds ids, FloatMatrix vectors, nb::handle metadata, bool upsert) {
              Write<int64_t>(c, IdsView::Ints({ids.data(), ids.shape(0)}), vectors, metadata, upsert);

@@ -1,19 +1,12 @@
-// Collection: ids <-> internal slots, metadata, validation and threading around the HNSW index.
-//
-// Thread safety: write_mutex_ serialises writers. map_mutex_ guards the id maps, per-slot ids,
-// metadata and slot_used; writers take it exclusively only to publish a finished change, readers
-// take it shared only to translate slots into ids, so a long search never blocks a writer for
-// long and a long write never blocks searches.
-//
-// Invariants:
-//  1. slot_used[s] == 1 iff exactly one id maps to s; only those slots are returned to users.
-//  2. A slot is marked used only after its vector is fully inserted in the index and unused
-//     before it is deleted from the index (Upsert switches old -> new under one exclusive lock).
+// Collection: ids <-> internal slots, metadata, validation and threading around the HNSW index
+// (the public API of include/augurdb/collection.h). Persistence lives in collection_persist.cc;
+// thread safety and invariants are described in collection_impl.h.
 #include <augurdb/collection.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <cstdio>
 #include <limits>
 #include <mutex>
 #include <new>
@@ -23,6 +16,7 @@
 
 #include <augurdb/version.h>
 
+#include "db/collection_impl.h"
 #include "db/vector_checks.h"
 #include "index/hnsw_index.h"
 #include "simd/distance.h"
@@ -33,6 +27,7 @@ namespace augurdb {
 using index::HnswIndex;
 using index::Neighbor;
 using index::Slot;
+using Impl = Collection::Impl;
 
 namespace {
 
@@ -42,189 +37,203 @@ std::string IdToString(const IdsView& ids, size_t i) {
 
 }  // namespace
 
-struct Collection::Impl {
-  CollectionOptions options;
-  const simd::KernelTable& kernels = simd::ActiveKernels();
-  std::unique_ptr<ThreadPool> pool;
-
-  std::mutex write_mutex;
-  std::unique_ptr<HnswIndex> index_owner;        // written under write_mutex
-  std::atomic<HnswIndex*> index{nullptr};        // published once, read by searches
-  std::atomic<size_t> dim{0};
-
-  mutable std::shared_mutex map_mutex;
-  IdKind id_kind = IdKind::kUnset;
-  std::unordered_map<int64_t, Slot> int_to_slot;
-  std::unordered_map<std::string, Slot> str_to_slot;
-  std::vector<int64_t> slot_int_id;
-  std::vector<std::string> slot_str_id;
-  std::vector<Metadata> slot_metadata;
-  std::vector<uint8_t> slot_used;
-
-  size_t threads() const { return pool->size(); }
-
-  // ---- helpers; "Locked" means the caller holds map_mutex (shared or exclusive) ----
-
-  std::optional<Slot> FindLocked(const IdsView& ids, size_t i) const {
-    if (ids.is_string()) {
-      auto it = str_to_slot.find(ids.strings()[i]);
-      if (it == str_to_slot.end()) return std::nullopt;
-      return it->second;
-    }
-    auto it = int_to_slot.find(ids.ints()[i]);
-    if (it == int_to_slot.end()) return std::nullopt;
+std::optional<Slot> Impl::FindLocked(const IdsView& ids, size_t i) const {
+  if (ids.is_string()) {
+    auto it = str_to_slot.find(ids.strings()[i]);
+    if (it == str_to_slot.end()) return std::nullopt;
     return it->second;
   }
+  auto it = int_to_slot.find(ids.ints()[i]);
+  if (it == int_to_slot.end()) return std::nullopt;
+  return it->second;
+}
 
-  Id IdOfLocked(Slot slot) const {
-    if (id_kind == IdKind::kString) return slot_str_id[slot];
-    return slot_int_id[slot];
+Id Impl::IdOfLocked(Slot slot) const {
+  if (id_kind == IdKind::kString) return slot_str_id[slot];
+  return slot_int_id[slot];
+}
+
+Status Impl::CheckIds(const IdsView& ids) const {
+  const IdKind kind = ids.is_string() ? IdKind::kString : IdKind::kInt;
+  if (id_kind != IdKind::kUnset && kind != id_kind) {
+    return Status::InvalidArgument(std::string("this collection uses ") +
+                                   (id_kind == IdKind::kInt ? "integer" : "string") +
+                                   " ids; got " + (kind == IdKind::kInt ? "integer" : "string") +
+                                   " ids");
   }
+  return Status::OK();
+}
 
-  Status CheckIds(const IdsView& ids) const {
-    const IdKind kind = ids.is_string() ? IdKind::kString : IdKind::kInt;
-    if (id_kind != IdKind::kUnset && kind != id_kind) {
-      return Status::InvalidArgument(std::string("this collection uses ") +
-                                     (id_kind == IdKind::kInt ? "integer" : "string") +
-                                     " ids; got " + (kind == IdKind::kInt ? "integer" : "string") +
-                                     " ids");
-    }
-    return Status::OK();
-  }
-
-  Status CheckNoDuplicates(const IdsView& ids) const {
-    if (ids.is_string()) {
-      std::unordered_set<std::string_view> seen;
-      seen.reserve(ids.size());
-      for (size_t i = 0; i < ids.size(); ++i) {
-        if (!seen.insert(ids.strings()[i]).second) {
-          return Status::InvalidArgument("duplicate id " + IdToString(ids, i) + " in the batch");
-        }
-      }
-    } else {
-      std::unordered_set<int64_t> seen;
-      seen.reserve(ids.size());
-      for (size_t i = 0; i < ids.size(); ++i) {
-        if (!seen.insert(ids.ints()[i]).second) {
-          return Status::InvalidArgument("duplicate id " + IdToString(ids, i) + " in the batch");
-        }
+Status Impl::CheckNoDuplicates(const IdsView& ids) const {
+  if (ids.is_string()) {
+    std::unordered_set<std::string_view> seen;
+    seen.reserve(ids.size());
+    for (size_t i = 0; i < ids.size(); ++i) {
+      if (!seen.insert(ids.strings()[i]).second) {
+        return Status::InvalidArgument("duplicate id " + IdToString(ids, i) + " in the batch");
       }
     }
-    return Status::OK();
+  } else {
+    std::unordered_set<int64_t> seen;
+    seen.reserve(ids.size());
+    for (size_t i = 0; i < ids.size(); ++i) {
+      if (!seen.insert(ids.ints()[i]).second) {
+        return Status::InvalidArgument("duplicate id " + IdToString(ids, i) + " in the batch");
+      }
+    }
   }
+  return Status::OK();
+}
 
-  Status CheckBatch(const IdsView& ids, const MatrixView& vectors,
+Status Impl::CheckBatch(const IdsView& ids, const MatrixView& vectors,
                     std::span<const Metadata> metadata) const {
-    if (ids.size() == 0) return Status::InvalidArgument("empty batch: pass at least one id");
-    if (vectors.rows != ids.size()) {
-      return Status::InvalidArgument(std::to_string(ids.size()) + " ids but " +
-                                     std::to_string(vectors.rows) + " vectors");
-    }
-    if (!metadata.empty() && metadata.size() != ids.size()) {
-      return Status::InvalidArgument(std::to_string(ids.size()) + " ids but " +
-                                     std::to_string(metadata.size()) + " metadata entries");
-    }
-    AUGUR_RETURN_IF_ERROR(CheckIds(ids));
-    AUGUR_RETURN_IF_ERROR(CheckNoDuplicates(ids));
-    return db::CheckVectors(vectors, dim.load(), options.metric, "vectors");
+  if (ids.size() == 0) return Status::InvalidArgument("empty batch: pass at least one id");
+  if (vectors.rows != ids.size()) {
+    return Status::InvalidArgument(std::to_string(ids.size()) + " ids but " +
+                                   std::to_string(vectors.rows) + " vectors");
   }
-
-  Status EnsureIndex(size_t d) {
-    if (index_owner) return Status::OK();
-    index::HnswParams params;
-    params.dim = d;
-    params.metric = options.metric;
-    params.m = options.m;
-    params.ef_construction = options.ef_construction;
-    params.seed = options.seed;
-    AUGUR_ASSIGN_OR_RETURN(index_owner, HnswIndex::Create(params, kernels));
-    dim.store(d);
-    index.store(index_owner.get(), std::memory_order_release);
-    return Status::OK();
+  if (!metadata.empty() && metadata.size() != ids.size()) {
+    return Status::InvalidArgument(std::to_string(ids.size()) + " ids but " +
+                                   std::to_string(metadata.size()) + " metadata entries");
   }
+  AUGUR_RETURN_IF_ERROR(CheckIds(ids));
+  AUGUR_RETURN_IF_ERROR(CheckNoDuplicates(ids));
+  return db::CheckVectors(vectors, dim.load(), *options.metric, "vectors");
+}
 
-  // Inserts rows into fresh slots. Rows whose id already maps somewhere (Upsert) switch to the
-  // new slot atomically once every row is in the index; their old slots are then deleted.
-  // REQUIRES: write_mutex held, the batch validated.
-  Status InsertRows(const IdsView& ids, const MatrixView& vectors,
+Status Impl::EnsureIndex(size_t d) {
+  if (index_owner) return Status::OK();
+  index::HnswParams params;
+  params.dim = d;
+  params.metric = *options.metric;
+  params.m = options.m;
+  params.ef_construction = options.ef_construction;
+  params.seed = options.seed;
+  AUGUR_ASSIGN_OR_RETURN(index_owner, HnswIndex::Create(params, kernels));
+  dim.store(d);
+  index.store(index_owner.get(), std::memory_order_release);
+  return Status::OK();
+}
+
+Status Impl::InsertRows(const IdsView& ids, const MatrixView& vectors,
                     std::span<const Metadata> metadata) {
-    AUGUR_RETURN_IF_ERROR(EnsureIndex(vectors.dim));
-    HnswIndex& idx = *index_owner;
-    const size_t n = ids.size();
-    if (idx.deleted_count() >= std::max<size_t>(1024, idx.live_count() / 8)) idx.Reclaim();
-    std::vector<Slot> slots;
-    AUGUR_RETURN_IF_ERROR(idx.AllocateSlots(n, &slots));
-    std::vector<Slot> replaced;
-    try {
-      std::unique_lock<std::shared_mutex> lock(map_mutex);
-      const size_t end = idx.slot_end();
-      if (slot_used.size() < end) {
-        const size_t grow = std::max(end, slot_used.size() * 3 / 2);
-        slot_used.resize(grow, 0);
-        slot_metadata.resize(grow);
-        if (ids.is_string()) slot_str_id.resize(grow);
-        else slot_int_id.resize(grow);
-      }
-      id_kind = ids.is_string() ? IdKind::kString : IdKind::kInt;
-      for (size_t i = 0; i < n; ++i) {
-        const Slot s = slots[i];
-        if (ids.is_string()) slot_str_id[s] = ids.strings()[i];
-        else slot_int_id[s] = ids.ints()[i];
-        slot_metadata[s] = metadata.empty() ? Metadata{} : metadata[i];
-      }
-    } catch (const std::bad_alloc&) {
-      return Status::ResourceExhausted("out of memory storing ids and metadata");
+  AUGUR_RETURN_IF_ERROR(EnsureIndex(vectors.dim));
+  HnswIndex& idx = *index_owner;
+  const size_t n = ids.size();
+  if (idx.deleted_count() >= std::max<size_t>(1024, idx.live_count() / 8)) idx.Reclaim();
+  std::vector<Slot> slots;
+  AUGUR_RETURN_IF_ERROR(idx.AllocateSlots(n, &slots));
+  std::vector<Slot> replaced;
+  try {
+    std::unique_lock<std::shared_mutex> lock(map_mutex);
+    const size_t end = idx.slot_end();
+    if (slot_used.size() < end) {
+      const size_t grow = std::max(end, slot_used.size() * 3 / 2);
+      slot_used.resize(grow, 0);
+      slot_metadata.resize(grow);
+      if (ids.is_string()) slot_str_id.resize(grow);
+      else slot_int_id.resize(grow);
     }
-    const size_t stride = vectors.row_stride == 0 ? vectors.dim : vectors.row_stride;
-    idx.Insert(slots, vectors.data, stride, pool.get(), threads());
-    {
-      // Publish the batch and retire replaced slots in one step, so a concurrent search sees
-      // each record either old or new, never both and never neither.
-      std::unique_lock<std::shared_mutex> lock(map_mutex);
-      for (size_t i = 0; i < n; ++i) {
-        const Slot s = slots[i];
-        if (std::optional<Slot> old = FindLocked(ids, i)) {
-          replaced.push_back(*old);
-          slot_used[*old] = 0;
-          slot_metadata[*old] = Metadata{};
-        }
-        if (ids.is_string()) str_to_slot[ids.strings()[i]] = s;
-        else int_to_slot[ids.ints()[i]] = s;
-        slot_used[s] = 1;
-      }
-      idx.Publish(slots);  // first: the entry point may move from a replaced node to a new one
-      idx.Tombstone(replaced);
+    id_kind = ids.is_string() ? IdKind::kString : IdKind::kInt;
+    for (size_t i = 0; i < n; ++i) {
+      const Slot s = slots[i];
+      if (ids.is_string()) slot_str_id[s] = ids.strings()[i];
+      else slot_int_id[s] = ids.ints()[i];
+      slot_metadata[s] = metadata.empty() ? Metadata{} : metadata[i];
     }
-    if (!replaced.empty()) idx.RepairDeleted(pool.get(), threads());
-    return Status::OK();
+  } catch (const std::bad_alloc&) {
+    return Status::ResourceExhausted("out of memory storing ids and metadata");
   }
-};
+  const size_t stride = vectors.row_stride == 0 ? vectors.dim : vectors.row_stride;
+  idx.Insert(slots, vectors.data, stride, pool.get(), threads());
+  {
+    // Publish the batch and retire replaced slots in one step, so a concurrent search sees
+    // each record either old or new, never both and never neither.
+    std::unique_lock<std::shared_mutex> lock(map_mutex);
+    for (size_t i = 0; i < n; ++i) {
+      const Slot s = slots[i];
+      if (std::optional<Slot> old = FindLocked(ids, i)) {
+        replaced.push_back(*old);
+        slot_used[*old] = 0;
+        slot_metadata[*old] = Metadata{};
+      }
+      if (ids.is_string()) str_to_slot[ids.strings()[i]] = s;
+      else int_to_slot[ids.ints()[i]] = s;
+      slot_used[s] = 1;
+    }
+    idx.Publish(slots);  // first: the entry point may move from a replaced node to a new one
+    idx.Tombstone(replaced);
+  }
+  if (!replaced.empty()) idx.RepairDeleted(pool.get(), threads());
+  return Status::OK();
+}
+
+Status Impl::CheckWritable() const {
+  if (closed) return Status::InvalidArgument("the collection is closed");
+  if (options.read_only) {
+    return Status::NotSupported("the database " + dir + " was opened read-only (mode=\"r\")");
+  }
+  return poisoned;
+}
+
+size_t Impl::DeleteRows(const IdsView& ids) {
+  std::vector<Slot> slots;
+  {
+    std::unique_lock<std::shared_mutex> map_lock(map_mutex);
+    for (size_t i = 0; i < ids.size(); ++i) {
+      std::optional<Slot> slot = FindLocked(ids, i);
+      if (!slot) continue;
+      slots.push_back(*slot);
+      slot_used[*slot] = 0;
+      slot_metadata[*slot] = Metadata{};
+      if (ids.is_string()) str_to_slot.erase(ids.strings()[i]);
+      else int_to_slot.erase(ids.ints()[i]);
+    }
+    if (!slots.empty()) index_owner->Tombstone(slots);  // invisible from now on
+  }
+  if (!slots.empty()) index_owner->RepairDeleted(pool.get(), threads());
+  return slots.size();
+}
+
+namespace {
+
+Status CheckRange(const char* name, size_t value, size_t lo, size_t hi) {
+  if (value != 0 && (value < lo || value > hi)) {
+    return Status::InvalidArgument(std::string(name) + " must be in " + std::to_string(lo) + ".." +
+                                   std::to_string(hi) + ", got " + std::to_string(value));
+  }
+  return Status::OK();
+}
+
+}  // namespace
 
 Result<std::unique_ptr<Collection>> Collection::Open(const CollectionOptions& options) {
-  if (options.dim > 65536) {
-    return Status::InvalidArgument("dim must be at most 65536, got " + std::to_string(options.dim));
+  AUGUR_RETURN_IF_ERROR(CheckRange("dim", options.dim, 1, 65536));
+  AUGUR_RETURN_IF_ERROR(CheckRange("m", options.m, 2, 512));
+  AUGUR_RETURN_IF_ERROR(CheckRange("ef_construction", options.ef_construction, 1, 100000));
+  AUGUR_RETURN_IF_ERROR(CheckRange("ef_search", options.ef_search, 1, 100000));
+  AUGUR_RETURN_IF_ERROR(CheckRange("threads", options.threads, 1, 1024));
+  if (options.durability > Durability::kNone) {
+    return Status::InvalidArgument("unknown durability level");
   }
-  if (options.m < 2 || options.m > 512) {
-    return Status::InvalidArgument("m must be in 2..512, got " + std::to_string(options.m));
-  }
-  if (options.ef_construction < 1 || options.ef_construction > 100000) {
-    return Status::InvalidArgument("ef_construction must be in 1..100000, got " +
-                                   std::to_string(options.ef_construction));
-  }
-  if (options.ef_search < 1 || options.ef_search > 100000) {
-    return Status::InvalidArgument("ef_search must be in 1..100000, got " +
-                                   std::to_string(options.ef_search));
-  }
-  if (options.threads > 1024) {
-    return Status::InvalidArgument("threads must be at most 1024, got " +
-                                   std::to_string(options.threads));
+  if (options.read_only && options.path.empty()) {
+    return Status::InvalidArgument("read_only needs a path: an in-memory collection is new");
   }
   try {
     auto impl = std::make_unique<Impl>();
     impl->options = options;
     impl->pool = std::make_unique<ThreadPool>(options.threads);
     impl->options.threads = impl->pool->size();
-    if (options.dim != 0) AUGUR_RETURN_IF_ERROR(impl->EnsureIndex(options.dim));
+    impl->dir = options.path;
+    if (impl->persistent()) {
+      AUGUR_RETURN_IF_ERROR(impl->OpenStorage());
+    } else {
+      if (!impl->options.metric) impl->options.metric = Metric::kL2;
+      if (impl->options.m == 0) impl->options.m = 16;
+      if (impl->options.ef_construction == 0) impl->options.ef_construction = 200;
+      if (impl->options.ef_search == 0) impl->options.ef_search = 64;
+      if (options.dim != 0) AUGUR_RETURN_IF_ERROR(impl->EnsureIndex(options.dim));
+    }
     return std::unique_ptr<Collection>(new Collection(std::move(impl)));
   } catch (const std::bad_alloc&) {
     return Status::ResourceExhausted("out of memory opening the collection");
@@ -234,48 +243,95 @@ Result<std::unique_ptr<Collection>> Collection::Open(const CollectionOptions& op
 }
 
 Collection::Collection(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
-Collection::~Collection() = default;
+
+Collection::~Collection() {
+  std::lock_guard<std::mutex> lock(impl_->write_mutex);
+  Status s = impl_->CloseLocked();
+  if (!s.ok()) std::fprintf(stderr, "augurdb: closing %s: %s\n", impl_->dir.c_str(), s.ToString().c_str());
+}
 
 Status Collection::Add(const IdsView& ids, const MatrixView& vectors,
                        std::span<const Metadata> metadata) {
-  std::lock_guard<std::mutex> lock(impl_->write_mutex);
-  AUGUR_RETURN_IF_ERROR(impl_->CheckBatch(ids, vectors, metadata));
-  for (size_t i = 0; i < ids.size(); ++i) {
-    if (impl_->FindLocked(ids, i)) {  // writers are serialised, so reading the maps is safe
-      return Status::AlreadyExists("id " + IdToString(ids, i) +
-                                   " already exists; use upsert to replace it");
+  std::shared_ptr<storage::WalWriter> log;
+  uint64_t end = 0;
+  {
+    std::lock_guard<std::mutex> lock(impl_->write_mutex);
+    AUGUR_RETURN_IF_ERROR(impl_->CheckWritable());
+    AUGUR_RETURN_IF_ERROR(impl_->CheckBatch(ids, vectors, metadata));
+    for (size_t i = 0; i < ids.size(); ++i) {
+      if (impl_->FindLocked(ids, i)) {  // writers are serialised, so reading the maps is safe
+        return Status::AlreadyExists("id " + IdToString(ids, i) +
+                                     " already exists; use upsert to replace it");
+      }
     }
+    AUGUR_RETURN_IF_ERROR(impl_->LogPut(ids, vectors, metadata, &end));
+    AUGUR_RETURN_IF_ERROR(impl_->InsertRows(ids, vectors, metadata));
+    log = impl_->wal;
   }
-  return impl_->InsertRows(ids, vectors, metadata);
+  return impl_->AfterWrite(log, end);
 }
 
 Status Collection::Upsert(const IdsView& ids, const MatrixView& vectors,
                           std::span<const Metadata> metadata) {
-  std::lock_guard<std::mutex> lock(impl_->write_mutex);
-  AUGUR_RETURN_IF_ERROR(impl_->CheckBatch(ids, vectors, metadata));
-  return impl_->InsertRows(ids, vectors, metadata);
+  std::shared_ptr<storage::WalWriter> log;
+  uint64_t end = 0;
+  {
+    std::lock_guard<std::mutex> lock(impl_->write_mutex);
+    AUGUR_RETURN_IF_ERROR(impl_->CheckWritable());
+    AUGUR_RETURN_IF_ERROR(impl_->CheckBatch(ids, vectors, metadata));
+    AUGUR_RETURN_IF_ERROR(impl_->LogPut(ids, vectors, metadata, &end));
+    AUGUR_RETURN_IF_ERROR(impl_->InsertRows(ids, vectors, metadata));
+    log = impl_->wal;
+  }
+  return impl_->AfterWrite(log, end);
 }
 
 Result<size_t> Collection::Delete(const IdsView& ids) {
-  std::lock_guard<std::mutex> lock(impl_->write_mutex);
-  AUGUR_RETURN_IF_ERROR(impl_->CheckIds(ids));
-  std::vector<Slot> slots;
+  std::shared_ptr<storage::WalWriter> log;
+  uint64_t end = 0;
+  size_t removed = 0;
   {
-    std::unique_lock<std::shared_mutex> map_lock(impl_->map_mutex);
-    for (size_t i = 0; i < ids.size(); ++i) {
-      std::optional<Slot> slot = impl_->FindLocked(ids, i);
-      if (!slot) continue;
-      slots.push_back(*slot);
-      impl_->slot_used[*slot] = 0;
-      impl_->slot_metadata[*slot] = Metadata{};
-      if (ids.is_string()) impl_->str_to_slot.erase(ids.strings()[i]);
-      else impl_->int_to_slot.erase(ids.ints()[i]);
+    std::lock_guard<std::mutex> lock(impl_->write_mutex);
+    AUGUR_RETURN_IF_ERROR(impl_->CheckWritable());
+    AUGUR_RETURN_IF_ERROR(impl_->CheckIds(ids));
+    bool any = false;
+    {
+      std::shared_lock<std::shared_mutex> map_lock(impl_->map_mutex);
+      for (size_t i = 0; i < ids.size() && !any; ++i) any = impl_->FindLocked(ids, i).has_value();
     }
-    if (!slots.empty()) impl_->index_owner->Tombstone(slots);  // invisible from now on
+    if (!any) return size_t{0};
+    AUGUR_RETURN_IF_ERROR(impl_->LogDelete(ids, &end));
+    removed = impl_->DeleteRows(ids);
+    log = impl_->wal;
   }
-  if (!slots.empty()) impl_->index_owner->RepairDeleted(impl_->pool.get(), impl_->threads());
-  return slots.size();
+  AUGUR_RETURN_IF_ERROR(impl_->AfterWrite(log, end));
+  return removed;
 }
+
+Status Collection::Flush() {
+  std::shared_ptr<storage::WalWriter> log;
+  {
+    std::lock_guard<std::mutex> lock(impl_->write_mutex);
+    if (impl_->closed) return Status::InvalidArgument("the collection is closed");
+    log = impl_->wal;
+  }
+  return log ? log->Sync() : Status::OK();
+}
+
+Status Collection::Checkpoint() {
+  std::lock_guard<std::mutex> lock(impl_->write_mutex);
+  AUGUR_RETURN_IF_ERROR(impl_->CheckWritable());
+  return impl_->persistent() ? impl_->CheckpointLocked() : Status::OK();
+}
+
+Status Collection::Close() {
+  std::lock_guard<std::mutex> lock(impl_->write_mutex);
+  if (impl_->closed) return Status::OK();
+  return impl_->CloseLocked();
+}
+
+bool Collection::read_only() const { return impl_->options.read_only; }
+const std::string& Collection::path() const { return impl_->dir; }
 
 Result<std::vector<std::optional<Record>>> Collection::Get(const IdsView& ids) const {
   std::vector<std::optional<Record>> out(ids.size());
@@ -298,7 +354,7 @@ Result<std::vector<Hit>> Collection::Search(std::span<const float> query,
   const HnswIndex* idx = impl_->index.load(std::memory_order_acquire);
   const size_t d = impl_->dim.load();
   MatrixView view{query.data(), 1, query.size(), 0};
-  AUGUR_RETURN_IF_ERROR(db::CheckVectors(view, d, impl_->options.metric, "query"));
+  AUGUR_RETURN_IF_ERROR(db::CheckVectors(view, d, *impl_->options.metric, "query"));
   std::vector<Hit> hits;
   if (idx == nullptr) return hits;
   index::SearchParams params;
@@ -322,7 +378,7 @@ Result<BatchResults> Collection::SearchBatch(const MatrixView& queries,
   if (options.k == 0) return Status::InvalidArgument("k must be >= 1");
   const HnswIndex* idx = impl_->index.load(std::memory_order_acquire);
   AUGUR_RETURN_IF_ERROR(
-      db::CheckVectors(queries, impl_->dim.load(), impl_->options.metric, "queries"));
+      db::CheckVectors(queries, impl_->dim.load(), *impl_->options.metric, "queries"));
   const size_t k = options.k, rows = queries.rows;
   if (rows > 0 && k > std::numeric_limits<size_t>::max() / rows / sizeof(Neighbor)) {
     return Status::InvalidArgument("k * number of queries is too large");
@@ -375,6 +431,7 @@ Result<BatchResults> Collection::SearchBatch(const MatrixView& queries,
 
 Status Collection::Compact() {
   std::lock_guard<std::mutex> lock(impl_->write_mutex);
+  AUGUR_RETURN_IF_ERROR(impl_->CheckWritable());
   if (impl_->index_owner) impl_->index_owner->Reclaim();
   return Status::OK();
 }
@@ -391,7 +448,7 @@ size_t Collection::size() const {
 }
 
 size_t Collection::dim() const { return impl_->dim.load(); }
-Metric Collection::metric() const { return impl_->options.metric; }
+Metric Collection::metric() const { return *impl_->options.metric; }
 
 IdKind Collection::id_kind() const {
   std::shared_lock<std::shared_mutex> lock(impl_->map_mutex);
@@ -414,7 +471,7 @@ CollectionStats Collection::Stats() const {
   std::shared_lock<std::shared_mutex> lock(impl_->map_mutex);
   st.count = impl_->int_to_slot.size() + impl_->str_to_slot.size();
   st.dim = impl_->dim.load();
-  st.metric = impl_->options.metric;
+  st.metric = *impl_->options.metric;
   st.m = impl_->options.m;
   st.ef_construction = impl_->options.ef_construction;
   st.ef_search = impl_->options.ef_search;
@@ -440,6 +497,14 @@ CollectionStats Collection::Stats() const {
     for (const auto& [key, value] : m) meta_bytes += 48 + key.capacity() + value.MemoryBytes();
   }
   st.memory_bytes = st.index_bytes + ids_bytes + meta_bytes;
+  st.checkpoint_bytes = impl_->checkpoint_bytes;
+  st.checkpoint_sequence = impl_->checkpoint_seq;
+  std::shared_ptr<storage::WalWriter> log;
+  {
+    std::lock_guard<std::mutex> wal_lock(impl_->wal_ptr_mutex);
+    log = impl_->wal;
+  }
+  if (log) st.wal_bytes = log->size();
   return st;
 }
 

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <new>
 #include <string>
+#include <functional>
 
 #include "util/check.h"
 #include "util/hash.h"
@@ -614,6 +615,109 @@ size_t HnswIndex::MemoryBytes() const {
     bytes += static_cast<size_t>(levels_[i]) * upper_stride_ * sizeof(uint32_t);
   }
   return bytes;
+}
+
+HnswImage HnswIndex::ExportImage(std::string* upper_storage) const {
+  const size_t end = slot_end();
+  HnswImage image;
+  image.slot_end = end;
+  image.entry = entry_.load(std::memory_order_acquire);
+  image.insert_counter = insert_counter_;
+  auto bytes = [](const void* p, size_t n) {
+    return std::span<char>(static_cast<char*>(const_cast<void*>(p)), n);
+  };
+  image.vectors = bytes(vectors_.data(), end * stride_ * sizeof(float));
+  image.links0 = bytes(links0_.data(), end * links0_stride_ * sizeof(uint32_t));
+  image.levels = bytes(levels_.data(), end);
+  image.states = bytes(states_.data(), end);
+  upper_storage->clear();
+  for (size_t i = 0; i < end; ++i) {
+    const int level = levels_[i];
+    if (level == 0 || state(static_cast<Slot>(i)) == SlotState::kFree) continue;
+    upper_storage->append(reinterpret_cast<const char*>(upper_links_[i].get()),
+                          static_cast<size_t>(level) * upper_stride_ * sizeof(uint32_t));
+  }
+  image.upper = std::span<char>(upper_storage->data(), upper_storage->size());
+  return image;
+}
+
+Result<std::unique_ptr<HnswIndex>> HnswIndex::FromImage(const HnswParams& params,
+                                                        const simd::KernelTable& kernels,
+                                                        const HnswImage& image,
+                                                        std::shared_ptr<void> owner) {
+  AUGUR_ASSIGN_OR_RETURN(std::unique_ptr<HnswIndex> index, Create(params, kernels));
+  HnswIndex& x = *index;
+  const size_t end = image.slot_end;
+  auto bad = [](const std::string& why) { return Status::Corruption("index image: " + why); };
+  if (end > kMaxSlots) return bad("slot count " + std::to_string(end) + " is impossible");
+  if (image.vectors.size() != end * x.stride_ * sizeof(float) ||
+      image.links0.size() != end * x.links0_stride_ * sizeof(uint32_t) ||
+      image.levels.size() != end || image.states.size() != end) {
+    return bad("array sizes do not match " + std::to_string(end) + " slots of dim " +
+               std::to_string(params.dim));
+  }
+  if (reinterpret_cast<uintptr_t>(image.vectors.data()) % 64 != 0 ||
+      reinterpret_cast<uintptr_t>(image.links0.data()) % 64 != 0) {
+    return bad("arrays are not 64-byte aligned");
+  }
+  try {
+    if (end > 0) {
+      x.vectors_.Adopt(reinterpret_cast<float*>(image.vectors.data()), end * x.stride_, owner);
+      x.links0_.Adopt(reinterpret_cast<uint32_t*>(image.links0.data()), end * x.links0_stride_,
+                      owner);
+    }
+    x.levels_.Resize(end);
+    x.states_.Resize(end);
+    if (end > 0) {
+      std::memcpy(x.levels_.data(), image.levels.data(), end);
+      std::memcpy(x.states_.data(), image.states.data(), end);
+    }
+    x.upper_links_.resize(end);
+    x.node_locks_ = std::make_unique<std::atomic<uint8_t>[]>(end == 0 ? 1 : end);
+    for (size_t i = 0; i < end; ++i) x.node_locks_[i].store(0, std::memory_order_relaxed);
+    x.capacity_ = end;
+    size_t upper_pos = 0, live = 0, deleted = 0;
+    for (size_t i = 0; i < end; ++i) {
+      const uint8_t st = x.states_[i];
+      if (st != static_cast<uint8_t>(SlotState::kLive) &&
+          st != static_cast<uint8_t>(SlotState::kDeleted) &&
+          st != static_cast<uint8_t>(SlotState::kFree)) {
+        return bad("slot " + std::to_string(i) + " has state " + std::to_string(st));
+      }
+      if (x.levels_[i] > kMaxLevel) return bad("slot " + std::to_string(i) + " level too high");
+      if (st == static_cast<uint8_t>(SlotState::kFree)) {
+        x.levels_[i] = 0;
+        x.free_slots_.push_back(static_cast<Slot>(i));
+        continue;
+      }
+      live += st == static_cast<uint8_t>(SlotState::kLive);
+      deleted += st == static_cast<uint8_t>(SlotState::kDeleted);
+      const size_t n = static_cast<size_t>(x.levels_[i]) * x.upper_stride_;
+      if (n == 0) continue;
+      if (image.upper.size() - upper_pos < n * sizeof(uint32_t)) return bad("upper lists truncated");
+      x.upper_links_[i] = std::make_unique<uint32_t[]>(n);
+      std::memcpy(x.upper_links_[i].get(), image.upper.data() + upper_pos, n * sizeof(uint32_t));
+      upper_pos += n * sizeof(uint32_t);
+    }
+    if (upper_pos != image.upper.size()) return bad("upper lists have trailing bytes");
+    std::sort(x.free_slots_.begin(), x.free_slots_.end(), std::greater<Slot>());
+    x.live_count_.store(live, std::memory_order_relaxed);
+    x.deleted_count_ = deleted;
+    x.insert_counter_ = image.insert_counter;
+    x.slot_end_.store(end, std::memory_order_release);
+    const uint64_t entry = image.entry;
+    if (entry != 0 && (EntrySlot(entry) >= end || EntryLevel(entry) > kMaxLevel)) {
+      return bad("entry point out of range");
+    }
+    x.entry_.store(entry, std::memory_order_release);
+  } catch (const std::bad_alloc&) {
+    return Status::ResourceExhausted("out of memory loading the index");
+  }
+  // Checksums guard against damage; this guards memory safety against a well-formed file whose
+  // content is still wrong (a bug, or a crafted file): every id is checked before it is used.
+  Status invariants = x.CheckInvariants();
+  if (!invariants.ok()) return bad(invariants.message());
+  return index;
 }
 
 Status HnswIndex::CheckInvariants() const {

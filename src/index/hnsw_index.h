@@ -67,6 +67,18 @@ struct SearchStats {
   uint64_t hops = 0;
 };
 
+// The whole graph as byte arrays, for checkpoints (the index itself never sees a file).
+struct HnswImage {
+  uint64_t slot_end = 0;        // slots in use, including deleted ones
+  uint64_t entry = 0;           // packed entry point (slot | (level + 1) << 32), 0 = empty
+  uint64_t insert_counter = 0;  // insertions so far (seeds the next level draws)
+  std::span<char> vectors;      // slot_end rows of vector_stride() floats
+  std::span<char> links0;       // slot_end rows of links0_stride() uint32
+  std::span<char> levels;       // slot_end uint8
+  std::span<char> states;       // slot_end uint8 (SlotState)
+  std::span<char> upper;        // for each slot with level > 0, in slot order: level * (1 + m) uint32
+};
+
 class HnswIndex {
  public:
   enum class SlotState : uint8_t { kFree = 0, kLive = 1, kDeleted = 2, kInserting = 3 };
@@ -145,6 +157,20 @@ class HnswIndex {
 
   // Level-0 out-degree of a slot (for tests and stats).
   size_t Degree(Slot slot, int level) const;
+
+  // ---- checkpoints ----
+  size_t vector_stride() const noexcept { return stride_; }
+  size_t links0_stride() const noexcept { return links0_stride_; }
+  // Views of the index memory plus the upper lists packed into `upper_storage`.
+  // REQUIRES: no writer call runs concurrently (the views stay valid until the next one).
+  HnswImage ExportImage(std::string* upper_storage) const;
+  // Rebuilds an index from an image. The vector and level-0 arrays are used in place (kept alive
+  // by `owner`) until the index first grows. Validates sizes and the graph invariants:
+  // kCorruption if they fail.
+  static Result<std::unique_ptr<HnswIndex>> FromImage(const HnswParams& params,
+                                                      const simd::KernelTable& kernels,
+                                                      const HnswImage& image,
+                                                      std::shared_ptr<void> owner);
 
  private:
   struct Scratch;

@@ -3,7 +3,10 @@
 // the graph and vector arrays are read at random, and THP is usually in "madvise" mode, so
 // without the hint there are no huge pages and every hop pays a TLB miss.
 //
-// Thread safety: none; the owner serialises Resize against every reader.
+// A buffer can also adopt memory it does not allocate (a section of a mapped checkpoint file),
+// kept alive by a shared owner; the first Resize then copies it into memory of its own.
+//
+// Thread safety: none; the owner serialises Resize/Adopt against every reader.
 #pragma once
 
 #include <sys/mman.h>
@@ -25,20 +28,24 @@ class AlignedBuffer {
   AlignedBuffer() = default;
   explicit AlignedBuffer(size_t count) { Resize(count); }
 
-  T* data() noexcept { return data_.get(); }
-  const T* data() const noexcept { return data_.get(); }
+  T* data() noexcept { return data_; }
+  const T* data() const noexcept { return data_; }
   size_t size() const noexcept { return size_; }
   size_t bytes() const noexcept { return size_ * sizeof(T); }
-  T& operator[](size_t i) noexcept { return data_.get()[i]; }
-  const T& operator[](size_t i) const noexcept { return data_.get()[i]; }
+  // True when the memory is adopted (e.g. file-backed) rather than allocated here.
+  bool adopted() const noexcept { return adopted_; }
+  T& operator[](size_t i) noexcept { return data_[i]; }
+  const T& operator[](size_t i) const noexcept { return data_[i]; }
 
   // Grows or shrinks to `count` elements, keeping the common prefix; new elements are zero.
   // Throws std::bad_alloc on failure (callers at the API boundary turn it into a Status).
   void Resize(size_t count) {
-    if (count == size_) return;
+    if (count == size_ && !adopted_) return;
     if (count == 0) {
-      data_.reset();
+      owner_.reset();
+      data_ = nullptr;
       size_ = 0;
+      adopted_ = false;
       return;
     }
     constexpr size_t kHugePage = size_t{2} << 20;
@@ -49,18 +56,28 @@ class AlignedBuffer {
     if (raw == nullptr) throw std::bad_alloc();
     if (align == kHugePage) madvise(raw, bytes, MADV_HUGEPAGE);  // advisory: failure is fine
     const size_t keep = (count < size_ ? count : size_) * sizeof(T);
-    if (keep > 0) std::memcpy(raw, data_.get(), keep);
+    if (keep > 0) std::memcpy(raw, data_, keep);
     std::memset(static_cast<char*>(raw) + keep, 0, bytes - keep);
-    data_.reset(static_cast<T*>(raw));
+    owner_ = std::shared_ptr<void>(raw, [](void* p) { std::free(p); });
+    data_ = static_cast<T*>(raw);
     size_ = count;
+    adopted_ = false;
+  }
+
+  // Uses `count` elements at `data` in place; `owner` keeps them alive. REQUIRES: `data` is
+  // aligned for T (checkpoint sections are page aligned).
+  void Adopt(T* data, size_t count, std::shared_ptr<void> owner) {
+    owner_ = std::move(owner);
+    data_ = data;
+    size_ = count;
+    adopted_ = true;
   }
 
  private:
-  struct FreeDeleter {
-    void operator()(T* p) const noexcept { std::free(p); }
-  };
-  std::unique_ptr<T, FreeDeleter> data_;
+  std::shared_ptr<void> owner_;
+  T* data_ = nullptr;
   size_t size_ = 0;
+  bool adopted_ = false;
 };
 
 }  // namespace augurdb

@@ -43,6 +43,9 @@ def test_dim_taken_from_first_add():
     ({"metric": "hamming"}, "unknown metric"),
     ({"m": -1}, "m must"),
     ({"m": 1}, "m must be in 2..512"),
+    ({"mode": "x"}, "unknown mode"),
+    ({"durability": "maybe"}, "unknown durability"),
+    ({"mode": "r"}, "needs a path"),
     ({"ef_search": 0}, "ef_search"),
     ({"dim": 0}, "dim must"),
     ({"threads": -2}, "threads"),
@@ -248,11 +251,6 @@ def test_error_hierarchy():
     assert issubclass(errors.NotFound, KeyError)
     assert issubclass(errors.DatabaseLocked, OSError)
     assert issubclass(errors.CorruptDatabase, errors.AugurDBError)
-
-
-def test_persistence_not_claimed_yet(tmp_path):
-    with pytest.raises(errors.NotSupported, match="path"):
-        augurdb.open(str(tmp_path / "db"), dim=4)
 
 
 # ---------------------------------------------------------------- concurrency
