@@ -558,7 +558,20 @@ void HnswIndex::RepairNode(Slot slot, int level, Scratch& scratch) {
     for (uint32_t j = 1; j <= via_count; ++j) consider(LoadAcquire(via + j));
   }
   std::sort(candidates.begin(), candidates.end(), ByDistance);
+  // Refill with pruned candidates, closest first, back up to the degree the node had (the paper's
+  // keepPrunedConnections, bounded): otherwise a node that lost neighbours to deletion ends up
+  // with fewer links than before and recall at small ef drops; filling past the old degree
+  // would leave no room for later inserts' reverse links.
+  const size_t target_degree = std::min(max_degree, copy.size());
+  scratch.selected.resize(std::max<size_t>(scratch.selected.size(), 1));
+  std::vector<Neighbor>& all = scratch.selected[0];
+  all.assign(candidates.begin(), candidates.end());
   SelectNeighbors(candidates, max_degree);
+  for (size_t a = 0; a < all.size() && candidates.size() < target_degree; ++a) {
+    bool kept = false;
+    for (const Neighbor& c : candidates) kept = kept || c.slot == all[a].slot;
+    if (!kept) candidates.push_back(all[a]);
+  }
   SpinGuard guard(node_locks_[slot]);
   for (size_t j = 0; j < candidates.size(); ++j) StoreRelease(list + 1 + j, candidates[j].slot);
   StoreRelease(list, static_cast<uint32_t>(candidates.size()));
