@@ -2,7 +2,9 @@
 // distance computations and hops per query over an ef sweep, with no Python in the loop. Used
 // to profile the engine and as the "C++ core" side of the Python-overhead comparison.
 //
-// Usage: fashion_search [--threads N] [--limit N] [--ef 10,16,...] [--shared DIR]
+// Usage: fashion_search [--threads N] [--limit N] [--ef 10,16,...] [--shared DIR] [--sq8 1]
+// With --sq8 1, an fp32 and an SQ8 index are built and swept interleaved (fp32, sq8, fp32, ...)
+// so that both see the same machine noise.
 #include <zlib.h>
 
 #include <algorithm>
@@ -75,7 +77,7 @@ std::vector<size_t> ParseList(const char* s) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  size_t threads = 2, limit = 0;
+  size_t threads = 2, limit = 0, with_sq8 = 0;
   std::vector<size_t> efs = {10, 16, 24, 32, 48, 64, 96, 128};
   std::string shared = "../shared/data";
   std::string dir = "/usr/share/datasets/fashion-mnist";
@@ -85,6 +87,7 @@ int main(int argc, char** argv) {
     else if (flag == "--limit") limit = std::strtoul(argv[i + 1], nullptr, 10);
     else if (flag == "--ef") efs = ParseList(argv[i + 1]);
     else if (flag == "--shared") shared = argv[i + 1];
+    else if (flag == "--sq8") with_sq8 = std::strtoul(argv[i + 1], nullptr, 10);
   }
   size_t n = 0, nq = 0, dim = 0, gt_rows = 0, gt_cols = 0;
   std::vector<float> base = ReadIdxImages(dir + "/train-images-idx3-ubyte.gz", &n, &dim);
@@ -96,51 +99,67 @@ int main(int argc, char** argv) {
   const simd::KernelTable& kernels = simd::ActiveKernels();
   std::printf("simd %s, threads %zu, n %zu, queries %zu\n",
               std::string(simd::SimdLevelName(kernels.level)).c_str(), threads, n, nq);
-  index::HnswParams params;
-  params.dim = dim;
-  params.m = 16;
-  params.ef_construction = 200;
-  auto index = std::move(index::HnswIndex::Create(params, kernels)).value();
-  ThreadPool pool(threads);
-  std::vector<index::Slot> slots;
-  if (!index->AllocateSlots(n, &slots).ok()) return 1;
-  auto t0 = Clock::now();
-  index->Insert(slots, base.data(), dim, &pool, threads);
-  index->Publish(slots);
-  const double build_s = std::chrono::duration<double>(Clock::now() - t0).count();
-  std::printf("build: %.2f s, %.0f vec/s\n", build_s, static_cast<double>(n) / build_s);
+  std::vector<std::unique_ptr<index::HnswIndex>> indexes;
+  std::vector<std::string> names;
+  for (size_t variant = 0; variant <= with_sq8; ++variant) {
+    index::HnswParams params;
+    params.dim = dim;
+    params.m = 16;
+    params.ef_construction = 200;
+    params.quantization = variant == 0 ? Quantization::kNone : Quantization::kSq8;
+    auto index = std::move(index::HnswIndex::Create(params, kernels)).value();
+    ThreadPool pool(threads);
+    std::vector<index::Slot> slots;
+    if (!index->AllocateSlots(n, &slots).ok()) return 1;
+    auto t0 = Clock::now();
+    index->Insert(slots, base.data(), dim, &pool, threads);
+    index->Publish(slots);
+    const double build_s = std::chrono::duration<double>(Clock::now() - t0).count();
+    names.push_back(variant == 0 ? "fp32" : "sq8");
+    std::printf("%s build: %.2f s, %.0f vec/s, memory %.1f MiB\n", names.back().c_str(), build_s,
+                static_cast<double>(n) / build_s, index->MemoryBytes() / 1048576.0);
+    indexes.push_back(std::move(index));
+  }
 
-  std::printf("%6s %8s %10s %10s %8s\n", "ef", "recall", "qps", "dist/q", "hops/q");
+  std::printf("%6s %6s %8s %10s %10s %8s\n", "index", "ef", "recall", "qps", "dist/q", "hops/q");
   std::vector<index::Neighbor> out(10);
   for (size_t ef : efs) {
-    index::SearchStats stats;
-    size_t correct = 0;
-    double best = 0;
+    std::vector<double> best(indexes.size(), 0.0);
+    std::vector<index::SearchStats> stats(indexes.size());
     for (int run = 0; run < 3; ++run) {
-      index::SearchStats run_stats;
-      auto start = Clock::now();
-      for (size_t q = 0; q < nq; ++q) {
-        index->Search(queries.data() + q * dim, index::SearchParams{10, ef}, out.data(), &run_stats);
-      }
-      const double s = std::chrono::duration<double>(Clock::now() - start).count();
-      best = std::max(best, static_cast<double>(nq) / s);
-      stats = run_stats;
-    }
-    for (size_t q = 0; q < nq; ++q) {
-      const size_t found = index->Search(queries.data() + q * dim, index::SearchParams{10, ef}, out.data());
-      const double threshold = std::sqrt(static_cast<double>(gt[q * gt_cols + 9])) + 1e-3;
-      for (size_t j = 0; j < found; ++j) {
-        double d = 0;
-        const float* v = base.data() + static_cast<size_t>(out[j].slot) * dim;
-        for (size_t x = 0; x < dim; ++x) {
-          const double diff = static_cast<double>(queries[q * dim + x]) - v[x];
-          d += diff * diff;
+      for (size_t v = 0; v < indexes.size(); ++v) {
+        index::SearchStats run_stats;
+        auto start = Clock::now();
+        for (size_t q = 0; q < nq; ++q) {
+          indexes[v]->Search(queries.data() + q * dim, index::SearchParams{10, ef, 0}, out.data(),
+                             &run_stats);
         }
-        if (std::sqrt(d) <= threshold) ++correct;
+        const double s = std::chrono::duration<double>(Clock::now() - start).count();
+        best[v] = std::max(best[v], static_cast<double>(nq) / s);
+        stats[v] = run_stats;
       }
     }
-    std::printf("%6zu %8.4f %10.0f %10.1f %8.1f\n", ef, static_cast<double>(correct) / (nq * 10.0),
-                best, static_cast<double>(stats.distances) / nq, static_cast<double>(stats.hops) / nq);
+    for (size_t v = 0; v < indexes.size(); ++v) {
+      size_t correct = 0;
+      for (size_t q = 0; q < nq; ++q) {
+        const size_t found =
+            indexes[v]->Search(queries.data() + q * dim, index::SearchParams{10, ef, 0}, out.data());
+        const double threshold = std::sqrt(static_cast<double>(gt[q * gt_cols + 9])) + 1e-3;
+        for (size_t j = 0; j < found; ++j) {
+          double d = 0;
+          const float* v2 = base.data() + static_cast<size_t>(out[j].slot) * dim;
+          for (size_t x = 0; x < dim; ++x) {
+            const double diff = static_cast<double>(queries[q * dim + x]) - v2[x];
+            d += diff * diff;
+          }
+          if (std::sqrt(d) <= threshold) ++correct;
+        }
+      }
+      std::printf("%6s %6zu %8.4f %10.0f %10.1f %8.1f\n", names[v].c_str(), ef,
+                  static_cast<double>(correct) / (nq * 10.0), best[v],
+                  static_cast<double>(stats[v].distances) / nq,
+                  static_cast<double>(stats[v].hops) / nq);
+    }
   }
   return 0;
 }

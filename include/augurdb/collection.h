@@ -88,12 +88,17 @@ struct CollectionOptions {
   size_t ef_search = 0;           // default search beam width; raise for recall
   size_t threads = 0;             // worker threads for batch calls; 0 = all cores
   uint64_t seed = 42;             // seeds level draws; one thread + same seed = same graph
+  // Representation walked by search; unset = kNone for a new collection, the stored one when
+  // reopening. kSq8 keeps 8-bit codes beside the fp32 vectors (rerank uses the fp32 ones).
+  std::optional<Quantization> quantization;
+  size_t rerank = 0;              // default SearchOptions::rerank; 0 = 2 * k
 };
 
 struct SearchOptions {
   size_t k = 10;        // results per query, >= 1
   size_t ef = 0;        // beam width; 0 = the collection's ef_search; raised to k if smaller
   size_t threads = 0;   // SearchBatch only: 0 = the collection's threads
+  size_t rerank = 0;    // quantized collections: candidates re-scored exactly; 0 = default
   bool include_metadata = false;  // Search only: fill Hit::metadata
 };
 
@@ -129,6 +134,7 @@ struct CollectionStats {
   size_t m = 0, ef_construction = 0, ef_search = 0, threads = 0;
   std::string simd;          // kernel family in use: "avx512", "avx2", "neon" or "scalar"
   IdKind id_kind = IdKind::kUnset;
+  Quantization quantization = Quantization::kNone;
   uint64_t wal_bytes = 0;         // current WAL size (persistent collections)
   uint64_t checkpoint_bytes = 0;  // size of the last checkpoint file
   uint64_t checkpoint_sequence = 0;

@@ -30,4 +30,21 @@ constexpr std::optional<Metric> ParseMetric(std::string_view name) noexcept {
   return std::nullopt;
 }
 
+// How vectors are represented while walking the graph (exact fp32 vectors are always kept for
+// reranking and get()).
+enum class Quantization : uint8_t {
+  kNone = 0,  // fp32 distances throughout
+  kSq8 = 1,   // 8-bit per-dimension scalar codes, 4x less memory traffic; exact rerank
+};
+
+constexpr std::string_view QuantizationName(Quantization q) noexcept {
+  return q == Quantization::kSq8 ? "sq8" : "none";
+}
+
+constexpr std::optional<Quantization> ParseQuantization(std::string_view name) noexcept {
+  if (name == "none") return Quantization::kNone;
+  if (name == "sq8") return Quantization::kSq8;
+  return std::nullopt;
+}
+
 }  // namespace augurdb

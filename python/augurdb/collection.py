@@ -252,26 +252,31 @@ class Collection:
             return []
         return core.get_int(id_values) if kind == "int" else core.get_str(id_values)
 
-    def search(self, query: npt.ArrayLike, k: int = 10, *, ef: int | None = None) -> list[Hit]:
+    def search(self, query: npt.ArrayLike, k: int = 10, *, ef: int | None = None,
+               rerank: int | None = None) -> list[Hit]:
         """The ``k`` nearest records to ``query`` (a ``(dim,)`` vector), closest first.
 
         Each :class:`Hit` has ``.id``, ``.distance`` (squared L2 for "l2", ``1 - dot`` for
         "cosine", ``-dot`` for "ip") and ``.metadata``. ``ef`` (beam width, default the
         collection's ``ef_search``) trades speed for recall. Returns fewer than k hits only when
-        the collection holds fewer; an empty collection gives ``[]``.
+        the collection holds fewer; an empty collection gives ``[]``. ``rerank`` (quantized
+        collections) is how many graph candidates are re-scored with the exact vectors
+        (default 2 * k).
         """
         return self._c().search(_as_float32(query, 1, "query"), _check_k(k),
-                                _check_optional_positive("ef", ef))
+                                _check_optional_positive("ef", ef),
+                                _check_optional_positive("rerank", rerank))
 
     def search_batch(self, queries: npt.ArrayLike, k: int = 10, *, ef: int | None = None,
-                     threads: int | None = None) -> BatchResults:
+                     threads: int | None = None, rerank: int | None = None) -> BatchResults:
         """Searches every row of ``queries`` (``(nq, dim)``) on ``threads`` threads (default:
         the collection's). Returns :class:`BatchResults` with NumPy arrays, no per-result Python
         objects for integer ids."""
         core = self._c()
         matrix = _as_float32(queries, 2, "queries")
         ids, distances = core.search_batch(matrix, _check_k(k), _check_optional_positive("ef", ef),
-                                           _check_optional_positive("threads", threads))
+                                           _check_optional_positive("threads", threads),
+                                           _check_optional_positive("rerank", rerank))
         if type(ids) is list:
             id_array = np.empty(len(ids), dtype=object)
             id_array[:] = ids
@@ -339,6 +344,8 @@ def open(  # noqa: A001 - mirrors builtins.open / sqlite3.connect naming on purp
     threads: int | None = None,
     seed: int = 42,
     checkpoint_wal_bytes: int | None = None,
+    quantization: str | None = None,
+    rerank: int | None = None,
     **unknown: Any,
 ) -> Collection:
     """Opens a collection.
@@ -360,14 +367,20 @@ def open(  # noqa: A001 - mirrors builtins.open / sqlite3.connect naming on purp
     ``ef_search``). ``threads`` (default: all cores) sizes the worker pool; ``seed`` makes
     single-threaded builds reproducible; ``checkpoint_wal_bytes`` (default 64 MiB) is the log
     size that triggers an automatic checkpoint.
+
+    ``quantization="sq8"`` walks the graph on 8-bit per-dimension codes (4x less memory traffic
+    than float32) and re-scores the best ``rerank`` candidates (default 2 * k) with the exact
+    vectors, which are kept too; ``"none"`` (default) uses float32 throughout. Fixed at creation.
     """
     if unknown:
         valid = ("path, mode, durability, dim, metric, m, ef_construction, ef_search, threads, "
-                 "seed, checkpoint_wal_bytes")
+                 "seed, checkpoint_wal_bytes, quantization, rerank")
         raise errors.InvalidArgument(
             f"unknown parameter(s) {', '.join(sorted(unknown))}; valid ones: {valid}")
     if metric is not None and metric not in _METRICS:
         raise errors.InvalidArgument(f"unknown metric {metric!r}: use 'l2', 'ip' or 'cosine'")
+    if quantization is not None and quantization not in ("none", "sq8"):
+        raise errors.InvalidArgument(f"unknown quantization {quantization!r}: use 'none' or 'sq8'")
     if mode not in ("w", "r"):
         raise errors.InvalidArgument(f"unknown mode {mode!r}: use 'w' (read-write) or 'r'")
     if durability not in ("sync", "batch", "none"):
@@ -377,7 +390,7 @@ def open(  # noqa: A001 - mirrors builtins.open / sqlite3.connect naming on purp
         raise errors.InvalidArgument(f"seed must be a non-negative int, got {seed!r}")
     values = {name: _check_optional_positive(name, value) for name, value in (
         ("dim", dim), ("m", m), ("ef_construction", ef_construction), ("ef_search", ef_search),
-        ("threads", threads), ("checkpoint_wal_bytes", checkpoint_wal_bytes))}
+        ("threads", threads), ("checkpoint_wal_bytes", checkpoint_wal_bytes), ("rerank", rerank))}
     if path is None:
         if mode == "r":
             raise errors.InvalidArgument("mode='r' needs a path: an in-memory collection is new")
@@ -389,5 +402,6 @@ def open(  # noqa: A001 - mirrors builtins.open / sqlite3.connect naming on purp
     core = _core.Collection.open(path_str, mode == "r", durability,
                                  values["checkpoint_wal_bytes"], values["dim"], metric or "",
                                  values["m"], values["ef_construction"], values["ef_search"],
-                                 values["threads"], int(seed))
+                                 values["threads"], int(seed), quantization or "",
+                                 values["rerank"])
     return Collection(core, path_str or None)

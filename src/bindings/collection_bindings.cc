@@ -106,6 +106,7 @@ nb::dict StatsDict(const CollectionStats& s) {
   d["ef_search"] = s.ef_search;
   d["threads"] = s.threads;
   d["simd"] = s.simd;
+  d["quantization"] = std::string(QuantizationName(s.quantization));
   d["wal_bytes"] = s.wal_bytes;
   d["checkpoint_bytes"] = s.checkpoint_bytes;
   d["checkpoint_sequence"] = s.checkpoint_sequence;
@@ -139,8 +140,18 @@ void BindCollection(nb::module_& m) {
           "open",
           [](const std::string& path, bool read_only, const std::string& durability,
              uint64_t checkpoint_wal_bytes, size_t dim, const std::string& metric, size_t m_,
-             size_t efc, size_t ef, size_t threads, uint64_t seed) {
+             size_t efc, size_t ef, size_t threads, uint64_t seed, const std::string& quantization,
+             size_t rerank) {
             CollectionOptions o;
+            if (!quantization.empty()) {
+              std::optional<Quantization> q = ParseQuantization(quantization);
+              if (!q) {
+                throw StatusError{Status::InvalidArgument(
+                    "unknown quantization '" + quantization + "': use 'none' or 'sq8'")};
+              }
+              o.quantization = *q;
+            }
+            o.rerank = rerank;
             if (!metric.empty()) {
               std::optional<Metric> parsed = ParseMetric(metric);
               if (!parsed) {
@@ -175,7 +186,7 @@ void BindCollection(nb::module_& m) {
           nb::arg("path"), nb::arg("read_only"), nb::arg("durability"),
           nb::arg("checkpoint_wal_bytes"), nb::arg("dim"), nb::arg("metric"), nb::arg("m"),
           nb::arg("ef_construction"), nb::arg("ef_search"), nb::arg("threads"), nb::arg("seed"),
-          nb::rv_policy::take_ownership)
+          nb::arg("quantization"), nb::arg("rerank"), nb::rv_policy::take_ownership)
       .def("flush", [](Collection& c) {
         nb::gil_scoped_release release;
         ThrowIfError(c.Flush());
@@ -223,12 +234,12 @@ void BindCollection(nb::module_& m) {
         return GetRecords(c, IdsView::Strings(ids));
       })
       .def("search",
-           [](const Collection& c, FloatVector query, size_t k, size_t ef) {
+           [](const Collection& c, FloatVector query, size_t k, size_t ef, size_t rerank) {
              std::vector<augurdb::Hit> hits;
              {
                nb::gil_scoped_release release;
                hits = ValueOrThrow(
-                   c.Search({query.data(), query.shape(0)}, SearchOptions{k, ef, 0, true}));
+                   c.Search({query.data(), query.shape(0)}, SearchOptions{k, ef, 0, rerank, true}));
              }
              nb::list out;
              for (const augurdb::Hit& h : hits) {
@@ -236,13 +247,14 @@ void BindCollection(nb::module_& m) {
              }
              return out;
            },
-           nb::arg("query").noconvert(), nb::arg("k"), nb::arg("ef"))
+           nb::arg("query").noconvert(), nb::arg("k"), nb::arg("ef"), nb::arg("rerank"))
       .def("search_batch",
-           [](const Collection& c, FloatMatrix queries, size_t k, size_t ef, size_t threads) {
+           [](const Collection& c, FloatMatrix queries, size_t k, size_t ef, size_t threads,
+              size_t rerank) {
              BatchResults r;
              {
                nb::gil_scoped_release release;
-               r = ValueOrThrow(c.SearchBatch(View(queries), SearchOptions{k, ef, threads}));
+               r = ValueOrThrow(c.SearchBatch(View(queries), SearchOptions{k, ef, threads, rerank}));
              }
              nb::object distances = ToNumpy(std::move(r.distances), r.rows, r.k).cast();
              if (c.id_kind() == IdKind::kString) {
@@ -256,7 +268,8 @@ void BindCollection(nb::module_& m) {
              if (r.int_ids.empty()) r.int_ids.assign(r.rows * r.k, -1);
              return nb::make_tuple(ToNumpy(std::move(r.int_ids), r.rows, r.k).cast(), distances);
            },
-           nb::arg("queries").noconvert(), nb::arg("k"), nb::arg("ef"), nb::arg("threads"))
+           nb::arg("queries").noconvert(), nb::arg("k"), nb::arg("ef"), nb::arg("threads"),
+           nb::arg("rerank"))
       .def("metadata_int",
            [](const Collection& c, IntIds ids) {
              std::vector<std::optional<augurdb::Record>> records;

@@ -109,6 +109,7 @@ Status Impl::EnsureIndex(size_t d) {
   params.m = options.m;
   params.ef_construction = options.ef_construction;
   params.seed = options.seed;
+  params.quantization = *options.quantization;
   AUGUR_ASSIGN_OR_RETURN(index_owner, HnswIndex::Create(params, kernels));
   dim.store(d);
   index.store(index_owner.get(), std::memory_order_release);
@@ -229,6 +230,7 @@ Result<std::unique_ptr<Collection>> Collection::Open(const CollectionOptions& op
       AUGUR_RETURN_IF_ERROR(impl->OpenStorage());
     } else {
       if (!impl->options.metric) impl->options.metric = Metric::kL2;
+      if (!impl->options.quantization) impl->options.quantization = Quantization::kNone;
       if (impl->options.m == 0) impl->options.m = 16;
       if (impl->options.ef_construction == 0) impl->options.ef_construction = 200;
       if (impl->options.ef_search == 0) impl->options.ef_search = 64;
@@ -334,6 +336,7 @@ bool Collection::read_only() const { return impl_->options.read_only; }
 const std::string& Collection::path() const { return impl_->dir; }
 
 Result<std::vector<std::optional<Record>>> Collection::Get(const IdsView& ids) const {
+  if (impl_->closed.load()) return Status::InvalidArgument("the collection is closed");
   std::vector<std::optional<Record>> out(ids.size());
   std::shared_lock<std::shared_mutex> lock(impl_->map_mutex);
   if (impl_->id_kind != IdKind::kUnset) AUGUR_RETURN_IF_ERROR(impl_->CheckIds(ids));
@@ -350,6 +353,7 @@ Result<std::vector<std::optional<Record>>> Collection::Get(const IdsView& ids) c
 
 Result<std::vector<Hit>> Collection::Search(std::span<const float> query,
                                             const SearchOptions& options) const {
+  if (impl_->closed.load()) return Status::InvalidArgument("the collection is closed");
   if (options.k == 0) return Status::InvalidArgument("k must be >= 1");
   const HnswIndex* idx = impl_->index.load(std::memory_order_acquire);
   const size_t d = impl_->dim.load();
@@ -358,23 +362,30 @@ Result<std::vector<Hit>> Collection::Search(std::span<const float> query,
   std::vector<Hit> hits;
   if (idx == nullptr) return hits;
   index::SearchParams params;
-  params.k = options.k;
+  // Results never outnumber the records: a huge k must not size the search's buffers.
+  params.k = std::min(options.k, std::max<size_t>(idx->live_count(), 1));
   params.ef = options.ef != 0 ? options.ef : impl_->options.ef_search;
-  std::vector<Neighbor> found(options.k);
-  found.resize(idx->Search(query.data(), params, found.data()));
-  std::shared_lock<std::shared_mutex> lock(impl_->map_mutex);
-  hits.reserve(found.size());
-  for (const Neighbor& nb : found) {
-    if (nb.slot < impl_->slot_used.size() && impl_->slot_used[nb.slot]) {
-      hits.push_back(Hit{impl_->IdOfLocked(nb.slot), nb.distance,
-                         options.include_metadata ? impl_->slot_metadata[nb.slot] : Metadata{}});
+  params.rerank = options.rerank != 0 ? options.rerank : impl_->options.rerank;
+  try {
+    std::vector<Neighbor> found(params.k);
+    found.resize(idx->Search(query.data(), params, found.data()));
+    std::shared_lock<std::shared_mutex> lock(impl_->map_mutex);
+    hits.reserve(found.size());
+    for (const Neighbor& nb : found) {
+      if (nb.slot < impl_->slot_used.size() && impl_->slot_used[nb.slot]) {
+        hits.push_back(Hit{impl_->IdOfLocked(nb.slot), nb.distance,
+                           options.include_metadata ? impl_->slot_metadata[nb.slot] : Metadata{}});
+      }
     }
+  } catch (const std::bad_alloc&) {
+    return Status::ResourceExhausted("out of memory searching with k=" + std::to_string(options.k));
   }
   return hits;
 }
 
 Result<BatchResults> Collection::SearchBatch(const MatrixView& queries,
                                              const SearchOptions& options) const {
+  if (impl_->closed.load()) return Status::InvalidArgument("the collection is closed");
   if (options.k == 0) return Status::InvalidArgument("k must be >= 1");
   const HnswIndex* idx = impl_->index.load(std::memory_order_acquire);
   AUGUR_RETURN_IF_ERROR(
@@ -388,17 +399,21 @@ Result<BatchResults> Collection::SearchBatch(const MatrixView& queries,
   out.k = k;
   try {
     out.distances.assign(rows * k, std::numeric_limits<float>::infinity());
-    std::vector<Neighbor> found(rows * k, Neighbor{0.0f, index::kInvalidSlot});
+    // Per-query buffers hold at most as many results as there are records.
+    const size_t k_eff = idx == nullptr ? 1 : std::min(k, std::max<size_t>(idx->live_count(), 1));
+    std::vector<Neighbor> found(rows * k_eff, Neighbor{0.0f, index::kInvalidSlot});
     if (idx != nullptr && rows > 0) {
       index::SearchParams params;
-      params.k = k;
+      params.k = k_eff;
       params.ef = options.ef != 0 ? options.ef : impl_->options.ef_search;
+      params.rerank = options.rerank != 0 ? options.rerank : impl_->options.rerank;
+  params.rerank = options.rerank != 0 ? options.rerank : impl_->options.rerank;
       const size_t stride = queries.row_stride == 0 ? queries.dim : queries.row_stride;
       const size_t threads = options.threads != 0 ? options.threads : impl_->threads();
       impl_->pool->ParallelFor(rows, threads, [&](size_t, size_t q) {
-        Neighbor* row = found.data() + q * k;
+        Neighbor* row = found.data() + q * k_eff;
         const size_t n = idx->Search(queries.data + q * stride, params, row);
-        for (size_t j = n; j < k; ++j) row[j].slot = index::kInvalidSlot;
+        for (size_t j = n; j < k_eff; ++j) row[j].slot = index::kInvalidSlot;
       });
     }
     std::shared_lock<std::shared_mutex> lock(impl_->map_mutex);
@@ -410,8 +425,8 @@ Result<BatchResults> Collection::SearchBatch(const MatrixView& queries,
     }
     for (size_t q = 0; q < rows; ++q) {
       size_t w = q * k;  // compact skipped (concurrently deleted) slots to the front
-      for (size_t j = 0; j < k; ++j) {
-        const Neighbor nb = found[q * k + j];
+      for (size_t j = 0; j < k_eff; ++j) {
+        const Neighbor nb = found[q * k_eff + j];
         if (nb.slot == index::kInvalidSlot || nb.slot >= impl_->slot_used.size() ||
             !impl_->slot_used[nb.slot]) {
           continue;
@@ -425,6 +440,9 @@ Result<BatchResults> Collection::SearchBatch(const MatrixView& queries,
   } catch (const std::bad_alloc&) {
     return Status::ResourceExhausted("out of memory for " + std::to_string(rows) + " x " +
                                      std::to_string(k) + " results");
+  } catch (const std::length_error&) {
+    return Status::ResourceExhausted("cannot hold " + std::to_string(rows) + " x " +
+                                     std::to_string(k) + " results");
   }
   return out;
 }
@@ -432,7 +450,10 @@ Result<BatchResults> Collection::SearchBatch(const MatrixView& queries,
 Status Collection::Compact() {
   std::lock_guard<std::mutex> lock(impl_->write_mutex);
   AUGUR_RETURN_IF_ERROR(impl_->CheckWritable());
-  if (impl_->index_owner) impl_->index_owner->Reclaim();
+  if (impl_->index_owner) {
+    impl_->index_owner->Reclaim();
+    impl_->index_owner->RefitIfDrifted();
+  }
   return Status::OK();
 }
 
@@ -478,6 +499,7 @@ CollectionStats Collection::Stats() const {
   st.threads = impl_->threads();
   st.simd = std::string(simd::SimdLevelName(impl_->kernels.level));
   st.id_kind = impl_->id_kind;
+  st.quantization = *impl_->options.quantization;
   if (idx != nullptr) {
     st.index_bytes = idx->MemoryBytes();
     st.deleted = idx->deleted_count();

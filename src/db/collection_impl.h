@@ -62,7 +62,7 @@ struct Collection::Impl {
   uint64_t checkpoint_seq = 0;
   uint64_t checkpoint_bytes = 0;
   bool dirty = false;   // changes since the last checkpoint
-  bool closed = false;
+  std::atomic<bool> closed{false};  // set under write_mutex; read by every call
   Status poisoned;      // set when memory and log may disagree; every later write fails
   std::mutex sync_mutex;  // guards last_sync
   std::chrono::steady_clock::time_point last_sync = std::chrono::steady_clock::now();

@@ -43,6 +43,8 @@ enum Section : uint32_t {
   kStringIds = 8,  // slot_end length-prefixed strings
   kUsed = 9,       // slot_end uint8
   kMetadata = 10,  // slot_end length-prefixed metadata blobs (empty = none)
+  kCodes = 11,     // SQ8: slot_end rows of code_stride bytes
+  kQuantizer = 12, // SQ8: min then scale, padded_dim floats each
 };
 
 constexpr auto kBatchSyncInterval = std::chrono::milliseconds(100);
@@ -136,11 +138,12 @@ Status Impl::CheckpointLocked() {
   params.ef_search = static_cast<uint32_t>(options.ef_search);
   params.seed = options.seed;
   params.id_kind = id_kind;
+  params.quantization = *options.quantization;
 
   std::vector<storage::SectionSource> sections;
-  std::string index_header, upper, str_ids, metadata;
+  std::string index_header, upper, quantizer, str_ids, metadata;
   if (index_owner) {
-    const index::HnswImage image = index_owner->ExportImage(&upper);
+    const index::HnswImage image = index_owner->ExportImage(&upper, &quantizer);
     PutFixed64(&index_header, image.slot_end);
     PutFixed64(&index_header, image.entry);
     PutFixed64(&index_header, image.insert_counter);
@@ -151,6 +154,10 @@ Status Impl::CheckpointLocked() {
     sections.push_back({kLevels, {Bytes(image.levels.data(), image.levels.size())}});
     sections.push_back({kStates, {Bytes(image.states.data(), image.states.size())}});
     sections.push_back({kUpperLinks, {upper}});
+    if (!image.quantizer.empty()) {
+      sections.push_back({kCodes, {Bytes(image.codes.data(), image.codes.size())}});
+      sections.push_back({kQuantizer, {quantizer}});
+    }
     if (id_kind == IdKind::kString) {
       for (size_t s = 0; s < end; ++s) PutLengthPrefixed(&str_ids, slot_used[s] ? slot_str_id[s] : "");
       sections.push_back({kStringIds, {str_ids}});
@@ -234,6 +241,13 @@ Status LoadCheckpoint(Impl& impl, const storage::CheckpointFile& file) {
                                    "; it cannot change (got " +
                                    std::to_string(o.ef_construction) + ")");
   }
+  if (o.quantization && *o.quantization != stored.quantization) {
+    return Status::InvalidArgument("database " + impl.dir + " uses quantization '" +
+                                   std::string(QuantizationName(stored.quantization)) +
+                                   "'; it cannot change (got '" +
+                                   std::string(QuantizationName(*o.quantization)) + "')");
+  }
+  o.quantization = stored.quantization;
   o.metric = stored.metric;
   o.m = stored.m;
   o.ef_construction = stored.ef_construction;
@@ -259,7 +273,10 @@ Status LoadCheckpoint(Impl& impl, const storage::CheckpointFile& file) {
   image.levels = file.section(kLevels);
   image.states = file.section(kStates);
   image.upper = file.section(kUpperLinks);
+  image.codes = file.section(kCodes);
+  image.quantizer = file.section(kQuantizer);
   index::HnswParams params;
+  params.quantization = stored.quantization;
   params.dim = dim;
   params.metric = stored.metric;
   params.m = stored.m;
@@ -392,6 +409,7 @@ Status Impl::OpenStorage() {
       }
       // A new database: an empty checkpoint fixes its parameters, then an empty WAL.
       if (!options.metric) options.metric = Metric::kL2;
+      if (!options.quantization) options.quantization = Quantization::kNone;
       if (options.m == 0) options.m = 16;
       if (options.ef_construction == 0) options.ef_construction = 200;
       if (options.ef_search == 0) options.ef_search = 64;

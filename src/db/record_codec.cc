@@ -192,7 +192,7 @@ Status DecodeDelete(std::string_view bytes, DeleteOp* out) {
 
 std::string EncodeParams(const StoredParams& p) {
   std::string out;
-  PutFixed32(&out, 1);  // params block version
+  PutFixed32(&out, 2);  // params block version (1 had no quantization byte)
   PutFixed32(&out, p.dim);
   out.push_back(static_cast<char>(p.metric));
   PutFixed32(&out, p.m);
@@ -200,6 +200,7 @@ std::string EncodeParams(const StoredParams& p) {
   PutFixed32(&out, p.ef_search);
   PutFixed64(&out, p.seed);
   out.push_back(static_cast<char>(p.id_kind));
+  out.push_back(static_cast<char>(p.quantization));
   return out;
 }
 
@@ -207,7 +208,7 @@ Status DecodeParams(std::string_view bytes, StoredParams* out) {
   Decoder d(bytes);
   uint32_t version = 0;
   uint8_t metric = 0, id_kind = 0;
-  if (!d.GetFixed32(&version) || version != 1 || !d.GetFixed32(&out->dim) ||
+  if (!d.GetFixed32(&version) || version < 1 || version > 2 || !d.GetFixed32(&out->dim) ||
       !d.GetFixed8(&metric) || metric > 2 || !d.GetFixed32(&out->m) ||
       !d.GetFixed32(&out->ef_construction) || !d.GetFixed32(&out->ef_search) ||
       !d.GetFixed64(&out->seed) || !d.GetFixed8(&id_kind) || id_kind > 2) {
@@ -215,6 +216,12 @@ Status DecodeParams(std::string_view bytes, StoredParams* out) {
   }
   out->metric = static_cast<Metric>(metric);
   out->id_kind = static_cast<IdKind>(id_kind);
+  out->quantization = Quantization::kNone;
+  if (version >= 2) {
+    uint8_t q = 0;
+    if (!d.GetFixed8(&q) || q > 1) return Malformed("collection parameters (quantization)");
+    out->quantization = static_cast<Quantization>(q);
+  }
   return Status::OK();
 }
 

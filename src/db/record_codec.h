@@ -51,6 +51,7 @@ struct StoredParams {
   uint32_t ef_search = 64;
   uint64_t seed = 42;
   IdKind id_kind = IdKind::kUnset;
+  Quantization quantization = Quantization::kNone;  // block version 2
 };
 std::string EncodeParams(const StoredParams& params);
 Status DecodeParams(std::string_view bytes, StoredParams* out);

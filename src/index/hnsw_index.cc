@@ -46,6 +46,7 @@ struct HnswIndex::Scratch {
   std::vector<Neighbor> candidates;   // neighbour selection input/output
   std::vector<uint32_t> list_copy;    // a neighbour list copied out of its lock
   std::vector<std::vector<Neighbor>> selected;  // the new node's neighbours, per level
+  AlignedBuffer<float> prepared;      // SQ8 query (t or s), padded and aligned
 };
 
 // Returns its Scratch to the pool on destruction.
@@ -108,6 +109,9 @@ HnswIndex::HnswIndex(const HnswParams& params, const simd::KernelTable& kernels)
   // Prefetching a whole 784-d fp32 vector (49 lines) competes for bandwidth; a few lines start
   // the hardware stream prefetcher, which fetches the rest (PERFORMANCE.md technique 2).
   prefetch_lines_ = std::min<size_t>(stride_ * sizeof(float) / 64, 4);
+  if (params.quantization == Quantization::kSq8) {
+    sq8_ = std::make_unique<quant::Sq8Quantizer>(params.dim);
+  }
 }
 
 HnswIndex::~HnswIndex() = default;
@@ -132,16 +136,13 @@ inline void SetState(AlignedBuffer<uint8_t>& states, Slot slot, HnswIndex::SlotS
 }
 }  // namespace
 
-void HnswIndex::PrefetchVector(Slot slot) const noexcept {
-  const char* p = reinterpret_cast<const char*>(vector(slot));
-  for (size_t line = 0; line < prefetch_lines_; ++line) __builtin_prefetch(p + 64 * line, 0, 3);
-}
 
 void HnswIndex::GrowTo(size_t new_capacity) {
   vectors_.Resize(new_capacity * stride_);
   links0_.Resize(new_capacity * links0_stride_);
   levels_.Resize(new_capacity);
   states_.Resize(new_capacity);
+  if (sq8_) codes_.Resize(new_capacity * sq8_->code_stride());
   upper_links_.resize(new_capacity);
   auto locks = std::make_unique<std::atomic<uint8_t>[]>(new_capacity);
   for (size_t i = 0; i < new_capacity; ++i) locks[i].store(0, std::memory_order_relaxed);
@@ -189,12 +190,19 @@ void HnswIndex::Insert(std::span<const Slot> slots, const float* vectors, size_t
   std::vector<std::unique_ptr<ScratchLease>> leases(workers);
   for (auto& lease : leases) lease = LeaseScratch();
 
-  auto task = [&](size_t worker, size_t i) {
+  auto run = [&](auto&& fn) {
+    if (workers == 1) {
+      for (size_t i = 0; i < slots.size(); ++i) fn(size_t{0}, i);
+    } else {
+      pool->ParallelFor(slots.size(), workers, fn);
+    }
+  };
+  // Pass 1: copy (and normalise) the vectors into their rows.
+  run([&](size_t, size_t i) {
     const Slot slot = slots[i];
     AUGUR_CHECK(slot < capacity_);
     float* dst = vectors_.data() + static_cast<size_t>(slot) * stride_;
-    const float* src = vectors + i * row_stride;
-    std::memcpy(dst, src, params_.dim * sizeof(float));
+    std::memcpy(dst, vectors + i * row_stride, params_.dim * sizeof(float));
     if (params_.metric == Metric::kCosine) {
       const float norm = std::sqrt(kernels_.dot(dst, dst, params_.dim));
       if (norm > 0) {
@@ -202,6 +210,19 @@ void HnswIndex::Insert(std::span<const Slot> slots, const float* vectors, size_t
         for (size_t d = 0; d < params_.dim; ++d) dst[d] *= inv;
       }
     }
+  });
+  // SQ8 range: fitted on the first batch into an empty index (no reader can use codes yet).
+  if (sq8_ && !sq8_->fitted()) {
+    std::vector<float> sample(slots.size() * params_.dim);
+    for (size_t i = 0; i < slots.size(); ++i) {
+      std::memcpy(sample.data() + i * params_.dim, vector(slots[i]), params_.dim * sizeof(float));
+    }
+    sq8_->Fit(sample.data(), slots.size(), params_.dim);
+  }
+  // Pass 2: link each node into the graph.
+  run([&](size_t worker, size_t i) {
+    const Slot slot = slots[i];
+    if (sq8_) EncodeSlot(slot);
     // Level ~ floor(-ln(U) * mL), U uniform in (0, 1] from (seed, insertion number).
     const double u = UnitInterval(params_.seed, first_draw + i);
     const int level = std::min(kMaxLevel, static_cast<int>(-std::log(u) * level_mult_));
@@ -214,18 +235,41 @@ void HnswIndex::Insert(std::span<const Slot> slots, const float* vectors, size_t
     StoreRelease(Links(slot, 0), 0);
     SetState(states_, slot, SlotState::kInserting);
     InsertOne(slot, leases[worker]->get());
-  };
-  if (workers == 1) {
-    for (size_t i = 0; i < slots.size(); ++i) task(0, i);
-  } else {
-    pool->ParallelFor(slots.size(), workers, task);
-  }
+  });
 }
 
-Slot HnswIndex::GreedyDescend(const float* query, Slot entry, int from_level, int to_level,
+void HnswIndex::EncodeSlot(Slot slot) {
+  sq8_->Encode(vector(slot), codes_.data() + static_cast<size_t>(slot) * sq8_->code_stride());
+}
+
+bool HnswIndex::RefitIfDrifted(double threshold) {
+  if (!sq8_ || !sq8_->fitted() || sq8_->clamped_fraction() <= threshold) return false;
+  std::unique_lock<std::shared_mutex> lock(resize_mutex_);
+  const size_t end = slot_end();
+  std::vector<float> sample;
+  size_t rows = 0;
+  for (size_t i = 0; i < end; ++i) {
+    if (state(static_cast<Slot>(i)) == SlotState::kFree) continue;
+    sample.insert(sample.end(), vector(static_cast<Slot>(i)), vector(static_cast<Slot>(i)) + params_.dim);
+    ++rows;
+  }
+  sq8_->Fit(sample.data(), rows, params_.dim);
+  for (size_t i = 0; i < end; ++i) {
+    if (state(static_cast<Slot>(i)) != SlotState::kFree) EncodeSlot(static_cast<Slot>(i));
+  }
+  return true;
+}
+
+Fp32Distance HnswIndex::ExactDistance(const float* query) const noexcept {
+  return Fp32Distance{query, vectors_.data(), stride_, params_.dim, distance_, distance4_,
+                      prefetch_lines_};
+}
+
+template <class Dist>
+Slot HnswIndex::GreedyDescend(const Dist& dist, Slot entry, int from_level, int to_level,
                               SearchStats* stats) const {
   Slot cur = entry;
-  float cur_dist = distance_(query, vector(cur), params_.dim);
+  float cur_dist = dist.One(cur);
   uint64_t distances = 1;
   for (int level = from_level; level >= to_level; --level) {
     for (bool changed = true; changed;) {
@@ -234,7 +278,7 @@ Slot HnswIndex::GreedyDescend(const float* query, Slot entry, int from_level, in
       const size_t count = std::min<size_t>(LoadAcquire(list), params_.m);
       for (size_t j = 1; j <= count; ++j) {
         const Slot next = LoadAcquire(list + j);
-        const float d = distance_(query, vector(next), params_.dim);
+        const float d = dist.One(next);
         ++distances;
         if (d < cur_dist) {
           cur_dist = d;
@@ -248,16 +292,16 @@ Slot HnswIndex::GreedyDescend(const float* query, Slot entry, int from_level, in
   return cur;
 }
 
-void HnswIndex::SearchLayer(const float* query, Slot entry, size_t ef, int level,
+template <class Dist>
+void HnswIndex::SearchLayer(const Dist& dist, Slot entry, size_t ef, int level,
                             Scratch& scratch, SearchStats* stats) const {
   VisitedTable& visited = scratch.visited;
   SearchPool& pool = scratch.pool;
   uint32_t* batch = scratch.batch.data();
   const size_t max_degree = MaxDegree(level);
-  const size_t dim = params_.dim;
   visited.Prepare(capacity_);
   pool.Reset(ef);
-  pool.Insert(entry, distance_(query, vector(entry), dim));
+  pool.Insert(entry, dist.One(entry));
   visited.Mark(entry);
   uint64_t distances = 1, hops = 0;
   while (pool.HasNext()) {
@@ -265,7 +309,7 @@ void HnswIndex::SearchLayer(const float* query, Slot entry, size_t ef, int level
     ++hops;
     const uint32_t* list = Links(node, level);
     const size_t count = std::min<size_t>(LoadAcquire(list), max_degree);
-    // Gather the unvisited neighbours first, so their vectors can be prefetched while the
+    // Gather the unvisited neighbours first, so their data can be prefetched while the
     // distances of the earlier ones are computed.
     size_t n = 0;
     for (size_t j = 1; j <= count; ++j) {
@@ -273,21 +317,39 @@ void HnswIndex::SearchLayer(const float* query, Slot entry, size_t ef, int level
       if (!visited.TestAndMark(next)) batch[n++] = next;
     }
     if (n == 0) continue;
-    for (size_t j = 0; j < std::min<size_t>(n, 4); ++j) PrefetchVector(batch[j]);
+    for (size_t j = 0; j < std::min<size_t>(n, 4); ++j) dist.Prefetch(batch[j]);
     size_t j = 0;
     float d4[4];
     for (; j + 4 <= n; j += 4) {
-      for (size_t p = j + 4; p < std::min(j + 8, n); ++p) PrefetchVector(batch[p]);
-      distance4_(query, vector(batch[j]), vector(batch[j + 1]), vector(batch[j + 2]),
-                 vector(batch[j + 3]), dim, d4);
+      for (size_t p = j + 4; p < std::min(j + 8, n); ++p) dist.Prefetch(batch[p]);
+      dist.Four(batch + j, d4);
       for (size_t t = 0; t < 4; ++t) pool.Insert(batch[j + t], d4[t]);
     }
-    for (; j < n; ++j) pool.Insert(batch[j], distance_(query, vector(batch[j]), dim));
+    for (; j < n; ++j) pool.Insert(batch[j], dist.One(batch[j]));
     distances += n;
   }
   if (stats != nullptr) {
     stats->distances += distances;
     stats->hops += hops;
+  }
+}
+
+template <class Dist>
+size_t HnswIndex::SearchGraph(const Dist& dist, uint64_t entry, size_t ef, size_t k,
+                              Scratch& scratch, SearchStats* stats) const {
+  Slot start = EntrySlot(entry);
+  const int top = EntryLevel(entry);
+  if (top > 0) start = GreedyDescend(dist, start, top, 1, stats);
+  for (;;) {
+    SearchLayer(dist, start, ef, 0, scratch, stats);
+    size_t live = 0;
+    for (size_t i = 0; i < scratch.pool.size(); ++i) {
+      live += state(scratch.pool.at(i).slot) == SlotState::kLive;
+    }
+    // Nodes being inserted or deleted concurrently take pool places without being results. If
+    // they crowded out live ones, widen the beam (rare: only beside a writer).
+    if (live >= k || scratch.pool.size() < ef || ef >= live_count()) return live;
+    ef *= 2;
   }
 }
 
@@ -308,36 +370,65 @@ size_t HnswIndex::Search(const float* query, const SearchParams& params, Neighbo
     }
     q = scratch.query.data();
   }
-  size_t ef = std::max(params.ef, params.k);
+  const Fp32Distance exact = ExactDistance(q);
+  const size_t ef = std::max(params.ef, params.k);
+  SearchPool& pool = scratch.pool;
   if (live_count() <= ef) {
     // The beam would cover every node anyway: an exact scan is cheaper and cannot miss nodes
     // the graph reaches poorly (e.g. many exact duplicates). Qdrant's full_scan_threshold idea.
-    SearchPool& pool = scratch.pool;
     pool.Reset(params.k);
     const size_t end = slot_end();
     for (size_t i = 0; i < end; ++i) {
       const Slot slot = static_cast<Slot>(i);
-      if (state(slot) == SlotState::kLive) pool.Insert(slot, distance_(q, vector(slot), params_.dim));
+      if (state(slot) == SlotState::kLive) pool.Insert(slot, exact.One(slot));
     }
     if (stats != nullptr) stats->distances += end;
     for (size_t i = 0; i < pool.size(); ++i) out[i] = pool.at(i);
     return pool.size();
   }
-  Slot start = EntrySlot(entry);
-  const int top = EntryLevel(entry);
-  if (top > 0) start = GreedyDescend(q, start, top, 1, stats);
-  for (;;) {
-    SearchLayer(q, start, ef, 0, scratch, stats);
+  if (sq8_ == nullptr || !sq8_->fitted()) {
+    SearchGraph(exact, entry, ef, params.k, scratch, stats);
     size_t found = 0;
-    for (size_t i = 0; i < scratch.pool.size() && found < params.k; ++i) {
-      const Neighbor nb = scratch.pool.at(i);
+    for (size_t i = 0; i < pool.size() && found < params.k; ++i) {
+      const Neighbor nb = pool.at(i);
       if (state(nb.slot) == SlotState::kLive) out[found++] = nb;
     }
-    // Nodes being inserted or deleted concurrently take pool places without being results. If
-    // they crowded out live ones, widen the beam (rare: only beside a writer).
-    if (found == params.k || scratch.pool.size() < ef || ef >= live_count()) return found;
-    ef *= 2;
+    return found;
   }
+  // Quantized: walk on SQ8 codes, then re-score the best candidates with the exact vectors.
+  scratch.prepared.Resize(sq8_->padded_dim());
+  Sq8Distance approx{scratch.prepared.data(), sq8_->scale(), codes_.data(), sq8_->code_stride(),
+                     sq8_->padded_dim(), params_.metric == Metric::kL2, 0.0f, -1.0f, &kernels_,
+                     sq8_->code_stride() / 64};
+  if (approx.l2) {
+    sq8_->PrepareL2(q, scratch.prepared.data());
+  } else {
+    const float offset = sq8_->PrepareDot(q, scratch.prepared.data());
+    approx.offset = (params_.metric == Metric::kCosine ? 1.0f : 0.0f) - offset;
+  }
+  SearchGraph(approx, entry, ef, params.k, scratch, stats);
+  const size_t rerank = std::max(params.k, params.rerank != 0 ? params.rerank : 2 * params.k);
+  std::vector<Neighbor>& candidates = scratch.candidates;
+  candidates.clear();
+  for (size_t i = 0; i < pool.size() && candidates.size() < rerank; ++i) {
+    const Neighbor nb = pool.at(i);
+    if (state(nb.slot) == SlotState::kLive) candidates.push_back(nb);
+  }
+  size_t j = 0;
+  uint32_t slots4[4];
+  float d4[4];
+  for (; j + 4 <= candidates.size(); j += 4) {
+    for (size_t t = 0; t < 4; ++t) slots4[t] = candidates[j + t].slot;
+    exact.Four(slots4, d4);
+    for (size_t t = 0; t < 4; ++t) candidates[j + t].distance = d4[t];
+  }
+  for (; j < candidates.size(); ++j) candidates[j].distance = exact.One(candidates[j].slot);
+  if (stats != nullptr) stats->distances += candidates.size();
+  const size_t found = std::min(params.k, candidates.size());
+  std::partial_sort(candidates.begin(), candidates.begin() + static_cast<ptrdiff_t>(found),
+                    candidates.end(), ByDistance);
+  std::copy(candidates.begin(), candidates.begin() + static_cast<ptrdiff_t>(found), out);
+  return found;
 }
 
 void HnswIndex::SelectNeighbors(std::vector<Neighbor>& candidates, size_t max_count) const {
@@ -372,7 +463,8 @@ void HnswIndex::InsertOne(Slot slot, Scratch& scratch) {
   }
   const int top = EntryLevel(entry);
   Slot cur = EntrySlot(entry);
-  if (top > level) cur = GreedyDescend(q, cur, top, level + 1, nullptr);
+  const Fp32Distance exact = ExactDistance(q);
+  if (top > level) cur = GreedyDescend(exact, cur, top, level + 1, nullptr);
 
   // Phase 1: find and write this node's own lists on every level, top down. Nobody links to the
   // node yet, so no reader can reach it while a lower list is still empty.
@@ -381,7 +473,7 @@ void HnswIndex::InsertOne(Slot slot, Scratch& scratch) {
     scratch.selected.resize(static_cast<size_t>(linked_top) + 1);
   }
   for (int l = linked_top; l >= 0; --l) {
-    SearchLayer(q, cur, params_.ef_construction, l, scratch, nullptr);
+    SearchLayer(exact, cur, params_.ef_construction, l, scratch, nullptr);
     std::vector<Neighbor>& candidates = scratch.candidates;
     candidates.clear();
     for (size_t i = 0; i < scratch.pool.size(); ++i) {
@@ -622,6 +714,7 @@ size_t HnswIndex::Degree(Slot slot, int level) const {
 size_t HnswIndex::MemoryBytes() const {
   std::shared_lock<std::shared_mutex> lock(resize_mutex_);
   size_t bytes = vectors_.bytes() + links0_.bytes() + levels_.bytes() + states_.bytes() +
+                 codes_.bytes() +
                  capacity_ * (sizeof(std::atomic<uint8_t>) + sizeof(std::unique_ptr<uint32_t[]>));
   const size_t end = slot_end();
   for (size_t i = 0; i < end; ++i) {
@@ -630,7 +723,8 @@ size_t HnswIndex::MemoryBytes() const {
   return bytes;
 }
 
-HnswImage HnswIndex::ExportImage(std::string* upper_storage) const {
+HnswImage HnswIndex::ExportImage(std::string* upper_storage,
+                                 std::string* quantizer_storage) const {
   const size_t end = slot_end();
   HnswImage image;
   image.slot_end = end;
@@ -651,6 +745,13 @@ HnswImage HnswIndex::ExportImage(std::string* upper_storage) const {
                           static_cast<size_t>(level) * upper_stride_ * sizeof(uint32_t));
   }
   image.upper = std::span<char>(upper_storage->data(), upper_storage->size());
+  quantizer_storage->clear();
+  if (sq8_ && sq8_->fitted()) {
+    image.codes = bytes(codes_.data(), end * sq8_->code_stride());
+    quantizer_storage->resize(sq8_->serialized_bytes());
+    sq8_->Serialize(quantizer_storage->data());
+    image.quantizer = std::span<char>(quantizer_storage->data(), quantizer_storage->size());
+  }
   return image;
 }
 
@@ -678,6 +779,16 @@ Result<std::unique_ptr<HnswIndex>> HnswIndex::FromImage(const HnswParams& params
       x.vectors_.Adopt(reinterpret_cast<float*>(image.vectors.data()), end * x.stride_, owner);
       x.links0_.Adopt(reinterpret_cast<uint32_t*>(image.links0.data()), end * x.links0_stride_,
                       owner);
+    }
+    if (x.sq8_ && !image.quantizer.empty()) {
+      if (Status q = x.sq8_->Restore(image.quantizer); !q.ok()) return bad(q.message());
+      if (image.codes.size() != end * x.sq8_->code_stride()) return bad("code array has the wrong size");
+      if (end > 0) {
+        x.codes_.Adopt(reinterpret_cast<uint8_t*>(image.codes.data()), image.codes.size(), owner);
+      }
+    } else if (!image.codes.empty() || !image.quantizer.empty() || (x.sq8_ && end > 0)) {
+      // Codes without SQ8, or an SQ8 index with nodes but no fitted range.
+      return bad("quantizer state does not match the parameters");
     }
     x.levels_.Resize(end);
     x.states_.Resize(end);

@@ -37,7 +37,9 @@
 #include <augurdb/metric.h>
 #include <augurdb/status.h>
 
+#include "index/distance_functors.h"
 #include "index/search_pool.h"
+#include "quant/sq8_quantizer.h"
 #include "simd/distance.h"
 #include "util/aligned_buffer.h"
 #include "util/thread_pool.h"
@@ -54,11 +56,13 @@ struct HnswParams {
   size_t m = 16;                  // max degree on levels >= 1; level 0 allows 2*m
   size_t ef_construction = 200;   // beam width while inserting
   uint64_t seed = 42;             // level draws are a pure function of (seed, insertion number)
+  Quantization quantization = Quantization::kNone;  // representation walked by Search
 };
 
 struct SearchParams {
   size_t k = 10;
-  size_t ef = 64;  // beam width; raised to k if smaller
+  size_t ef = 64;      // beam width; raised to k if smaller
+  size_t rerank = 0;   // quantized search: candidates re-scored exactly; 0 = 2 * k (<= ef)
 };
 
 // Counters a search fills for benchmarks (machine-independent cost).
@@ -77,6 +81,8 @@ struct HnswImage {
   std::span<char> levels;       // slot_end uint8
   std::span<char> states;       // slot_end uint8 (SlotState)
   std::span<char> upper;        // for each slot with level > 0, in slot order: level * (1 + m) uint32
+  std::span<char> codes;        // SQ8 only: slot_end rows of code_stride() bytes
+  std::span<char> quantizer;    // SQ8 only: Sq8Quantizer::Serialize bytes (empty = not fitted)
 };
 
 class HnswIndex {
@@ -152,6 +158,12 @@ class HnswIndex {
   // Bytes of RAM held by vectors, graph and per-slot state (allocated capacity).
   size_t MemoryBytes() const;
 
+  // SQ8: refits the quantizer on the live vectors and re-encodes every code if more than
+  // `threshold` of the values encoded since the last fit were clamped. Takes the resize lock
+  // exclusively. Returns true if it refitted.
+  bool RefitIfDrifted(double threshold = 0.01);
+  const quant::Sq8Quantizer* quantizer() const noexcept { return sq8_.get(); }
+
   // Checks invariants 1 and 2; returns kCorruption describing the first violation.
   Status CheckInvariants() const;
 
@@ -163,7 +175,7 @@ class HnswIndex {
   size_t links0_stride() const noexcept { return links0_stride_; }
   // Views of the index memory plus the upper lists packed into `upper_storage`.
   // REQUIRES: no writer call runs concurrently (the views stay valid until the next one).
-  HnswImage ExportImage(std::string* upper_storage) const;
+  HnswImage ExportImage(std::string* upper_storage, std::string* quantizer_storage) const;
   // Rebuilds an index from an image. The vector and level-0 arrays are used in place (kept alive
   // by `owner`) until the index first grows. Validates sizes and the graph invariants:
   // kCorruption if they fail.
@@ -185,18 +197,26 @@ class HnswIndex {
 
   void GrowTo(size_t new_capacity);  // REQUIRES: resize_mutex_ held exclusively
   void InsertOne(Slot slot, Scratch& scratch);
-  Slot GreedyDescend(const float* query, Slot entry, int from_level, int to_level,
+  template <class Dist>
+  Slot GreedyDescend(const Dist& dist, Slot entry, int from_level, int to_level,
                      SearchStats* stats) const;
   // Beam search on one level from `entry`; leaves the best `ef` in scratch.pool.
-  void SearchLayer(const float* query, Slot entry, size_t ef, int level, Scratch& scratch,
+  template <class Dist>
+  void SearchLayer(const Dist& dist, Slot entry, size_t ef, int level, Scratch& scratch,
                    SearchStats* stats) const;
+  // Greedy descent plus level-0 beam (widened when concurrent writers crowd the pool); returns
+  // how many live candidates scratch.pool holds.
+  template <class Dist>
+  size_t SearchGraph(const Dist& dist, uint64_t entry, size_t ef, size_t k, Scratch& scratch,
+                     SearchStats* stats) const;
+  Fp32Distance ExactDistance(const float* query) const noexcept;
+  void EncodeSlot(Slot slot);
   // Heuristic neighbour selection (HNSW paper, Algorithm 4, without extension): keeps a
   // candidate only if it is closer to the base than to every candidate already kept.
   void SelectNeighbors(std::vector<Neighbor>& candidates, size_t max_count) const;
   void AddReverseLink(Slot target, Slot source, float distance, int level, Scratch& scratch);
   void RepairNode(Slot slot, int level, Scratch& scratch);
   void ResetEntryPoint();
-  void PrefetchVector(Slot slot) const noexcept;
 
   std::unique_ptr<ScratchLease> LeaseScratch() const;
 
@@ -220,6 +240,8 @@ class HnswIndex {
   AlignedBuffer<uint8_t> levels_;
   AlignedBuffer<uint8_t> states_;  // SlotState, accessed through atomic_ref
   std::unique_ptr<std::atomic<uint8_t>[]> node_locks_;
+  std::unique_ptr<quant::Sq8Quantizer> sq8_;  // set when params.quantization == kSq8
+  AlignedBuffer<uint8_t> codes_;              // SQ8 codes, code_stride() bytes per slot
 
   // Entry point and max level change together under entry_mutex_ and are published as one
   // packed word (slot in the low 32 bits, level + 1 in the high bits; 0 = empty) so readers

@@ -12,6 +12,7 @@
 #include <augurdb/metric.h>
 
 #include "simd/cpu_features.h"
+#include "simd/sq8.h"
 
 namespace augurdb::simd {
 
@@ -30,6 +31,10 @@ struct KernelTable {
   Distance4Fn l2sq4;
   Distance4Fn neg_dot4;
   Distance4Fn cosine_dist4;
+  Sq8L2Fn sq8_l2;  // SQ8 codes (simd/sq8.h)
+  Sq8DotFn sq8_dot;
+  Sq8L2x4Fn sq8_l2x4;
+  Sq8Dotx4Fn sq8_dotx4;
 };
 
 #define AUGUR_DECLARE_FP32_KERNELS()                                \

@@ -11,6 +11,7 @@
 // GCC 12's _mm512_castps512_ps256 expands through _mm256_undefined_pd, which -Wuninitialized
 // flags at every call site (a header false positive; fixed in GCC 13).
 #pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 
 namespace augurdb::simd::avx512 {
 namespace {

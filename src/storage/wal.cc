@@ -118,7 +118,9 @@ Result<WalReadResult> ReadWal(Env* env, const std::string& path,
     const uint8_t type = static_cast<uint8_t>(header[8]);
     const uint32_t header_crc = crc32c::Unmask(DecodeFixed32(header + 9));
     if (crc32c::Value(header + 4, 5) != header_crc) {
-      AUGUR_ASSIGN_OR_RETURN(const bool zeros, zero_tail(offset));
+      // Zeros may start at any block boundary, inside this header too: if nothing but zeros
+      // follows it, the log was torn here.
+      AUGUR_ASSIGN_OR_RETURN(const bool zeros, zero_tail(offset + kWalHeaderSize));
       if (zeros) break;
       return corrupt("record header checksum mismatch");
     }
@@ -128,6 +130,9 @@ Result<WalReadResult> ReadWal(Env* env, const std::string& path,
     if (length > 0) AUGUR_RETURN_IF_ERROR(file->Read(offset + kWalHeaderSize, length, buffer.data()));
     if (crc32c::Value(buffer.data(), length) != payload_crc) {
       if (end == size) break;  // the last record, torn mid-write
+      // Torn mid-payload with later records never written (zero-filled).
+      AUGUR_ASSIGN_OR_RETURN(const bool zeros, zero_tail(end));
+      if (zeros) break;
       return corrupt("payload checksum mismatch");
     }
     Status s = apply(type, std::string_view(buffer.data(), length));

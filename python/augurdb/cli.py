@@ -1,0 +1,915 @@
+"""The ``augurdb`` command line: import, search, info, bench, version.
+
+Run ``augurdb --help`` (or ``python -m augurdb --help``). Exit status: 0 ok, 1 error, 2 usage
+error, 130 interrupted. Errors print as one line, ``ClassName: message``; ``--debug`` adds the
+traceback. Optional helpers are imported lazily: ``tqdm`` (progress bars, none without it) and
+``h5py`` (only to read ``.hdf5`` files).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import shutil
+import struct
+import sys
+import time
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import numpy.typing as npt
+
+from . import errors
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+FORMATS = (".npy", ".npz", ".fvecs", ".bvecs", ".hdf5", ".h5", ".jsonl")
+_FORMATS_TEXT = ".npy, .npz, .fvecs, .bvecs, .hdf5/.h5 or .jsonl"
+_CHECKPOINT_MAGIC = b"AUGURCKP"
+_CHUNK = 65536  # rows per validation step (bounded memory on memory-mapped files)
+
+
+class UsageError(Exception):
+    """Arguments that parse but do not fit together; exit status 2 like argparse's errors."""
+
+
+# --------------------------------------------------------------------------------------------
+# Input files
+
+
+class Source:
+    """Vectors (plus optional ids and metadata) read from one input file.
+
+    ``vectors`` is anything 2-D that slices by rows (a NumPy array, a memory map, an h5py
+    dataset); rows are converted to float32 one batch at a time, so big ``.npy``/``.fvecs`` files
+    are never loaded whole. ``first_col`` is 1 when column 0 holds ids (``--id-column``).
+    """
+
+    def __init__(self, path: str, vectors: Any, ids: Any = None,
+                 metadata: list[dict[str, Any] | None] | None = None,
+                 closer: Callable[[], None] | None = None) -> None:
+        self.path = path
+        self.name = os.path.basename(path)
+        self.vectors = vectors
+        self.ids = ids
+        self.metadata = metadata
+        self.first_col = 0
+        self._closer = closer
+
+    @property
+    def count(self) -> int:
+        return int(self.vectors.shape[0])
+
+    @property
+    def dim(self) -> int:
+        return int(self.vectors.shape[1]) - self.first_col
+
+    def rows(self, start: int, stop: int) -> npt.NDArray[np.float32]:
+        """Rows [start, stop) as a float32 C-contiguous (n, dim) array."""
+        block = np.asarray(self.vectors[start:stop])
+        if self.first_col:
+            block = block[:, self.first_col:]
+        return np.ascontiguousarray(block, dtype=np.float32)
+
+    def take_id_column(self) -> None:
+        """Column 0 becomes the ids (integral values), the rest the vectors."""
+        if self.vectors.shape[1] < 2:
+            raise errors.InvalidArgument(
+                f"{self.name}: --id-column needs at least 2 columns, got {self.vectors.shape[1]}")
+        column = np.empty(self.count, dtype=np.float64)
+        for start in range(0, self.count, _CHUNK):
+            column[start:start + _CHUNK] = np.asarray(self.vectors[start:start + _CHUNK, 0],
+                                                      dtype=np.float64)
+        bad = np.flatnonzero(~np.isfinite(column) | (column != np.round(column))
+                             | (np.abs(column) >= 2.0**63))
+        if bad.size:
+            raise errors.InvalidArgument(
+                f"{self.name} row {bad[0]}: id column value {column[bad[0]]!r} is not an integer")
+        self.ids = column.astype(np.int64)
+        self.first_col = 1
+
+    def close(self) -> None:
+        if self._closer is not None:
+            self._closer()
+            self._closer = None
+
+
+def _check_matrix(name: str, array: Any, what: str = "array") -> None:
+    shape = tuple(array.shape)
+    if len(shape) != 2:
+        raise errors.InvalidArgument(f"{name}: expected a 2-D (n, dim) {what}, got shape {shape}")
+    kind = np.dtype(array.dtype).kind
+    if kind not in "fiu":
+        raise errors.InvalidArgument(f"{name}: expected numeric vectors, got dtype {array.dtype}")
+    if shape[1] == 0:
+        raise errors.InvalidArgument(f"{name}: vectors have dimension 0")
+
+
+def _load_npy(path: str) -> Source:
+    name = os.path.basename(path)
+    try:
+        array = np.load(path, mmap_mode="r", allow_pickle=False)
+    except (ValueError, OSError, EOFError) as exc:
+        raise errors.InvalidArgument(f"{name} is not a valid .npy file: {exc}") from None
+    _check_matrix(name, array)
+    return Source(path, array)
+
+
+def _load_npz(path: str) -> Source:
+    name = os.path.basename(path)
+    try:
+        archive = np.load(path, allow_pickle=False)
+        arrays = {key: archive[key] for key in archive.files}
+    except (ValueError, OSError, EOFError) as exc:
+        raise errors.InvalidArgument(f"{name} is not a valid .npz file: {exc}") from None
+    if "vectors" in arrays:
+        key = "vectors"
+    else:
+        candidates = [k for k, a in arrays.items() if a.ndim == 2 and k != "ids"]
+        if not candidates:
+            shapes = ", ".join(f"{k}{a.shape}" for k, a in arrays.items()) or "none"
+            raise errors.InvalidArgument(
+                f"{name} has no 'vectors' array and no 2-D array (arrays: {shapes})")
+        key = candidates[0]
+    vectors = arrays[key]
+    _check_matrix(f"{name}['{key}']", vectors)
+    ids = arrays.get("ids")
+    if ids is not None:
+        ids = _check_id_array(f"{name}['ids']", ids)
+    return Source(path, vectors, ids=ids)
+
+
+def _load_xvecs(path: str, ext: str) -> Source:
+    """TEXMEX .fvecs / .bvecs: per row, an int32 dim then dim float32 / uint8 values."""
+    name = os.path.basename(path)
+    size = os.path.getsize(path)
+    if size == 0:
+        raise errors.InvalidArgument(f"{name} is empty")
+    if size < 4:
+        raise errors.InvalidArgument(f"{name} is truncated: {size} bytes, less than one header")
+    with open(path, "rb") as f:
+        (dim,) = struct.unpack("<i", f.read(4))
+    if not 0 < dim <= 1 << 20:
+        raise errors.InvalidArgument(
+            f"{name} is not a valid {ext} file: row 0 declares dimension {dim}")
+    item = 4 if ext == ".fvecs" else 1
+    row_bytes = 4 + dim * item
+    if size % row_bytes:
+        whole = size // row_bytes
+        raise errors.InvalidArgument(
+            f"{name} is truncated or not a {ext} file: {size} bytes is not a whole number of "
+            f"{row_bytes}-byte rows (dim {dim}); row {whole} is incomplete")
+    n = size // row_bytes
+    if ext == ".fvecs":
+        raw = np.memmap(path, dtype="<i4", mode="r", shape=(n, dim + 1))
+        dims = raw[:, 0]
+        vectors = raw.view("<f4")[:, 1:]
+    else:
+        raw = np.memmap(path, dtype=np.uint8, mode="r", shape=(n, row_bytes))
+        dims = np.ascontiguousarray(raw[:, :4]).view("<i4").reshape(-1)
+        vectors = raw[:, 4:]
+    bad = np.flatnonzero(dims != dim)
+    if bad.size:
+        raise errors.InvalidArgument(
+            f"{name} is not a valid {ext} file: row {bad[0]} declares dimension "
+            f"{int(dims[bad[0]])} but row 0 declares {dim}")
+    return Source(path, vectors)
+
+
+def _load_hdf5(path: str) -> Source:
+    name = os.path.basename(path)
+    try:
+        import h5py  # type: ignore[import-not-found,import-untyped]
+    except ImportError:
+        raise errors.NotSupported(
+            f"reading {name} needs h5py, which is not installed: pip install h5py") from None
+    try:
+        handle = h5py.File(path, "r")
+    except OSError as exc:
+        raise errors.InvalidArgument(f"{name} is not a valid HDF5 file: {exc}") from None
+    if "train" not in handle:
+        keys = ", ".join(sorted(handle.keys())) or "none"
+        handle.close()
+        raise errors.InvalidArgument(
+            f"{name} has no 'train' dataset (ann-benchmarks layout); datasets: {keys}")
+    vectors = handle["train"]
+    try:
+        _check_matrix(f"{name}['train']", vectors, "dataset")
+    except errors.AugurDBError:
+        handle.close()
+        raise
+    return Source(path, vectors, closer=handle.close)
+
+
+def _load_jsonl(path: str) -> Source:
+    name = os.path.basename(path)
+    ids: list[Any] = []
+    vectors: list[list[float]] = []
+    metadata: list[dict[str, Any] | None] = []
+    dim = 0
+    id_kind: type | None = None
+    have_ids: bool | None = None
+    first_line = 0
+    with open(path, encoding="utf-8") as f:
+        for lineno, line in enumerate(f, start=1):
+            if not line.strip():
+                continue
+            where = f"{name} line {lineno}"
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise errors.InvalidArgument(f"{where}: invalid JSON: {exc.msg}") from None
+            if not isinstance(obj, dict):
+                raise errors.InvalidArgument(
+                    f"{where}: expected a JSON object, got {type(obj).__name__}")
+            vector = obj.get("vector")
+            if not isinstance(vector, list) or not vector:
+                raise errors.InvalidArgument(f"{where}: 'vector' must be a non-empty list")
+            if not all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in vector):
+                raise errors.InvalidArgument(f"{where}: 'vector' must hold only numbers")
+            if not vectors:
+                dim, first_line = len(vector), lineno
+            elif len(vector) != dim:
+                raise errors.InvalidArgument(
+                    f"{where}: vector has {len(vector)} values, expected {dim} (as on line "
+                    f"{first_line}); ragged rows")
+            has_id = "id" in obj
+            if have_ids is None:
+                have_ids = has_id
+            elif has_id != have_ids:
+                raise errors.InvalidArgument(
+                    f"{where}: {'has' if has_id else 'lacks'} an 'id' but line {first_line} "
+                    f"{'does not' if has_id else 'does'}; give every line an id or none")
+            if has_id:
+                value = obj["id"]
+                if isinstance(value, bool) or not isinstance(value, (int, str)):
+                    raise errors.InvalidArgument(
+                        f"{where}: 'id' must be an int or a str, not {type(value).__name__}")
+                if id_kind is None:
+                    id_kind = type(value)
+                elif type(value) is not id_kind:
+                    raise errors.InvalidArgument(
+                        f"{where}: id {value!r} is {type(value).__name__} but earlier ids are "
+                        f"{id_kind.__name__}; use one kind")
+                ids.append(value)
+            meta = obj.get("metadata")
+            if meta is not None and not isinstance(meta, dict):
+                raise errors.InvalidArgument(f"{where}: 'metadata' must be an object or null")
+            metadata.append(meta)
+            vectors.append(vector)
+    if not vectors:
+        raise errors.InvalidArgument(f"{name} holds no records")
+    array = np.array(vectors, dtype=np.float64)
+    id_array: Any = None
+    if have_ids:
+        id_array = np.array(ids, dtype=np.int64) if id_kind is int else ids
+    keep_metadata = metadata if any(m is not None for m in metadata) else None
+    return Source(path, array, ids=id_array, metadata=keep_metadata)
+
+
+def load_source(path: str) -> Source:
+    """Opens an input file by its extension (see FORMATS)."""
+    ext = Path(path).suffix.lower()
+    if ext not in FORMATS:
+        shown = ext or "no extension"
+        raise errors.InvalidArgument(
+            f"{os.path.basename(path)}: unsupported file type ({shown}); use {_FORMATS_TEXT}")
+    if not os.path.exists(path):
+        raise errors.NotFound(f"no such file: {path}")
+    if os.path.isdir(path):
+        raise errors.InvalidArgument(f"{path} is a directory, not a file")
+    if ext == ".npy":
+        return _load_npy(path)
+    if ext == ".npz":
+        return _load_npz(path)
+    if ext in (".fvecs", ".bvecs"):
+        return _load_xvecs(path, ext)
+    if ext in (".hdf5", ".h5"):
+        return _load_hdf5(path)
+    return _load_jsonl(path)
+
+
+def _check_id_array(name: str, ids: Any) -> Any:
+    """int64 array or list[str] from an array of ids."""
+    ids = np.asarray(ids)
+    if ids.ndim != 1:
+        raise errors.InvalidArgument(f"{name}: ids must be 1-D, got shape {ids.shape}")
+    if ids.dtype.kind in "iu":
+        if ids.dtype == np.uint64 and ids.size and int(ids.max()) >= 2**63:
+            raise errors.InvalidArgument(f"{name}: integer ids must fit in int64")
+        return ids.astype(np.int64)
+    if ids.dtype.kind == "U":
+        return [str(x) for x in ids.tolist()]
+    raise errors.InvalidArgument(f"{name}: ids must be integers or strings, got dtype {ids.dtype}")
+
+
+def load_ids(path: str) -> Any:
+    """--ids FILE: a .npy 1-D array, or text with one id per line (ints if all parse as ints)."""
+    name = os.path.basename(path)
+    if not os.path.exists(path):
+        raise errors.NotFound(f"no such file: {path}")
+    if path.lower().endswith(".npy"):
+        try:
+            array = np.load(path, allow_pickle=False)
+        except (ValueError, OSError, EOFError) as exc:
+            raise errors.InvalidArgument(f"{name} is not a valid .npy file: {exc}") from None
+        return _check_id_array(name, array)
+    with open(path, encoding="utf-8") as f:
+        lines = [line.strip() for line in f]
+    while lines and not lines[-1]:
+        lines.pop()
+    if not lines:
+        raise errors.InvalidArgument(f"{name} holds no ids")
+    if "" in lines:
+        raise errors.InvalidArgument(f"{name} line {lines.index('') + 1}: empty id")
+    try:
+        values = [int(x) for x in lines]
+    except ValueError:
+        return lines
+    if any(not -(2**63) <= v < 2**63 for v in values):
+        raise errors.InvalidArgument(f"{name}: integer ids must fit in int64")
+    return np.array(values, dtype=np.int64)
+
+
+# --------------------------------------------------------------------------------------------
+# Helpers
+
+
+def _progress(total: int, desc: str) -> Any:
+    """A tqdm bar on stderr (hidden when stderr is not a terminal), or None without tqdm."""
+    try:
+        from tqdm import tqdm  # type: ignore[import-untyped]
+    except ImportError:
+        return None
+    return tqdm(total=total, desc=desc, unit="vec", unit_scale=True, file=sys.stderr,
+                disable=None, leave=False, dynamic_ncols=True)
+
+
+def _human_bytes(n: int) -> str:
+    value = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if value < 1024 or unit == "TiB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{n} B"  # unreachable
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {value}")
+    return value
+
+
+def _duplicate(ids: Any) -> Any:
+    """One id that occurs twice in ``ids``, or None."""
+    if isinstance(ids, np.ndarray):
+        if ids.size < 2:
+            return None
+        ordered = np.sort(ids)
+        same = np.flatnonzero(ordered[1:] == ordered[:-1])
+        return int(ordered[same[0]]) if same.size else None
+    seen: set[Any] = set()
+    for x in ids:
+        if x in seen:
+            return x
+        seen.add(x)
+    return None
+
+
+# --------------------------------------------------------------------------------------------
+# import
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    import augurdb
+
+    source = load_source(args.file)
+    try:
+        return _import(augurdb, source, args)
+    finally:
+        source.close()
+
+
+def _import(augurdb: Any, source: Source, args: argparse.Namespace) -> int:
+    if args.id_column:
+        if source.ids is not None:
+            raise UsageError(f"{source.name} already holds ids; drop --id-column")
+        source.take_id_column()
+    if args.ids is not None:
+        if source.ids is not None:
+            raise UsageError(f"{source.name} already holds ids; drop --ids")
+        source.ids = load_ids(args.ids)
+        if len(source.ids) != source.count:
+            raise errors.InvalidArgument(
+                f"{os.path.basename(args.ids)} holds {len(source.ids):,} ids but "
+                f"{source.name} holds {source.count:,} vectors")
+    n, dim = source.count, source.dim
+    if n == 0:
+        raise errors.InvalidArgument(f"{source.name} holds no vectors")
+
+    created = not os.path.exists(args.db)
+    col = augurdb.open(args.db, mode="w", durability=args.durability, dim=dim,
+                       metric=args.metric)
+    imported = 0
+    try:
+        if col.dim is not None and col.dim != dim:
+            raise errors.DimensionMismatch(
+                f"{source.name} has vectors of dimension {dim} but database {args.db} has dim "
+                f"{col.dim}")
+        ids = _resolve_ids(col, source, args)
+        _validate_rows(source, col.metric)
+
+        started = time.perf_counter()
+        bar = _progress(n, "import")
+        try:
+            for start in range(0, n, args.batch):
+                stop = min(start + args.batch, n)
+                batch_ids = ids[start:stop]
+                meta = source.metadata[start:stop] if source.metadata is not None else None
+                try:
+                    if args.upsert:
+                        col.upsert(batch_ids, source.rows(start, stop), meta)
+                    else:
+                        col.add(batch_ids, source.rows(start, stop), meta)
+                except errors.AugurDBError as exc:
+                    if imported == 0:
+                        raise
+                    kept = (f"{imported:,} of {n:,} vectors (rows 0..{imported - 1}) were "
+                            "imported and kept; rows from "
+                            f"{start} on were not")
+                    raise type(exc)(f"{exc} [{kept}]") from exc
+                except KeyboardInterrupt:
+                    print(f"interrupted: {imported:,} of {n:,} vectors (rows 0..{imported - 1}) "
+                          "were imported and kept", file=sys.stderr)
+                    raise
+                imported = stop
+                if bar is not None:
+                    bar.update(stop - start)
+        finally:
+            if bar is not None:
+                bar.close()
+        col.flush()
+        seconds = time.perf_counter() - started
+        total = len(col)
+    finally:
+        col.close()
+        if created and imported == 0 and os.path.isdir(args.db):
+            shutil.rmtree(args.db, ignore_errors=True)  # leave nothing behind we made
+
+    rate = imported / seconds if seconds > 0 else float("inf")
+    verb = "upserted" if args.upsert else "imported"
+    print(f"{verb} {imported:,} vectors (dim {dim}) from {source.name} into {args.db} in "
+          f"{seconds:.2f} s ({rate:,.0f} vectors/s); the database now holds {total:,}")
+    return EXIT_OK
+
+
+def _resolve_ids(col: Any, source: Source, args: argparse.Namespace) -> Any:
+    """The ids to write, checked against each other and the database before anything is added."""
+    n = source.count
+    existing = col.ids() if len(col) else []
+    existing_kind = col.stats().get("id_kind") if existing else None
+    if source.ids is None:
+        if existing_kind == "str":
+            raise errors.InvalidArgument(
+                f"database {args.db} has string ids; pass --ids FILE (or ids in the file)")
+        start = max(existing) + 1 if existing else 0
+        if start + n > 2**63:
+            raise errors.InvalidArgument("default ids would overflow int64; pass --ids FILE")
+        return np.arange(start, start + n, dtype=np.int64)
+    ids = source.ids
+    new_kind = "int" if isinstance(ids, np.ndarray) else "str"
+    if existing_kind is not None and existing_kind != new_kind:
+        raise errors.InvalidArgument(
+            f"database {args.db} has {existing_kind} ids but {source.name} gives {new_kind} ids")
+    dup = _duplicate(ids)
+    if dup is not None:
+        raise errors.InvalidArgument(f"id {dup!r} occurs more than once in the input")
+    if existing and not args.upsert:
+        if new_kind == "int":
+            clash = np.flatnonzero(np.isin(ids, np.asarray(existing, dtype=np.int64)))
+            first = int(ids[clash[0]]) if clash.size else None
+        else:
+            have = set(existing)
+            first = next((x for x in ids if x in have), None)
+        if first is not None:
+            raise errors.DuplicateId(
+                f"id {first!r} already exists in {args.db}; use --upsert to replace existing "
+                "records")
+    return ids
+
+
+def _validate_rows(source: Source, metric: str) -> None:
+    """Rejects NaN/Inf (and all-zero rows under cosine) before the first batch is written."""
+    for start in range(0, source.count, _CHUNK):
+        block = source.rows(start, start + _CHUNK)
+        finite = np.isfinite(block)
+        if not finite.all():
+            row, column = (int(x) for x in np.argwhere(~finite)[0])
+            value = block[row, column]
+            what = "NaN" if np.isnan(value) else ("Inf" if value > 0 else "-Inf")
+            raise errors.InvalidVector(
+                f"{source.name} row {start + row} has a non-finite value ({what}) at column "
+                f"{column} (or is out of float32 range); nothing was imported")
+        if metric == "cosine":
+            zero = np.flatnonzero(~block.any(axis=1))
+            if zero.size:
+                raise errors.InvalidVector(
+                    f"{source.name} row {start + int(zero[0])} is all zeros, which has no "
+                    "direction under the cosine metric; nothing was imported")
+
+
+# --------------------------------------------------------------------------------------------
+# search
+
+
+def _parse_vector(text: str) -> npt.NDArray[np.float32]:
+    body = text.strip()
+    if body.startswith("[") and body.endswith("]"):
+        body = body[1:-1]
+    parts = [p for p in body.replace(",", " ").split()]
+    if not parts:
+        raise errors.InvalidArgument("--vector is empty; give numbers like \"0.1,0.2,0.3\"")
+    try:
+        values = [float(p) for p in parts]
+    except ValueError as exc:
+        raise errors.InvalidArgument(f"--vector: {exc}") from None
+    return np.array(values, dtype=np.float32)
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    if args.where is not None:
+        raise errors.NotSupported(
+            "--where filters are not supported yet: metadata filtering is a later issue")
+    if args.vector is not None:
+        query = _parse_vector(args.vector)
+    else:
+        source = load_source(args.from_file)
+        try:
+            if args.id_column:
+                source.take_id_column()
+            if not args.row < source.count:
+                raise errors.InvalidArgument(
+                    f"--row {args.row} is out of range: {source.name} holds {source.count:,} "
+                    "vectors")
+            query = source.rows(args.row, args.row + 1)[0]
+        finally:
+            source.close()
+
+    import augurdb
+
+    with augurdb.open(args.db, mode="r") as col:
+        started = time.perf_counter()
+        hits = col.search(query, k=args.k, ef=args.ef)
+        seconds = time.perf_counter() - started
+        metric = col.metric
+
+    if args.json:
+        out = {
+            "k": args.k,
+            "ef": args.ef,
+            "metric": metric,
+            "seconds": seconds,
+            "hits": [{"rank": i, "id": h.id, "distance": _json_value(float(h.distance)),
+                      "metadata": h.metadata}
+                     for i, h in enumerate(hits, start=1)],
+        }
+        print(json.dumps(out, ensure_ascii=False))
+        return EXIT_OK
+    rows = [(str(i), str(h.id), f"{h.distance:.6g}",
+             json.dumps(h.metadata, ensure_ascii=False) if h.metadata else "")
+            for i, h in enumerate(hits, start=1)]
+    header = ("rank", "id", "distance", "metadata")
+    widths = [max(len(r[c]) for r in [header, *rows]) for c in range(3)]
+    print(f"{header[0]:>{widths[0]}}  {header[1]:<{widths[1]}}  {header[2]:>{widths[2]}}  "
+          f"{header[3]}".rstrip())
+    for r in rows:
+        print(f"{r[0]:>{widths[0]}}  {r[1]:<{widths[1]}}  {r[2]:>{widths[2]}}  {r[3]}".rstrip())
+    if not rows:
+        print("(no results: the database is empty)")
+    return EXIT_OK
+
+
+# --------------------------------------------------------------------------------------------
+# info
+
+
+def checkpoint_format_version(db: str) -> int | None:
+    """The version (u32 LE at offset 8) of the newest checkpoint-*.adb in ``db``, or None."""
+    for _ in range(3):  # a live writer may replace the checkpoint between listing and reading
+        newest: tuple[int, str] | None = None
+        for entry in os.listdir(db):
+            if entry.startswith("checkpoint-") and entry.endswith(".adb"):
+                try:
+                    seq = int(entry[len("checkpoint-"):-len(".adb")])
+                except ValueError:
+                    continue
+                if newest is None or seq > newest[0]:
+                    newest = (seq, entry)
+        if newest is None:
+            return None
+        try:
+            with open(os.path.join(db, newest[1]), "rb") as f:
+                head = f.read(12)
+        except FileNotFoundError:
+            continue
+        if len(head) < 12 or head[:8] != _CHECKPOINT_MAGIC:
+            raise errors.CorruptDatabase(f"{newest[1]} does not start with an AugurDB header")
+        return int(struct.unpack_from("<I", head, 8)[0])
+    return None
+
+
+def _disk_bytes(db: str) -> int:
+    total = 0
+    for root, _dirs, files in os.walk(db):
+        for name in files:
+            try:
+                total += os.stat(os.path.join(root, name)).st_size
+            except FileNotFoundError:
+                pass
+    return total
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    import augurdb
+
+    with augurdb.open(args.db, mode="r") as col:
+        stats = col.stats()
+    build = augurdb.build_info()
+    info: dict[str, Any] = {
+        "path": os.path.abspath(args.db),
+        "count": stats["count"],
+        "deleted": stats.get("deleted"),
+        "dim": stats["dim"] or None,
+        "metric": stats["metric"],
+        "id_kind": stats.get("id_kind"),
+        "m": stats["m"],
+        "ef_construction": stats["ef_construction"],
+        "ef_search": stats["ef_search"],
+        "memory_bytes": stats["memory_bytes"],
+        "wal_bytes": stats.get("wal_bytes"),
+        "checkpoint_bytes": stats.get("checkpoint_bytes"),
+        "disk_bytes": _disk_bytes(args.db),
+        "checkpoint_sequence": stats.get("checkpoint_sequence"),
+        "format_version": checkpoint_format_version(args.db),
+        "simd": stats.get("simd", build.get("simd")),
+        "simd_detected": build.get("simd_detected"),
+    }
+    if args.json:
+        print(json.dumps(info))
+        return EXIT_OK
+
+    def size(key: str) -> str:
+        value = info[key]
+        return "-" if value is None else f"{_human_bytes(value)} ({value:,} bytes)"
+
+    def plain(value: Any) -> str:
+        if value is None:
+            return "-"
+        if isinstance(value, int) and not isinstance(value, bool):
+            return f"{value:,}"
+        return str(value)
+
+    lines = [
+        ("path", info["path"]),
+        ("count", plain(info["count"])),
+        ("deleted", plain(info["deleted"])),
+        ("dim", plain(info["dim"])),
+        ("metric", info["metric"]),
+        ("id kind", plain(info["id_kind"])),
+        ("m", plain(info["m"])),
+        ("ef_construction", plain(info["ef_construction"])),
+        ("ef_search", plain(info["ef_search"])),
+        ("memory", size("memory_bytes")),
+        ("wal", size("wal_bytes")),
+        ("checkpoint", size("checkpoint_bytes")),
+        ("on disk", size("disk_bytes")),
+        ("checkpoint seq", plain(info["checkpoint_sequence"])),
+        ("format version", plain(info["format_version"])),
+        ("simd", f"{info['simd']} (best on this CPU: {info['simd_detected']})"),
+    ]
+    width = max(len(k) for k, _ in lines)
+    for key, value in lines:
+        print(f"{key:<{width}}  {value}")
+    return EXIT_OK
+
+
+# --------------------------------------------------------------------------------------------
+# bench, version
+
+
+BENCH_MODULE = "augurdb.bench.hnsw_vs_hnswlib"
+BENCH_DATASETS = ("fashion-mnist",)
+
+
+def run_bench(rest: Sequence[str]) -> int:
+    """``augurdb bench [fashion-mnist] ARGS...`` -> ``python -m augurdb.bench.hnsw_vs_hnswlib``."""
+    rest = list(rest)
+    if rest and not rest[0].startswith("-"):
+        if rest[0] not in BENCH_DATASETS:
+            print(f"augurdb bench: error: unknown data set {rest[0]!r} (choose from "
+                  f"{', '.join(BENCH_DATASETS)})", file=sys.stderr)
+            return EXIT_USAGE
+        rest = rest[1:]
+    import importlib
+
+    module = importlib.import_module(BENCH_MODULE)
+    try:
+        entry = getattr(module, "main", None)
+        if callable(entry):
+            code = entry(rest)
+        else:
+            import runpy
+
+            saved = sys.argv
+            sys.argv = [BENCH_MODULE, *rest]
+            try:
+                runpy.run_module(BENCH_MODULE, run_name="__main__", alter_sys=True)
+            finally:
+                sys.argv = saved
+            code = 0
+    except SystemExit as exc:
+        code = exc.code
+    if code is None:
+        return EXIT_OK
+    if isinstance(code, int):
+        return code
+    print(code, file=sys.stderr)  # sys.exit("message")
+    return EXIT_ERROR
+
+
+def cmd_version(args: argparse.Namespace) -> int:
+    import platform
+
+    import augurdb
+
+    info = {"version": augurdb.__version__, **augurdb.build_info(),
+            "python": platform.python_version(), "numpy": np.__version__}
+    if args.json:
+        print(json.dumps(info))
+        return EXIT_OK
+    print(f"augurdb {info['version']}")
+    width = max(len(k) for k in info)
+    for key, value in info.items():
+        if key != "version":
+            print(f"  {key:<{width}}  {value}")
+    return EXIT_OK
+
+
+# --------------------------------------------------------------------------------------------
+# Parser and main
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                        help="print the full traceback on errors")
+
+    parser = argparse.ArgumentParser(
+        prog="augurdb", parents=[common],
+        description="AugurDB, an embedded vector database: import vectors, search, inspect.",
+        epilog="Exit status: 0 ok, 1 error, 2 usage error, 130 interrupted.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser(
+        "import", parents=[common], help="load vectors from a file into a database",
+        description=f"Loads vectors (ids, metadata) from {_FORMATS_TEXT} into DB, creating it "
+                    "if missing. .npz: array 'vectors' (else the first 2-D array) and optional "
+                    "'ids'; .fvecs/.bvecs: TEXMEX; .hdf5: ann-benchmarks 'train' (needs h5py); "
+                    ".jsonl: {\"id\", \"vector\", \"metadata\"} per line. Ids default to "
+                    "0..n-1, after the largest existing int id. The whole file is checked "
+                    "(NaN, dimension, ids) before the first batch is written.")
+    p.add_argument("db", metavar="DB", help="database directory")
+    p.add_argument("file", metavar="FILE", help="input file")
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("--ids", metavar="FILE",
+                       help="ids, one per line (text) or a 1-D .npy array, in row order")
+    group.add_argument("--id-column", action="store_true",
+                       help="column 0 of each row holds an integer id; the rest is the vector")
+    p.add_argument("--metric", choices=("l2", "ip", "cosine"),
+                   help="metric of a new database (default l2; an existing one keeps its own)")
+    p.add_argument("--batch", type=_positive_int, default=10000, metavar="N",
+                   help="vectors per write (default 10000)")
+    p.add_argument("--durability", choices=("none", "batch", "sync"), default="sync",
+                   help="log fsync policy while importing (default sync; the import is flushed "
+                        "at the end either way)")
+    p.add_argument("--upsert", action="store_true",
+                   help="replace records whose id exists instead of failing")
+    p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser("search", parents=[common], help="nearest neighbours of one vector",
+                       description="Prints the k nearest records to a query vector (opens the "
+                                   "database read-only).")
+    p.add_argument("db", metavar="DB", help="database directory")
+    query = p.add_mutually_exclusive_group(required=True)
+    query.add_argument("--vector", metavar="\"1,2,3\"", help="the query, comma-separated")
+    query.add_argument("--from", dest="from_file", metavar="FILE",
+                       help=f"take the query from a file ({_FORMATS_TEXT})")
+    p.add_argument("--row", type=_non_negative_int, default=0, metavar="N",
+                   help="row of --from FILE (default 0)")
+    p.add_argument("--id-column", action="store_true",
+                   help="column 0 of --from FILE holds ids; skip it")
+    p.add_argument("-k", type=_positive_int, default=10, help="results (default 10)")
+    p.add_argument("--ef", type=_positive_int, default=None, metavar="N",
+                   help="search beam width (default: the database's ef_search)")
+    p.add_argument("--where", metavar="FILTER", help="metadata filter (not supported yet)")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.set_defaults(func=cmd_search)
+
+    p = sub.add_parser("info", parents=[common], help="describe a database",
+                       description="Counts, parameters, sizes, checkpoint and format version, "
+                                   "SIMD level (opens the database read-only).")
+    p.add_argument("db", metavar="DB", help="database directory")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=cmd_info)
+
+    p = sub.add_parser("bench", add_help=False,
+                       help="AugurDB vs hnswlib on Fashion-MNIST (see 'augurdb bench --help')",
+                       description=f"Runs python -m {BENCH_MODULE} with the remaining "
+                                   "arguments.")
+    p.add_argument("dataset", nargs="?", choices=BENCH_DATASETS)
+    p.add_argument("rest", nargs=argparse.REMAINDER)
+
+    p = sub.add_parser("version", parents=[common], help="version and build information")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=cmd_version)
+    return parser
+
+
+def _one_line(exc: BaseException) -> str:
+    message = " ".join(str(exc).split()) if str(exc) else ""
+    return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Runs the command line; returns the exit status (0 ok, 1 error, 2 usage, 130 Ctrl-C)."""
+    args_list = list(sys.argv[1:] if argv is None else argv)
+
+    # bench passes everything after it through untouched (its own flags, --help included).
+    leading = 0
+    while leading < len(args_list) and args_list[leading] == "--debug":
+        leading += 1
+    if leading < len(args_list) and args_list[leading] == "bench":
+        try:
+            return run_bench(args_list[leading + 1:])
+        except KeyboardInterrupt:
+            print("interrupted", file=sys.stderr)
+            return EXIT_INTERRUPTED
+        except Exception as exc:  # noqa: BLE001 - the CLI's one-line error contract
+            if leading:
+                traceback.print_exc()
+            print(_one_line(exc), file=sys.stderr)
+            return EXIT_ERROR
+
+    parser = build_parser()
+    try:
+        args = parser.parse_args(args_list)
+    except SystemExit as exc:  # --help (0) or a usage error (2)
+        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+    if getattr(args, "func", None) is None:
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    debug = getattr(args, "debug", False)
+    try:
+        return int(args.func(args))
+    except UsageError as exc:
+        print(f"augurdb {args.command}: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        if debug:
+            traceback.print_exc()
+        print("interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as exc:  # noqa: BLE001 - the CLI's one-line error contract
+        if debug:
+            traceback.print_exc()
+        print(_one_line(exc), file=sys.stderr)
+        return EXIT_ERROR
+
+
+if __name__ == "__main__":
+    sys.exit(main())

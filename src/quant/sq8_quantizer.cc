@@ -1,0 +1,101 @@
+#include "quant/sq8_quantizer.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <string>
+
+namespace augurdb::quant {
+
+Sq8Quantizer::Sq8Quantizer(size_t dim)
+    : dim_(dim), padded_dim_((dim + 15) / 16 * 16), code_stride_((dim + 63) / 64 * 64) {
+  min_.Resize(padded_dim_);
+  scale_.Resize(padded_dim_);
+  inv_scale_.Resize(padded_dim_);
+}
+
+void Sq8Quantizer::Fit(const float* vectors, size_t n, size_t row_stride) {
+  for (size_t d = 0; d < dim_; ++d) {
+    float lo = std::numeric_limits<float>::max(), hi = std::numeric_limits<float>::lowest();
+    for (size_t i = 0; i < n; ++i) {
+      const float x = vectors[i * row_stride + d];
+      lo = std::min(lo, x);
+      hi = std::max(hi, x);
+    }
+    if (n == 0) lo = hi = 0.0f;
+    min_[d] = lo;
+    scale_[d] = (hi - lo) / 255.0f;
+    inv_scale_[d] = scale_[d] > 0 ? 1.0f / scale_[d] : 0.0f;
+  }
+  fitted_ = true;
+  encoded_.store(0, std::memory_order_relaxed);
+  clamped_.store(0, std::memory_order_relaxed);
+}
+
+void Sq8Quantizer::Encode(const float* vector, uint8_t* code) const {
+  uint64_t clamped = 0;
+  for (size_t d = 0; d < dim_; ++d) {
+    const float level = std::nearbyint((vector[d] - min_[d]) * inv_scale_[d]);
+    const bool outside = level < 0.0f || level > 255.0f ||
+                         (scale_[d] == 0.0f && vector[d] != min_[d]);
+    clamped += outside;
+    code[d] = static_cast<uint8_t>(std::clamp(level, 0.0f, 255.0f));
+  }
+  std::memset(code + dim_, 0, code_stride_ - dim_);
+  encoded_.fetch_add(dim_, std::memory_order_relaxed);
+  if (clamped != 0) clamped_.fetch_add(clamped, std::memory_order_relaxed);
+}
+
+void Sq8Quantizer::Decode(const uint8_t* code, float* out) const {
+  for (size_t d = 0; d < dim_; ++d) out[d] = min_[d] + scale_[d] * code[d];
+}
+
+void Sq8Quantizer::PrepareL2(const float* query, float* t) const {
+  for (size_t d = 0; d < dim_; ++d) t[d] = query[d] - min_[d];
+  std::fill(t + dim_, t + padded_dim_, 0.0f);
+}
+
+float Sq8Quantizer::PrepareDot(const float* query, float* s) const {
+  float offset = 0.0f;
+  for (size_t d = 0; d < dim_; ++d) {
+    s[d] = query[d] * scale_[d];
+    offset += query[d] * min_[d];
+  }
+  std::fill(s + dim_, s + padded_dim_, 0.0f);
+  return offset;
+}
+
+double Sq8Quantizer::clamped_fraction() const noexcept {
+  const uint64_t encoded = encoded_.load(std::memory_order_relaxed);
+  return encoded == 0 ? 0.0
+                      : static_cast<double>(clamped_.load(std::memory_order_relaxed)) /
+                            static_cast<double>(encoded);
+}
+
+void Sq8Quantizer::Serialize(char* out) const {
+  std::memcpy(out, min_.data(), padded_dim_ * sizeof(float));
+  std::memcpy(out + padded_dim_ * sizeof(float), scale_.data(), padded_dim_ * sizeof(float));
+}
+
+Status Sq8Quantizer::Restore(std::span<const char> bytes) {
+  if (bytes.size() != serialized_bytes()) {
+    return Status::Corruption("SQ8 parameters have " + std::to_string(bytes.size()) +
+                              " bytes, expected " + std::to_string(serialized_bytes()));
+  }
+  std::memcpy(min_.data(), bytes.data(), padded_dim_ * sizeof(float));
+  std::memcpy(scale_.data(), bytes.data() + padded_dim_ * sizeof(float), padded_dim_ * sizeof(float));
+  for (size_t d = 0; d < padded_dim_; ++d) {
+    if (!std::isfinite(min_[d]) || !std::isfinite(scale_[d]) || scale_[d] < 0) {
+      return Status::Corruption("SQ8 parameters hold a non-finite or negative value");
+    }
+    if (d >= dim_ && (min_[d] != 0 || scale_[d] != 0)) {
+      return Status::Corruption("SQ8 parameter padding is not zero");
+    }
+    inv_scale_[d] = scale_[d] > 0 ? 1.0f / scale_[d] : 0.0f;
+  }
+  fitted_ = true;
+  return Status::OK();
+}
+
+}  // namespace augurdb::quant
