@@ -287,3 +287,35 @@ def test_stats_memory_grows_with_data(data):
     small = make(data[:100]).stats()["memory_bytes"]
     big = make(data).stats()["memory_bytes"]
     assert big > small > 100 * 16 * 4
+
+
+# ---------------------------------------------------------------- quantization
+
+@pytest.mark.parametrize("metric", ["l2", "cosine"])
+def test_sq8_search_returns_exact_distances(data, queries, metric):
+    col = augurdb.open(dim=16, metric=metric, quantization="sq8")
+    col.add(np.arange(len(data)), data)
+    assert col.stats()["quantization"] == "sq8"
+    truth = exact_knn(data, queries, 10, metric)
+    res = col.search_batch(queries, k=10, ef=400, rerank=60)
+    # Candidates come from codes, distances from the exact rerank: the best ones match exactly.
+    np.testing.assert_allclose(res.distances[:, :5], truth[:, :5], rtol=1e-4, atol=1e-3)
+    hits = col.search(queries[0], k=3, rerank=30)
+    assert [h.id for h in hits] == res.ids[0, :3].tolist()
+
+
+def test_sq8_persists(tmp_path, data):
+    with augurdb.open(tmp_path / "q", dim=16, quantization="sq8") as col:
+        col.add(np.arange(len(data)), data)
+        before = col.search_batch(data[:20], k=5)
+    with augurdb.open(tmp_path / "q") as col:
+        assert col.stats()["quantization"] == "sq8"
+        after = col.search_batch(data[:20], k=5)
+        np.testing.assert_array_equal(before.ids, after.ids)
+    with pytest.raises(errors.InvalidArgument, match="quantization"):
+        augurdb.open(tmp_path / "q", quantization="none")
+
+
+def test_bad_quantization():
+    with pytest.raises(errors.InvalidArgument, match="quantization"):
+        augurdb.open(dim=4, quantization="pq")
