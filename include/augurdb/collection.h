@@ -21,6 +21,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -100,6 +101,9 @@ struct SearchOptions {
   size_t threads = 0;   // SearchBatch only: 0 = the collection's threads
   size_t rerank = 0;    // quantized collections: candidates re-scored exactly; 0 = default
   bool include_metadata = false;  // Search only: fill Hit::metadata
+  // Metadata filter as JSON text, e.g. {"genre": "news", "year": {"$gte": 2020}} (operators:
+  // docs/filters.md); empty = no filter. Malformed: kInvalidFilter.
+  std::string filter;
 };
 
 struct Hit {
@@ -170,6 +174,12 @@ class AUGURDB_EXPORT Collection {
   // Errors: kInvalidArgument (k == 0), kDimensionMismatch, kInvalidVector.
   Result<std::vector<Hit>> Search(std::span<const float> query, const SearchOptions& options) const;
   Result<BatchResults> SearchBatch(const MatrixView& queries, const SearchOptions& options) const;
+  // Records matching a JSON filter (empty = all). Errors: kInvalidFilter.
+  Result<size_t> Count(std::string_view filter = {}) const;
+  // Removes every record matching a JSON filter; returns how many. Errors: kInvalidFilter.
+  Result<size_t> DeleteWhere(std::string_view filter);
+  // Up to `limit` records matching a JSON filter, in slot order (limit 0 = all).
+  Result<std::vector<Record>> Find(std::string_view filter, size_t limit = 0) const;
   // Reclaims the slots of deleted records for reuse.
   Status Compact();
   // Makes every write so far durable (fsync of the WAL); a no-op in memory.

@@ -32,6 +32,7 @@ enum class StatusCode : uint8_t {
   kNotSupported = 10,
   kInternal = 11,
   kInvalidVector = 12,  // NaN or Inf in a vector
+  kInvalidFilter = 13,  // a malformed where-filter or a type mismatch in it
 };
 
 // Returns the enumerator's name without the leading 'k', e.g. "InvalidArgument".
@@ -51,6 +52,9 @@ class [[nodiscard]] AUGURDB_EXPORT Status {
   }
   static Status InvalidVector(std::string msg) {
     return Status(StatusCode::kInvalidVector, std::move(msg));
+  }
+  static Status InvalidFilter(std::string msg) {
+    return Status(StatusCode::kInvalidFilter, std::move(msg));
   }
   static Status NotFound(std::string msg) { return Status(StatusCode::kNotFound, std::move(msg)); }
   static Status AlreadyExists(std::string msg) {

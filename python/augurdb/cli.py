@@ -562,9 +562,13 @@ def _json_value(value: Any) -> Any:
 
 
 def cmd_search(args: argparse.Namespace) -> int:
+    where = None
     if args.where is not None:
-        raise errors.NotSupported(
-            "--where filters are not supported yet: metadata filtering is a later issue")
+        try:
+            where = json.loads(args.where)
+        except json.JSONDecodeError as exc:
+            raise errors.InvalidFilter(f"--where is not valid JSON: {exc.msg} at column "
+                                       f"{exc.colno}") from None
     if args.vector is not None:
         query = _parse_vector(args.vector)
     else:
@@ -584,7 +588,7 @@ def cmd_search(args: argparse.Namespace) -> int:
 
     with augurdb.open(args.db, mode="r") as col:
         started = time.perf_counter()
-        hits = col.search(query, k=args.k, ef=args.ef)
+        hits = col.search(query, k=args.k, ef=args.ef, where=where)
         seconds = time.perf_counter() - started
         metric = col.metric
 
@@ -836,7 +840,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-k", type=_positive_int, default=10, help="results (default 10)")
     p.add_argument("--ef", type=_positive_int, default=None, metavar="N",
                    help="search beam width (default: the database's ef_search)")
-    p.add_argument("--where", metavar="FILTER", help="metadata filter (not supported yet)")
+    p.add_argument("--where", metavar="JSON",
+                   help='metadata filter, e.g. \'{"genre": "news", "year": {"$gte": 2020}}\'')
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.set_defaults(func=cmd_search)
 

@@ -6,6 +6,7 @@ into the exact types the engine reads in place (int64 / float32 C-contiguous arr
 
 from __future__ import annotations
 
+import json
 import numbers
 import os
 from collections.abc import Iterable, Iterator, Sequence
@@ -124,6 +125,18 @@ def _as_float32(array: Any, ndim: int, what: str) -> npt.NDArray[np.float32]:
     return out
 
 
+def _where_json(where: Any) -> str:
+    """A filter dict -> the JSON text the engine parses ("" for no filter)."""
+    if where is None:
+        return ""
+    if not isinstance(where, dict):
+        raise errors.InvalidFilter(f"where must be a dict, not {type(where).__name__}")
+    try:
+        return json.dumps(where, allow_nan=False, ensure_ascii=False)
+    except (TypeError, ValueError) as exc:
+        raise errors.InvalidFilter(f"where cannot be expressed as a filter: {exc}") from None
+
+
 def _check_k(k: Any) -> int:
     if type(k) is int and k > 0:
         return k
@@ -230,9 +243,16 @@ class Collection:
         else:
             core.add_str(id_values, matrix, metadata, upsert)
 
-    def delete(self, ids: Ids) -> int:
-        """Removes the given ids (unknown ids are ignored); returns how many were removed."""
+    def delete(self, ids: Ids | None = None, *, where: Metadata | None = None) -> int:
+        """Removes the given ids (unknown ids are ignored), or every record matching ``where``;
+        returns how many were removed."""
         core = self._c()
+        if where is not None:
+            if ids is not None:
+                raise errors.InvalidArgument("pass ids or where, not both")
+            return int(core.delete_where(_where_json(where)))
+        if ids is None:
+            raise errors.InvalidArgument("delete needs ids or where=")
         kind, id_values = _normalize_ids(ids, allow_empty=True)
         if len(id_values) == 0:
             return 0
@@ -244,16 +264,26 @@ class Collection:
 
     # ---- reads ----
 
-    def get(self, ids: Ids) -> list[Record | None]:
-        """One :class:`Record` (``.id``, ``.vector``, ``.metadata``) per id, None where absent."""
+    def get(self, ids: Ids | None = None, *, where: Metadata | None = None,
+            limit: int | None = None) -> list[Record | None]:
+        """One :class:`Record` (``.id``, ``.vector``, ``.metadata``) per id, None where absent;
+        or, with ``where``, the records matching the filter (up to ``limit``)."""
         core = self._c()
+        if where is not None or ids is None:
+            if ids is not None:
+                raise errors.InvalidArgument("pass ids or where, not both")
+            return list(core.find(_where_json(where), _check_optional_positive("limit", limit)))
         kind, id_values = _normalize_ids(ids, allow_empty=True)
         if len(id_values) == 0:
             return []
         return core.get_int(id_values) if kind == "int" else core.get_str(id_values)
 
+    def count(self, where: Metadata | None = None) -> int:
+        """Number of records, or of records matching the filter ``where``."""
+        return int(self._c().count(_where_json(where)))
+
     def search(self, query: npt.ArrayLike, k: int = 10, *, ef: int | None = None,
-               rerank: int | None = None) -> list[Hit]:
+               rerank: int | None = None, where: Metadata | None = None) -> list[Hit]:
         """The ``k`` nearest records to ``query`` (a ``(dim,)`` vector), closest first.
 
         Each :class:`Hit` has ``.id``, ``.distance`` (squared L2 for "l2", ``1 - dot`` for
@@ -261,14 +291,16 @@ class Collection:
         collection's ``ef_search``) trades speed for recall. Returns fewer than k hits only when
         the collection holds fewer; an empty collection gives ``[]``. ``rerank`` (quantized
         collections) is how many graph candidates are re-scored with the exact vectors
-        (default 2 * k).
+        (default 2 * k). ``where`` restricts the results to records whose metadata match a
+        filter, e.g. ``{"genre": "news", "year": {"$gte": 2020}}`` (see docs/filters.md).
         """
         return self._c().search(_as_float32(query, 1, "query"), _check_k(k),
                                 _check_optional_positive("ef", ef),
-                                _check_optional_positive("rerank", rerank))
+                                _check_optional_positive("rerank", rerank), _where_json(where))
 
     def search_batch(self, queries: npt.ArrayLike, k: int = 10, *, ef: int | None = None,
-                     threads: int | None = None, rerank: int | None = None) -> BatchResults:
+                     threads: int | None = None, rerank: int | None = None,
+                     where: Metadata | None = None) -> BatchResults:
         """Searches every row of ``queries`` (``(nq, dim)``) on ``threads`` threads (default:
         the collection's). Returns :class:`BatchResults` with NumPy arrays, no per-result Python
         objects for integer ids."""
@@ -276,7 +308,8 @@ class Collection:
         matrix = _as_float32(queries, 2, "queries")
         ids, distances = core.search_batch(matrix, _check_k(k), _check_optional_positive("ef", ef),
                                            _check_optional_positive("threads", threads),
-                                           _check_optional_positive("rerank", rerank))
+                                           _check_optional_positive("rerank", rerank),
+                                           _where_json(where))
         if type(ids) is list:
             id_array = np.empty(len(ids), dtype=object)
             id_array[:] = ids

@@ -79,6 +79,7 @@ _BY_CODE: dict[int, type[BaseException]] = {
     10: NotSupported,
     11: InternalError,
     12: InvalidVector,
+    13: InvalidFilter,
 }
 
 

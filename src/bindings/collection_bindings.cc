@@ -234,12 +234,14 @@ void BindCollection(nb::module_& m) {
         return GetRecords(c, IdsView::Strings(ids));
       })
       .def("search",
-           [](const Collection& c, FloatVector query, size_t k, size_t ef, size_t rerank) {
+           [](const Collection& c, FloatVector query, size_t k, size_t ef, size_t rerank,
+              std::string where) {
              std::vector<augurdb::Hit> hits;
              {
                nb::gil_scoped_release release;
                hits = ValueOrThrow(
-                   c.Search({query.data(), query.shape(0)}, SearchOptions{k, ef, 0, rerank, true}));
+                   c.Search({query.data(), query.shape(0)},
+                            SearchOptions{k, ef, 0, rerank, true, std::move(where)}));
              }
              nb::list out;
              for (const augurdb::Hit& h : hits) {
@@ -247,14 +249,16 @@ void BindCollection(nb::module_& m) {
              }
              return out;
            },
-           nb::arg("query").noconvert(), nb::arg("k"), nb::arg("ef"), nb::arg("rerank"))
+           nb::arg("query").noconvert(), nb::arg("k"), nb::arg("ef"), nb::arg("rerank"),
+           nb::arg("where"))
       .def("search_batch",
            [](const Collection& c, FloatMatrix queries, size_t k, size_t ef, size_t threads,
-              size_t rerank) {
+              size_t rerank, std::string where) {
              BatchResults r;
              {
                nb::gil_scoped_release release;
-               r = ValueOrThrow(c.SearchBatch(View(queries), SearchOptions{k, ef, threads, rerank}));
+               r = ValueOrThrow(c.SearchBatch(
+                   View(queries), SearchOptions{k, ef, threads, rerank, false, std::move(where)}));
              }
              nb::object distances = ToNumpy(std::move(r.distances), r.rows, r.k).cast();
              if (c.id_kind() == IdKind::kString) {
@@ -269,7 +273,7 @@ void BindCollection(nb::module_& m) {
              return nb::make_tuple(ToNumpy(std::move(r.int_ids), r.rows, r.k).cast(), distances);
            },
            nb::arg("queries").noconvert(), nb::arg("k"), nb::arg("ef"), nb::arg("threads"),
-           nb::arg("rerank"))
+           nb::arg("rerank"), nb::arg("where"))
       .def("metadata_int",
            [](const Collection& c, IntIds ids) {
              std::vector<std::optional<augurdb::Record>> records;
@@ -291,6 +295,32 @@ void BindCollection(nb::module_& m) {
              }
              nb::list out;
              for (auto& r : records) out.append(r ? MetadataToPython(r->metadata) : nb::dict());
+             return out;
+           })
+      .def("count",
+           [](const Collection& c, const std::string& where) {
+             nb::gil_scoped_release release;
+             return ValueOrThrow(c.Count(where));
+           })
+      .def("delete_where",
+           [](Collection& c, const std::string& where) {
+             nb::gil_scoped_release release;
+             return ValueOrThrow(c.DeleteWhere(where));
+           })
+      .def("find",
+           [](const Collection& c, const std::string& where, size_t limit) {
+             std::vector<augurdb::Record> records;
+             {
+               nb::gil_scoped_release release;
+               records = ValueOrThrow(c.Find(where, limit));
+             }
+             nb::list out;
+             for (auto& r : records) {
+               const size_t d = r.vector.size();
+               auto array = ToNumpy(std::move(r.vector), 1, d);
+               out.append(Record{IdToPython(r.id), array.cast().attr("reshape")(d),
+                                 MetadataToPython(r.metadata)});
+             }
              return out;
            })
       .def("contains_int", [](const Collection& c, int64_t id) { return c.Contains(Id(id)); })

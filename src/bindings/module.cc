@@ -27,7 +27,7 @@ NB_MODULE(_core, m) {
   });
   m.def("status_code_names", [] {
     nb::list names;
-    for (int c = 0; c <= static_cast<int>(StatusCode::kInvalidVector); ++c) {
+    for (int c = 0; c <= static_cast<int>(StatusCode::kInvalidFilter); ++c) {
       names.append(std::string(StatusCodeName(static_cast<StatusCode>(c))));
     }
     return names;

@@ -127,20 +127,13 @@ Status Impl::InsertRows(const IdsView& ids, const MatrixView& vectors,
   std::vector<Slot> replaced;
   try {
     std::unique_lock<std::shared_mutex> lock(map_mutex);
-    const size_t end = idx.slot_end();
-    if (slot_used.size() < end) {
-      const size_t grow = std::max(end, slot_used.size() * 3 / 2);
-      slot_used.resize(grow, 0);
-      slot_metadata.resize(grow);
-      if (ids.is_string()) slot_str_id.resize(grow);
-      else slot_int_id.resize(grow);
-    }
     id_kind = ids.is_string() ? IdKind::kString : IdKind::kInt;
+    GrowSlotArraysLocked(idx.slot_end());
     for (size_t i = 0; i < n; ++i) {
       const Slot s = slots[i];
       if (ids.is_string()) slot_str_id[s] = ids.strings()[i];
       else slot_int_id[s] = ids.ints()[i];
-      slot_metadata[s] = metadata.empty() ? Metadata{} : metadata[i];
+      SetMetadataLocked(s, metadata.empty() ? Metadata{} : metadata[i]);
     }
   } catch (const std::bad_alloc&) {
     return Status::ResourceExhausted("out of memory storing ids and metadata");
@@ -155,17 +148,57 @@ Status Impl::InsertRows(const IdsView& ids, const MatrixView& vectors,
       const Slot s = slots[i];
       if (std::optional<Slot> old = FindLocked(ids, i)) {
         replaced.push_back(*old);
-        slot_used[*old] = 0;
-        slot_metadata[*old] = Metadata{};
+        SetUsedLocked(*old, false);
+        SetMetadataLocked(*old, Metadata{});
       }
       if (ids.is_string()) str_to_slot[ids.strings()[i]] = s;
       else int_to_slot[ids.ints()[i]] = s;
-      slot_used[s] = 1;
+      SetUsedLocked(s, true);
     }
     idx.Publish(slots);  // first: the entry point may move from a replaced node to a new one
     idx.Tombstone(replaced);
   }
   if (!replaced.empty()) idx.RepairDeleted(pool.get(), threads());
+  return Status::OK();
+}
+
+void Impl::SetUsedLocked(Slot slot, bool used) {
+  slot_used[slot] = used ? 1 : 0;
+  if (used) {
+    used_bits.Set(slot);
+  } else {
+    used_bits.Reset(slot);
+  }
+}
+
+void Impl::SetMetadataLocked(Slot slot, Metadata metadata) {
+  if (metadata.empty()) {
+    if (!slot_metadata[slot].empty()) columns.Clear(slot);
+  } else {
+    columns.Set(slot, metadata);
+  }
+  slot_metadata[slot] = std::move(metadata);
+}
+
+void Impl::GrowSlotArraysLocked(size_t end) {
+  if (slot_used.size() >= end) return;
+  const size_t grow = std::max(end, slot_used.size() * 3 / 2);
+  slot_used.resize(grow, 0);
+  slot_metadata.resize(grow);
+  if (id_kind == IdKind::kString) {
+    slot_str_id.resize(grow);
+  } else {
+    slot_int_id.resize(grow);
+  }
+  used_bits.Resize(grow);  // clears: rebuilt from slot_used
+  for (size_t s = 0; s < end; ++s) {
+    if (slot_used[s]) used_bits.Set(static_cast<Slot>(s));
+  }
+}
+
+Status Impl::MatchLocked(std::string_view where, filter::Bitset* out) const {
+  AUGUR_ASSIGN_OR_RETURN(std::shared_ptr<const filter::FilterPlan> plan, filter::Parse(where));
+  columns.Evaluate(*plan, used_bits, slot_used.size(), out);
   return Status::OK();
 }
 
@@ -185,8 +218,8 @@ size_t Impl::DeleteRows(const IdsView& ids) {
       std::optional<Slot> slot = FindLocked(ids, i);
       if (!slot) continue;
       slots.push_back(*slot);
-      slot_used[*slot] = 0;
-      slot_metadata[*slot] = Metadata{};
+      SetUsedLocked(*slot, false);
+      SetMetadataLocked(*slot, Metadata{});
       if (ids.is_string()) str_to_slot.erase(ids.strings()[i]);
       else int_to_slot.erase(ids.ints()[i]);
     }
@@ -361,6 +394,15 @@ Result<std::vector<Hit>> Collection::Search(std::span<const float> query,
   AUGUR_RETURN_IF_ERROR(db::CheckVectors(view, d, *impl_->options.metric, "query"));
   std::vector<Hit> hits;
   if (idx == nullptr) return hits;
+  filter::Bitset matches;
+  index::SlotFilter slot_filter;
+  if (!options.filter.empty()) {
+    {
+      std::shared_lock<std::shared_mutex> lock(impl_->map_mutex);
+      AUGUR_RETURN_IF_ERROR(impl_->MatchLocked(options.filter, &matches));
+    }
+    slot_filter = {matches.words().data(), matches.size(), matches.Count()};
+  }
   index::SearchParams params;
   // Results never outnumber the records: a huge k must not size the search's buffers.
   params.k = std::min(options.k, std::max<size_t>(idx->live_count(), 1));
@@ -368,7 +410,8 @@ Result<std::vector<Hit>> Collection::Search(std::span<const float> query,
   params.rerank = options.rerank != 0 ? options.rerank : impl_->options.rerank;
   try {
     std::vector<Neighbor> found(params.k);
-    found.resize(idx->Search(query.data(), params, found.data()));
+    found.resize(idx->Search(query.data(), params, found.data(), nullptr,
+                             options.filter.empty() ? nullptr : &slot_filter));
     std::shared_lock<std::shared_mutex> lock(impl_->map_mutex);
     hits.reserve(found.size());
     for (const Neighbor& nb : found) {
@@ -397,6 +440,16 @@ Result<BatchResults> Collection::SearchBatch(const MatrixView& queries,
   BatchResults out;
   out.rows = rows;
   out.k = k;
+  filter::Bitset matches;
+  index::SlotFilter slot_filter;
+  if (!options.filter.empty()) {
+    {
+      std::shared_lock<std::shared_mutex> lock(impl_->map_mutex);
+      AUGUR_RETURN_IF_ERROR(impl_->MatchLocked(options.filter, &matches));
+    }
+    slot_filter = {matches.words().data(), matches.size(), matches.Count()};
+  }
+  const index::SlotFilter* filter_ptr = options.filter.empty() ? nullptr : &slot_filter;
   try {
     out.distances.assign(rows * k, std::numeric_limits<float>::infinity());
     // Per-query buffers hold at most as many results as there are records.
@@ -412,7 +465,7 @@ Result<BatchResults> Collection::SearchBatch(const MatrixView& queries,
       const size_t threads = options.threads != 0 ? options.threads : impl_->threads();
       impl_->pool->ParallelFor(rows, threads, [&](size_t, size_t q) {
         Neighbor* row = found.data() + q * k_eff;
-        const size_t n = idx->Search(queries.data + q * stride, params, row);
+        const size_t n = idx->Search(queries.data + q * stride, params, row, nullptr, filter_ptr);
         for (size_t j = n; j < k_eff; ++j) row[j].slot = index::kInvalidSlot;
       });
     }
@@ -445,6 +498,66 @@ Result<BatchResults> Collection::SearchBatch(const MatrixView& queries,
                                      std::to_string(k) + " results");
   }
   return out;
+}
+
+Result<size_t> Collection::Count(std::string_view filter) const {
+  if (impl_->closed.load()) return Status::InvalidArgument("the collection is closed");
+  std::shared_lock<std::shared_mutex> lock(impl_->map_mutex);
+  if (filter.empty()) return impl_->int_to_slot.size() + impl_->str_to_slot.size();
+  filter::Bitset matches;
+  AUGUR_RETURN_IF_ERROR(impl_->MatchLocked(filter, &matches));
+  return matches.Count();
+}
+
+Result<std::vector<Record>> Collection::Find(std::string_view filter, size_t limit) const {
+  if (impl_->closed.load()) return Status::InvalidArgument("the collection is closed");
+  std::vector<Record> out;
+  std::shared_lock<std::shared_mutex> lock(impl_->map_mutex);
+  filter::Bitset matches;
+  if (filter.empty()) {
+    matches = impl_->used_bits;
+  } else {
+    AUGUR_RETURN_IF_ERROR(impl_->MatchLocked(filter, &matches));
+  }
+  const HnswIndex* idx = impl_->index.load(std::memory_order_acquire);
+  for (size_t s = 0; s < matches.size() && (limit == 0 || out.size() < limit); ++s) {
+    if (!matches.Test(static_cast<Slot>(s)) || !impl_->slot_used[s]) continue;
+    const float* v = idx->vector(static_cast<Slot>(s));
+    out.push_back(Record{impl_->IdOfLocked(static_cast<Slot>(s)),
+                         std::vector<float>(v, v + idx->dim()), impl_->slot_metadata[s]});
+  }
+  return out;
+}
+
+Result<size_t> Collection::DeleteWhere(std::string_view filter) {
+  std::shared_ptr<storage::WalWriter> log;
+  uint64_t end = 0;
+  size_t removed = 0;
+  {
+    std::lock_guard<std::mutex> lock(impl_->write_mutex);
+    AUGUR_RETURN_IF_ERROR(impl_->CheckWritable());
+    std::vector<int64_t> int_ids;
+    std::vector<std::string> str_ids;
+    {
+      std::shared_lock<std::shared_mutex> map_lock(impl_->map_mutex);
+      filter::Bitset matches;
+      AUGUR_RETURN_IF_ERROR(impl_->MatchLocked(filter, &matches));
+      for (size_t s = 0; s < matches.size(); ++s) {
+        if (!matches.Test(static_cast<Slot>(s))) continue;
+        if (impl_->id_kind == IdKind::kString) str_ids.push_back(impl_->slot_str_id[s]);
+        else int_ids.push_back(impl_->slot_int_id[s]);
+      }
+    }
+    if (int_ids.empty() && str_ids.empty()) return size_t{0};
+    // Logged as the ids it resolved to, so replay cannot depend on the filter code.
+    const IdsView ids = impl_->id_kind == IdKind::kString ? IdsView::Strings(str_ids)
+                                                           : IdsView::Ints(int_ids);
+    AUGUR_RETURN_IF_ERROR(impl_->LogDelete(ids, &end));
+    removed = impl_->DeleteRows(ids);
+    log = impl_->wal;
+  }
+  AUGUR_RETURN_IF_ERROR(impl_->AfterWrite(log, end));
+  return removed;
 }
 
 Status Collection::Compact() {

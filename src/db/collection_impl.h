@@ -26,6 +26,7 @@
 
 #include <augurdb/collection.h>
 
+#include "filter/filter.h"
 #include "index/hnsw_index.h"
 #include "simd/distance.h"
 #include "storage/env.h"
@@ -52,6 +53,8 @@ struct Collection::Impl {
   std::vector<std::string> slot_str_id;
   std::vector<Metadata> slot_metadata;
   std::vector<uint8_t> slot_used;
+  filter::Bitset used_bits;         // slot_used as a bitset: the eligible set of filters
+  filter::MetadataColumns columns;  // slot_metadata by field, for filters
 
   // ---- persistence (empty dir = in memory); guarded by write_mutex ----
   storage::Env* env = storage::Env::Default();
@@ -71,6 +74,12 @@ struct Collection::Impl {
   size_t threads() const { return pool->size(); }
 
   // ---- in-memory logic (collection.cc); "Locked" = caller holds map_mutex ----
+  // (exclusively for the setters)
+  void SetUsedLocked(index::Slot slot, bool used);
+  void SetMetadataLocked(index::Slot slot, Metadata metadata);
+  void GrowSlotArraysLocked(size_t end);
+  // The slots matching a JSON filter (kInvalidFilter if it is malformed).
+  Status MatchLocked(std::string_view where, filter::Bitset* out) const;
   std::optional<index::Slot> FindLocked(const IdsView& ids, size_t i) const;
   Id IdOfLocked(index::Slot slot) const;
   Status CheckIds(const IdsView& ids) const;

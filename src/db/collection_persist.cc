@@ -321,6 +321,7 @@ Status LoadCheckpoint(Impl& impl, const storage::CheckpointFile& file) {
     if (!blob.empty()) {
       Status ms = db::DecodeMetadata(blob, &impl.slot_metadata[s]);
       if (!ms.ok()) return Corrupt(file.path(), "slot " + std::to_string(s) + ": " + ms.message());
+      if (impl.slot_used[s]) impl.columns.Set(static_cast<Slot>(s), impl.slot_metadata[s]);
     }
   }
   size_t used_count = 0;
@@ -335,6 +336,10 @@ Status LoadCheckpoint(Impl& impl, const storage::CheckpointFile& file) {
                            ? impl.str_to_slot.emplace(impl.slot_str_id[s], static_cast<Slot>(s)).second
                            : impl.int_to_slot.emplace(impl.slot_int_id[s], static_cast<Slot>(s)).second;
     if (!fresh) return Corrupt(file.path(), "an id appears twice (slot " + std::to_string(s) + ")");
+  }
+  impl.used_bits.Resize(end);
+  for (size_t s = 0; s < end; ++s) {
+    if (impl.slot_used[s]) impl.used_bits.Set(static_cast<Slot>(s));
   }
   if (used_count != impl.index_owner->live_count()) {
     return Corrupt(file.path(), "id table and index disagree on the record count");

@@ -335,13 +335,106 @@ void HnswIndex::SearchLayer(const Dist& dist, Slot entry, size_t ef, int level,
 }
 
 template <class Dist>
+void HnswIndex::SearchLayerFiltered(const Dist& dist, Slot entry, size_t ef, Scratch& scratch,
+                                    SearchStats* stats, const SlotFilter& filter) const {
+  VisitedTable& visited = scratch.visited;
+  SearchPool& pool = scratch.pool;
+  if (scratch.batch.size() < m0_ * (m0_ + 1)) scratch.batch.resize(m0_ * (m0_ + 1));
+  uint32_t* batch = scratch.batch.data();
+  visited.Prepare(capacity_);
+  pool.Reset(ef);
+  uint64_t distances = 0, hops = 0;
+  // Collects the matching nodes around `node`: direct neighbours that match, and the matching
+  // neighbours of those that do not (two hops), each once.
+  auto gather = [&](Slot node) -> size_t {
+    size_t n = 0;
+    const uint32_t* list = Links(node, 0);
+    const size_t count = std::min<size_t>(LoadAcquire(list), m0_);
+    for (size_t j = 1; j <= count; ++j) {
+      const Slot next = LoadAcquire(list + j);
+      if (visited.TestAndMark(next)) continue;
+      if (filter.Test(next)) {
+        batch[n++] = next;
+        continue;
+      }
+      const uint32_t* bridge = Links(next, 0);
+      const size_t bridge_count = std::min<size_t>(LoadAcquire(bridge), m0_);
+      for (size_t b = 1; b <= bridge_count; ++b) {
+        const Slot two = LoadAcquire(bridge + b);
+        if (filter.Test(two) && !visited.TestAndMark(two)) batch[n++] = two;
+      }
+    }
+    return n;
+  };
+  auto score = [&](size_t n) {
+    size_t j = 0;
+    float d4[4];
+    for (size_t p = 0; p < std::min<size_t>(n, 4); ++p) dist.Prefetch(batch[p]);
+    for (; j + 4 <= n; j += 4) {
+      for (size_t p = j + 4; p < std::min(j + 8, n); ++p) dist.Prefetch(batch[p]);
+      dist.Four(batch + j, d4);
+      for (size_t t = 0; t < 4; ++t) pool.Insert(batch[j + t], d4[t]);
+    }
+    for (; j < n; ++j) pool.Insert(batch[j], dist.One(batch[j]));
+    distances += n;
+  };
+  visited.Mark(entry);
+  if (filter.Test(entry)) {
+    pool.Insert(entry, dist.One(entry));
+    ++distances;
+  } else {
+    score(gather(entry));
+    ++hops;
+  }
+  while (pool.HasNext()) {
+    const Slot node = pool.Pop();
+    ++hops;
+    score(gather(node));
+  }
+  if (stats != nullptr) {
+    stats->distances += distances;
+    stats->hops += hops;
+  }
+}
+
+void HnswIndex::ScanExact(const Fp32Distance& exact, size_t k, Scratch& scratch,
+                          SearchStats* stats, const SlotFilter* filter) const {
+  SearchPool& pool = scratch.pool;
+  pool.Reset(k);
+  const size_t end = slot_end();
+  uint64_t distances = 0;
+  auto consider = [&](Slot slot) {
+    if (state(slot) != SlotState::kLive) return;
+    pool.Insert(slot, exact.One(slot));
+    ++distances;
+  };
+  if (filter == nullptr) {
+    for (size_t i = 0; i < end; ++i) consider(static_cast<Slot>(i));
+  } else {
+    const size_t words = (std::min(end, filter->size) + 63) / 64;
+    for (size_t w = 0; w < words; ++w) {
+      for (uint64_t bits = filter->words[w]; bits != 0; bits &= bits - 1) {
+        const Slot slot = static_cast<Slot>(w * 64 + static_cast<size_t>(__builtin_ctzll(bits)));
+        if (slot < end) consider(slot);
+      }
+    }
+  }
+  if (stats != nullptr) stats->distances += distances;
+}
+
+template <class Dist>
 size_t HnswIndex::SearchGraph(const Dist& dist, uint64_t entry, size_t ef, size_t k,
-                              Scratch& scratch, SearchStats* stats) const {
+                              Scratch& scratch, SearchStats* stats,
+                              const SlotFilter* filter) const {
   Slot start = EntrySlot(entry);
   const int top = EntryLevel(entry);
   if (top > 0) start = GreedyDescend(dist, start, top, 1, stats);
   for (;;) {
-    SearchLayer(dist, start, ef, 0, scratch, stats);
+    if (filter != nullptr) {
+      SearchLayerFiltered(dist, start, ef, scratch, stats, *filter);
+    } else {
+      SearchLayer(dist, start, ef, 0, scratch, stats);
+    }
     size_t live = 0;
     for (size_t i = 0; i < scratch.pool.size(); ++i) {
       live += state(scratch.pool.at(i).slot) == SlotState::kLive;
@@ -354,11 +447,12 @@ size_t HnswIndex::SearchGraph(const Dist& dist, uint64_t entry, size_t ef, size_
 }
 
 size_t HnswIndex::Search(const float* query, const SearchParams& params, Neighbor* out,
-                         SearchStats* stats) const {
+                         SearchStats* stats, const SlotFilter* filter) const {
   if (params.k == 0) return 0;
   std::shared_lock<std::shared_mutex> lock(resize_mutex_);
   const uint64_t entry = entry_.load(std::memory_order_acquire);
   if (entry == 0) return 0;
+  if (filter != nullptr && filter->count == 0) return 0;
   auto lease = LeaseScratch();
   Scratch& scratch = lease->get();
   const float* q = query;
@@ -373,27 +467,29 @@ size_t HnswIndex::Search(const float* query, const SearchParams& params, Neighbo
   const Fp32Distance exact = ExactDistance(q);
   const size_t ef = std::max(params.ef, params.k);
   SearchPool& pool = scratch.pool;
-  if (live_count() <= ef) {
-    // The beam would cover every node anyway: an exact scan is cheaper and cannot miss nodes
-    // the graph reaches poorly (e.g. many exact duplicates). Qdrant's full_scan_threshold idea.
-    pool.Reset(params.k);
-    const size_t end = slot_end();
-    for (size_t i = 0; i < end; ++i) {
-      const Slot slot = static_cast<Slot>(i);
-      if (state(slot) == SlotState::kLive) pool.Insert(slot, exact.One(slot));
-    }
-    if (stats != nullptr) stats->distances += end;
-    for (size_t i = 0; i < pool.size(); ++i) out[i] = pool.at(i);
-    return pool.size();
-  }
-  if (sq8_ == nullptr || !sq8_->fitted()) {
-    SearchGraph(exact, entry, ef, params.k, scratch, stats);
+  auto emit = [&](size_t limit) {
     size_t found = 0;
-    for (size_t i = 0; i < pool.size() && found < params.k; ++i) {
+    for (size_t i = 0; i < pool.size() && found < limit; ++i) {
       const Neighbor nb = pool.at(i);
       if (state(nb.slot) == SlotState::kLive) out[found++] = nb;
     }
     return found;
+  };
+  // Exact scan when the beam would cover every candidate anyway (cheaper, and immune to graph
+  // pathologies such as many exact duplicates; Qdrant's full_scan_threshold idea) or when a
+  // filter leaves few enough matches (cost model: BruteForceThreshold).
+  const bool scan = filter == nullptr ? live_count() <= ef
+                                      : filter->count <= BruteForceThreshold(ef);
+  if (scan) {
+    ScanExact(exact, params.k, scratch, stats, filter);
+    return emit(params.k);
+  }
+  if (sq8_ == nullptr || !sq8_->fitted()) {
+    const size_t live = SearchGraph(exact, entry, ef, params.k, scratch, stats, filter);
+    if (filter != nullptr && live < params.k && live < filter->count) {
+      ScanExact(exact, params.k, scratch, stats, filter);  // the filtered walk fell short
+    }
+    return emit(params.k);
   }
   // Quantized: walk on SQ8 codes, then re-score the best candidates with the exact vectors.
   scratch.prepared.Resize(sq8_->padded_dim());
@@ -406,7 +502,11 @@ size_t HnswIndex::Search(const float* query, const SearchParams& params, Neighbo
     const float offset = sq8_->PrepareDot(q, scratch.prepared.data());
     approx.offset = (params_.metric == Metric::kCosine ? 1.0f : 0.0f) - offset;
   }
-  SearchGraph(approx, entry, ef, params.k, scratch, stats);
+  const size_t live = SearchGraph(approx, entry, ef, params.k, scratch, stats, filter);
+  if (filter != nullptr && live < params.k && live < filter->count) {
+    ScanExact(exact, params.k, scratch, stats, filter);
+    return emit(params.k);
+  }
   const size_t rerank = std::max(params.k, params.rerank != 0 ? params.rerank : 2 * params.k);
   std::vector<Neighbor>& candidates = scratch.candidates;
   candidates.clear();

@@ -25,6 +25,7 @@
 // Arrays grow only under resize_mutex_ held exclusively; every reader holds it shared.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -63,6 +64,16 @@ struct SearchParams {
   size_t k = 10;
   size_t ef = 64;      // beam width; raised to k if smaller
   size_t rerank = 0;   // quantized search: candidates re-scored exactly; 0 = 2 * k (<= ef)
+};
+
+// Restricts a search to the slots whose bit is set (a filter's match set, from the db layer).
+struct SlotFilter {
+  const uint64_t* words = nullptr;
+  size_t size = 0;     // bits
+  size_t count = 0;    // bits set (drives the brute-force decision)
+  bool Test(uint32_t slot) const noexcept {
+    return slot < size && ((words[slot >> 6] >> (slot & 63)) & 1) != 0;
+  }
 };
 
 // Counters a search fills for benchmarks (machine-independent cost).
@@ -145,7 +156,12 @@ class HnswIndex {
   // The k nearest live nodes to `query` (dim floats), closest first. Returns how many were
   // written to `out` (<= k; fewer only when fewer nodes are live or reachable).
   size_t Search(const float* query, const SearchParams& params, Neighbor* out,
-                SearchStats* stats = nullptr) const;
+                SearchStats* stats = nullptr, const SlotFilter* filter = nullptr) const;
+
+  // With a filter, matches up to this many are scanned exactly instead of walking the graph:
+  // scanning costs one distance per match, the filtered walk about as many distances as an
+  // unfiltered search (~10 * ef on our data), plus list reads. Documented in the README.
+  static size_t BruteForceThreshold(size_t ef) noexcept { return std::max<size_t>(2000, 16 * ef); }
 
   SlotState state(Slot slot) const noexcept;
   // The stored (for cosine: normalised) vector of a slot. REQUIRES: slot < slot_end().
@@ -208,7 +224,15 @@ class HnswIndex {
   // how many live candidates scratch.pool holds.
   template <class Dist>
   size_t SearchGraph(const Dist& dist, uint64_t entry, size_t ef, size_t k, Scratch& scratch,
-                     SearchStats* stats) const;
+                     SearchStats* stats, const SlotFilter* filter) const;
+  // Level-0 beam restricted to `filter` (ACORN-1, Patel et al. SIGMOD 2024): distances only for
+  // matching nodes; a non-matching neighbour is a bridge whose own neighbours are examined.
+  template <class Dist>
+  void SearchLayerFiltered(const Dist& dist, Slot entry, size_t ef, Scratch& scratch,
+                           SearchStats* stats, const SlotFilter& filter) const;
+  // Exact scan of the live slots (restricted to `filter` if given) into scratch.pool (size k).
+  void ScanExact(const Fp32Distance& exact, size_t k, Scratch& scratch, SearchStats* stats,
+                 const SlotFilter* filter) const;
   Fp32Distance ExactDistance(const float* query) const noexcept;
   void EncodeSlot(Slot slot);
   // Heuristic neighbour selection (HNSW paper, Algorithm 4, without extension): keeps a

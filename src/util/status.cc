@@ -17,6 +17,7 @@ std::string_view StatusCodeName(StatusCode code) noexcept {
     case StatusCode::kNotSupported: return "NotSupported";
     case StatusCode::kInternal: return "Internal";
     case StatusCode::kInvalidVector: return "InvalidVector";
+    case StatusCode::kInvalidFilter: return "InvalidFilter";
   }
   return "Unknown";
 }

@@ -401,7 +401,9 @@ def test_search_errors(call, tmp_path, vecs):
     proc = call("search", "db", "--from", "v.npy", "--row", "5")
     assert_one_line_error(proc, "InvalidArgument", "--row 5 is out of range")
     proc = call("search", "db", "--from", "v.npy", "--where", "tag == 'a'")
-    assert_one_line_error(proc, "NotSupported", "--where")
+    assert_one_line_error(proc, "InvalidFilter", "--where")
+    proc = call("search", "db", "--from", "v.npy", "--where", '{"tag": {"$regex": "a"}}')
+    assert_one_line_error(proc, "InvalidFilter", "$regex")
     proc = call("search", "missing", "--vector", "1")
     assert_one_line_error(proc, "NotFound", "missing")
     proc = call("search", "db")  # neither --vector nor --from

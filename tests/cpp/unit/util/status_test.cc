@@ -21,7 +21,7 @@ TEST(Status, CodesAreStable) {
   EXPECT_EQ(static_cast<int>(StatusCode::kCorruption), 5);
   EXPECT_EQ(static_cast<int>(StatusCode::kLocked), 7);
   EXPECT_EQ(static_cast<int>(StatusCode::kInvalidVector), 12);
-  for (int c = 0; c <= 12; ++c) EXPECT_NE(StatusCodeName(static_cast<StatusCode>(c)), "Unknown");
+  for (int c = 0; c <= 13; ++c) EXPECT_NE(StatusCodeName(static_cast<StatusCode>(c)), "Unknown");
 }
 
 Result<int> Half(int x) {

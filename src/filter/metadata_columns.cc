@@ -1,0 +1,841 @@
+// MetadataColumns: record metadata stored column-wise, and plan evaluation into bitsets.
+//
+// Layout, per field name (a Column):
+//   tags[slot]     what the slot holds: missing, null, bool, int, double, string or list;
+//   payload[slot]  8 bytes: the int64, the double's bits, the bool, a string-dictionary id or
+//                  an index into `lists`;
+//   present        a bitset of the slots that have the field (any tag but missing);
+//   strings        a dictionary (id -> bytes, refcounted) so that each slot stores 8 bytes;
+//   lists          per list-valued slot its elements as (tag, payload) cells;
+//   postings       equality postings: canonical value -> sorted slots holding it (as the value
+//                  or as a list element). Numbers are keyed canonically (an integral double is
+//                  keyed as the int it equals), so $eq/$in/$contains across int and float cost
+//                  O(matches) too.
+//
+// Evaluation works on 64-bit words. Each node receives the set of candidate slots and returns a
+// subset of it: an AND passes its result so far as the next child's candidates (so a range scan
+// after an equality only visits the equality's matches), an OR passes the slots not yet
+// matched, and NOT returns candidates minus its child's result.
+//
+// Invariants:
+//  1. For every column: slot < tags.size() == payload.size(), and the present bit of a slot is
+//     set iff tags[slot] != kMissing.
+//  2. A slot is in postings[k] iff its scalar value, or at least one of its list elements, has
+//     canonical key k; posting vectors are sorted and free of duplicates; none is empty.
+//  3. string_refs[id] counts the scalar slots and list elements holding strings[id]; an id
+//     whose count drops to zero is erased from string_ids and recycled.
+//  4. slot_columns[slot] lists exactly the columns in which `slot` is present.
+//
+// Thread safety: see filter.h (const methods concurrently; Set/Clear exclusively).
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <cstring>
+#include <functional>
+#include <limits>
+#include <string_view>
+#include <unordered_map>
+
+#include "filter/filter.h"
+#include "filter/filter_plan.h"
+#include "util/check.h"
+#include "util/hash.h"
+
+namespace augurdb::filter {
+
+size_t Bitset::Count() const noexcept {
+  size_t count = 0;
+  for (uint64_t w : words_) count += static_cast<size_t>(std::popcount(w));
+  return count;
+}
+
+namespace {
+
+using Words = std::vector<uint64_t>;
+
+enum class Tag : uint8_t { kMissing = 0, kNull, kBool, kInt, kDouble, kString, kList };
+
+// One list element. Nested lists are not stored (they match nothing).
+struct Cell {
+  Tag tag;
+  uint64_t payload;
+};
+
+// Canonical equality key of a scalar.
+enum class KeyKind : uint8_t { kNull = 1, kBool, kNumber, kDouble, kString };
+struct PostingKey {
+  uint64_t bits;
+  KeyKind kind;
+  bool operator==(const PostingKey& other) const noexcept {
+    return bits == other.bits && kind == other.kind;
+  }
+};
+struct PostingKeyHash {
+  size_t operator()(const PostingKey& k) const noexcept {
+    return static_cast<size_t>(Mix64(k.bits ^ (static_cast<uint64_t>(k.kind) << 58)));
+  }
+};
+
+struct StringHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+};
+using StringIdMap = std::unordered_map<std::string, uint32_t, StringHash, std::equal_to<>>;
+
+constexpr double kTwo63 = 9223372036854775808.0;
+
+// The key under which a double is posted: integral values in int64 range share the int's key
+// (so 3 and 3.0 are equal), others use their bits; NaN equals nothing and gets no key.
+bool DoubleKey(double d, PostingKey* key) {
+  if (std::isnan(d)) return false;
+  if (d >= -kTwo63 && d < kTwo63 && std::trunc(d) == d) {
+    *key = {static_cast<uint64_t>(static_cast<int64_t>(d)), KeyKind::kNumber};
+  } else {
+    *key = {std::bit_cast<uint64_t>(d), KeyKind::kDouble};
+  }
+  return true;
+}
+
+// Exact three-way comparison of an int64 with a double: -1, 0, 1, or kUnordered for NaN.
+constexpr int kUnordered = 2;
+int CompareIntDouble(int64_t i, double d) {
+  if (std::isnan(d)) return kUnordered;
+  if (d >= kTwo63) return -1;
+  if (d < -kTwo63) return 1;
+  const auto t = static_cast<int64_t>(d);  // truncation, exact in this range
+  if (i != t) return i < t ? -1 : 1;
+  const double frac = d - static_cast<double>(t);  // exact
+  return frac > 0 ? -1 : (frac < 0 ? 1 : 0);
+}
+
+struct Column {
+  std::vector<Tag> tags;
+  std::vector<uint64_t> payload;
+  Words present;
+  size_t present_count = 0;
+
+  StringIdMap string_ids;
+  std::vector<std::string> strings;
+  std::vector<uint32_t> string_refs;
+  std::vector<uint32_t> free_string_ids;
+
+  std::vector<std::vector<Cell>> lists;
+  std::vector<uint32_t> free_lists;
+
+  std::unordered_map<PostingKey, std::vector<uint32_t>, PostingKeyHash> postings;
+
+  void Grow(uint32_t slot) {
+    if (slot < tags.size()) return;
+    tags.resize(size_t{slot} + 1, Tag::kMissing);
+    payload.resize(size_t{slot} + 1, 0);
+    const size_t words_needed = (size_t{slot} + 64) / 64;
+    if (present.size() < words_needed) present.resize(words_needed, 0);
+  }
+
+  uint32_t Intern(const std::string& s) {
+    auto it = string_ids.find(std::string_view(s));
+    if (it != string_ids.end()) {
+      ++string_refs[it->second];
+      return it->second;
+    }
+    uint32_t id;
+    if (!free_string_ids.empty()) {
+      id = free_string_ids.back();
+      free_string_ids.pop_back();
+      strings[id] = s;
+      string_refs[id] = 1;
+    } else {
+      id = static_cast<uint32_t>(strings.size());
+      strings.push_back(s);
+      string_refs.push_back(1);
+    }
+    string_ids.emplace(s, id);
+    return id;
+  }
+
+  void Release(uint32_t id) {
+    AUGUR_CHECK(id < string_refs.size() && string_refs[id] > 0);
+    if (--string_refs[id] > 0) return;
+    string_ids.erase(strings[id]);
+    std::string().swap(strings[id]);
+    free_string_ids.push_back(id);
+  }
+
+  // REQUIRES: tag is a scalar tag.
+  static bool KeyOf(Tag tag, uint64_t bits, PostingKey* key) {
+    switch (tag) {
+      case Tag::kNull: *key = {0, KeyKind::kNull}; return true;
+      case Tag::kBool: *key = {bits, KeyKind::kBool}; return true;
+      case Tag::kInt: *key = {bits, KeyKind::kNumber}; return true;
+      case Tag::kDouble: return DoubleKey(std::bit_cast<double>(bits), key);
+      case Tag::kString: *key = {bits, KeyKind::kString}; return true;
+      default: return false;
+    }
+  }
+
+  void AddPosting(const PostingKey& key, uint32_t slot) {
+    std::vector<uint32_t>& list = postings[key];
+    if (list.empty() || list.back() < slot) {
+      list.push_back(slot);
+      return;
+    }
+    auto it = std::lower_bound(list.begin(), list.end(), slot);
+    if (it == list.end() || *it != slot) list.insert(it, slot);
+  }
+
+  void RemovePosting(const PostingKey& key, uint32_t slot) {
+    auto found = postings.find(key);
+    AUGUR_CHECK(found != postings.end());
+    std::vector<uint32_t>& list = found->second;
+    auto it = std::lower_bound(list.begin(), list.end(), slot);
+    AUGUR_CHECK(it != list.end() && *it == slot);
+    list.erase(it);
+    if (list.empty()) postings.erase(found);
+  }
+
+  // Distinct keys of a list's elements.
+  static std::vector<PostingKey> ListKeys(const std::vector<Cell>& cells) {
+    std::vector<PostingKey> keys;
+    keys.reserve(cells.size());
+    for (const Cell& cell : cells) {
+      PostingKey key;
+      if (KeyOf(cell.tag, cell.payload, &key)) keys.push_back(key);
+    }
+    std::sort(keys.begin(), keys.end(), [](const PostingKey& a, const PostingKey& b) {
+      return a.kind != b.kind ? a.kind < b.kind : a.bits < b.bits;
+    });
+    keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+    return keys;
+  }
+
+  // A scalar value as (tag, payload), interning strings. False for a list.
+  bool Encode(const Value& value, Cell* cell) {
+    if (value.is_null()) {
+      *cell = {Tag::kNull, 0};
+    } else if (value.is_bool()) {
+      *cell = {Tag::kBool, value.as_bool() ? 1u : 0u};
+    } else if (value.is_int()) {
+      *cell = {Tag::kInt, static_cast<uint64_t>(value.as_int())};
+    } else if (value.is_double()) {
+      *cell = {Tag::kDouble, std::bit_cast<uint64_t>(value.as_double())};
+    } else if (value.is_string()) {
+      *cell = {Tag::kString, Intern(value.as_string())};
+    } else {
+      return false;
+    }
+    return true;
+  }
+
+  // REQUIRES: the slot holds no value in this column.
+  void Put(uint32_t slot, const Value& value) {
+    Grow(slot);
+    AUGUR_CHECK(tags[slot] == Tag::kMissing);
+    Cell cell;
+    if (Encode(value, &cell)) {
+      tags[slot] = cell.tag;
+      payload[slot] = cell.payload;
+      PostingKey key;
+      if (KeyOf(cell.tag, cell.payload, &key)) AddPosting(key, slot);
+    } else {
+      uint32_t index;
+      if (!free_lists.empty()) {
+        index = free_lists.back();
+        free_lists.pop_back();
+      } else {
+        index = static_cast<uint32_t>(lists.size());
+        lists.emplace_back();
+      }
+      std::vector<Cell>& cells = lists[index];
+      cells.clear();
+      for (const Value& element : value.as_list()) {
+        if (Encode(element, &cell)) cells.push_back(cell);
+      }
+      for (const PostingKey& key : ListKeys(cells)) AddPosting(key, slot);
+      tags[slot] = Tag::kList;
+      payload[slot] = index;
+    }
+    present[slot >> 6] |= uint64_t{1} << (slot & 63);
+    ++present_count;
+  }
+
+  void Remove(uint32_t slot) {
+    AUGUR_CHECK(slot < tags.size() && tags[slot] != Tag::kMissing);
+    const Tag tag = tags[slot];
+    if (tag == Tag::kList) {
+      const auto index = static_cast<uint32_t>(payload[slot]);
+      std::vector<Cell>& cells = lists[index];
+      for (const PostingKey& key : ListKeys(cells)) RemovePosting(key, slot);
+      for (const Cell& cell : cells) {
+        if (cell.tag == Tag::kString) Release(static_cast<uint32_t>(cell.payload));
+      }
+      std::vector<Cell>().swap(cells);
+      free_lists.push_back(index);
+    } else {
+      PostingKey key;
+      if (KeyOf(tag, payload[slot], &key)) RemovePosting(key, slot);
+      if (tag == Tag::kString) Release(static_cast<uint32_t>(payload[slot]));
+    }
+    tags[slot] = Tag::kMissing;
+    payload[slot] = 0;
+    present[slot >> 6] &= ~(uint64_t{1} << (slot & 63));
+    --present_count;
+  }
+
+  // The canonical key of a plan operand in this column; false when nothing can equal it.
+  bool OperandKey(const Value& operand, PostingKey* key) const {
+    if (operand.is_null()) {
+      *key = {0, KeyKind::kNull};
+    } else if (operand.is_bool()) {
+      *key = {operand.as_bool() ? 1u : 0u, KeyKind::kBool};
+    } else if (operand.is_int()) {
+      *key = {static_cast<uint64_t>(operand.as_int()), KeyKind::kNumber};
+    } else if (operand.is_double()) {
+      return DoubleKey(operand.as_double(), key);
+    } else if (operand.is_string()) {
+      auto it = string_ids.find(std::string_view(operand.as_string()));
+      if (it == string_ids.end()) return false;
+      *key = {it->second, KeyKind::kString};
+    } else {
+      return false;
+    }
+    return true;
+  }
+
+  const std::vector<uint32_t>* Posting(const Value& operand) const {
+    PostingKey key;
+    if (!OperandKey(operand, &key)) return nullptr;
+    auto it = postings.find(key);
+    return it == postings.end() ? nullptr : &it->second;
+  }
+
+  size_t MemoryBytes() const {
+    size_t bytes = sizeof(Column) + tags.capacity() * sizeof(Tag) +
+                   payload.capacity() * sizeof(uint64_t) + present.capacity() * sizeof(uint64_t);
+    // Hash maps: one bucket pointer each plus a node (value + next pointer + cached hash).
+    bytes += string_ids.bucket_count() * sizeof(void*) +
+             string_ids.size() * (sizeof(std::pair<const std::string, uint32_t>) + 16);
+    for (const std::string& s : strings) bytes += sizeof(std::string) + (s.capacity() > 15 ? s.capacity() + 1 : 0);
+    bytes += string_refs.capacity() * sizeof(uint32_t) + free_string_ids.capacity() * sizeof(uint32_t);
+    for (const auto& cells : lists) bytes += sizeof(cells) + cells.capacity() * sizeof(Cell);
+    bytes += free_lists.capacity() * sizeof(uint32_t);
+    bytes += postings.bucket_count() * sizeof(void*);
+    for (const auto& [key, slots] : postings) {
+      bytes += sizeof(std::pair<const PostingKey, std::vector<uint32_t>>) + 16 +
+               slots.capacity() * sizeof(uint32_t);
+    }
+    return bytes;
+  }
+};
+
+// ---- word-wise helpers ----
+
+bool AllZero(const Words& w) {
+  for (uint64_t x : w) {
+    if (x != 0) return false;
+  }
+  return true;
+}
+
+// out = candidates & present (present may be shorter than candidates).
+void AndPresent(const Words& candidates, const Words& present, Words* out) {
+  out->assign(candidates.size(), 0);
+  const size_t n = std::min(candidates.size(), present.size());
+  for (size_t i = 0; i < n; ++i) (*out)[i] = candidates[i] & present[i];
+}
+
+// out |= candidates restricted to the slots of `posting` (sorted).
+void OrPosting(const std::vector<uint32_t>& posting, const Words& candidates, Words* out) {
+  const size_t slot_limit = candidates.size() * 64;
+  for (uint32_t slot : posting) {
+    if (slot >= slot_limit) break;
+    (*out)[slot >> 6] |= candidates[slot >> 6] & (uint64_t{1} << (slot & 63));
+  }
+}
+
+// ---- range comparisons ----
+//
+// A range predicate becomes, per stored type, an interval test that compiles to a few compares
+// without branches: int values against an int64 interval [int_lo, int_hi], doubles against a
+// double interval whose ends may be open or closed, strings through a per-dictionary-entry
+// table. Each predicate is callable on any (tag, payload) pair and is false for other tags.
+
+// Numbers: `value op operand`, exact across int and double, as two closed intervals.
+struct NumericRange {
+  Tag int_tag = Tag::kMissing;  // kInt, or kMissing (matches no present slot) when empty
+  uint64_t int_base = 0;        // ints match iff uint64(i) - int_base <= int_span
+  uint64_t int_span = 0;
+  Tag double_tag = Tag::kMissing;  // kDouble, or kMissing when empty
+  double lo = 0.0, hi = 0.0;       // doubles match iff lo <= d <= hi (never NaN)
+
+  bool operator()(Tag tag, uint64_t bits) const {
+    const double d = std::bit_cast<double>(bits);
+    const bool int_hit = (tag == int_tag) & (bits - int_base <= int_span);
+    const bool double_hit = (tag == double_tag) & (d >= lo) & (d <= hi);
+    return int_hit | double_hit;
+  }
+};
+
+// The same bounds while they are being worked out: ends may be open, intervals empty.
+struct RangeBounds {
+  int64_t int_lo = 1, int_hi = 0;  // empty unless set
+  double lo = -HUGE_VAL, hi = HUGE_VAL;
+  bool lo_closed = true, hi_closed = true;
+
+  NumericRange Close() const {
+    NumericRange r;
+    if (int_lo <= int_hi) {
+      r.int_tag = Tag::kInt;
+      r.int_base = static_cast<uint64_t>(int_lo);
+      r.int_span = static_cast<uint64_t>(int_hi) - static_cast<uint64_t>(int_lo);
+    }
+    // An open end moves to the adjacent double, which is exact: no double lies between.
+    r.lo = lo_closed ? lo : std::nextafter(lo, HUGE_VAL);
+    r.hi = hi_closed ? hi : std::nextafter(hi, -HUGE_VAL);
+    const bool empty = (!lo_closed && lo == HUGE_VAL) || (!hi_closed && hi == -HUGE_VAL);
+    if (!empty && r.lo <= r.hi) r.double_tag = Tag::kDouble;
+    return r;
+  }
+};
+
+constexpr int64_t kInt64Min = std::numeric_limits<int64_t>::min();
+constexpr int64_t kInt64Max = std::numeric_limits<int64_t>::max();
+
+NumericRange MakeNumericRange(PlanOp op, const Value& operand) {
+  RangeBounds r;
+  const bool lower = op == PlanOp::kGt || op == PlanOp::kGte;  // else an upper bound
+  const bool closed = op == PlanOp::kGte || op == PlanOp::kLte;
+  if (operand.is_int()) {
+    const int64_t x = operand.as_int();
+    // Int values.
+    if (lower) {
+      r.int_hi = kInt64Max;
+      if (closed) {
+        r.int_lo = x;
+      } else if (x != kInt64Max) {
+        r.int_lo = x + 1;
+      } else {
+        r.int_lo = 1, r.int_hi = 0;  // nothing is > INT64_MAX
+      }
+    } else {
+      r.int_lo = kInt64Min;
+      if (closed) {
+        r.int_hi = x;
+      } else if (x != kInt64Min) {
+        r.int_hi = x - 1;
+      } else {
+        r.int_lo = 1, r.int_hi = 0;  // nothing is < INT64_MIN
+      }
+    }
+    // Double values: compare with xd, the double nearest x. No double lies strictly between x
+    // and xd, so `d op x` is `d op' xd` with the end closed or open depending on the rounding.
+    const double xd = static_cast<double>(x);
+    const int c = CompareIntDouble(x, xd);  // -1: xd rounded up, 1: rounded down
+    if (lower) {
+      r.lo = xd;
+      r.lo_closed = c == -1 || (closed && c == 0);
+    } else {
+      r.hi = xd;
+      r.hi_closed = c == 1 || (closed && c == 0);
+    }
+    return r.Close();
+  }
+  const double x = operand.as_double();  // finite or infinite, never NaN (JSON has no NaN)
+  if (lower) {
+    r.lo = x;
+    r.lo_closed = closed;
+  } else {
+    r.hi = x;
+    r.hi_closed = closed;
+  }
+  // Int values against a double bound, through floor/ceil.
+  if (std::isnan(x)) return r.Close();  // int interval stays empty
+  if (lower) {
+    r.int_hi = kInt64Max;
+    if (x >= kTwo63) {
+      r.int_lo = 1, r.int_hi = 0;  // empty
+    } else if (x < -kTwo63) {
+      r.int_lo = kInt64Min;
+    } else {
+      // > x: >= floor(x) + 1;  >= x: >= ceil(x). Both stay in range for -2^63 <= x < 2^63.
+      r.int_lo = closed ? static_cast<int64_t>(std::ceil(x))
+                        : static_cast<int64_t>(std::floor(x)) + 1;
+    }
+  } else {
+    r.int_lo = kInt64Min;
+    if (x >= kTwo63) {
+      r.int_hi = kInt64Max;
+    } else if (x < -kTwo63 || (!closed && x == -kTwo63)) {
+      r.int_lo = 1, r.int_hi = 0;  // empty
+    } else {
+      // < x: <= ceil(x) - 1;  <= x: <= floor(x).
+      r.int_hi = closed ? static_cast<int64_t>(std::floor(x))
+                        : static_cast<int64_t>(std::ceil(x)) - 1;
+    }
+  }
+  return r.Close();
+}
+
+bool AcceptOrder(PlanOp op, int c) {
+  switch (op) {
+    case PlanOp::kGt: return c > 0;
+    case PlanOp::kGte: return c >= 0;
+    case PlanOp::kLt: return c < 0;
+    case PlanOp::kLte: return c <= 0;
+    default: return false;
+  }
+}
+
+// Strings through a table with the predicate's result for each dictionary id.
+struct StringTable {
+  const uint8_t* hits;
+  bool operator()(Tag tag, uint64_t bits) const { return tag == Tag::kString && hits[bits] != 0; }
+};
+
+// Strings compared one by one (when the dictionary is larger than the candidate set).
+struct StringCompare {
+  const std::vector<std::string>* strings;
+  std::string_view operand;
+  PlanOp op;
+  bool operator()(Tag tag, uint64_t bits) const {
+    if (tag != Tag::kString) return false;
+    const int c = std::string_view((*strings)[bits]).compare(operand);
+    return AcceptOrder(op, c);
+  }
+};
+
+// Several numeric ranges on one field AND-ed together ({"$gte": a, "$lt": b}), for one scan
+// instead of one per range. A scalar tests the intersection; a list needs, for each range, an
+// element inside it (not necessarily the same element), as when the ranges run one by one.
+struct NumericRanges {
+  NumericRange intersection;
+  std::vector<NumericRange> parts;
+  bool operator()(Tag tag, uint64_t bits) const { return intersection(tag, bits); }
+};
+
+NumericRange Intersect(const NumericRange& a, const NumericRange& b) {
+  NumericRange r;
+  if (a.int_tag == Tag::kInt && b.int_tag == Tag::kInt) {
+    const auto lo = std::max(static_cast<int64_t>(a.int_base), static_cast<int64_t>(b.int_base));
+    const auto hi = std::min(static_cast<int64_t>(a.int_base + a.int_span),
+                             static_cast<int64_t>(b.int_base + b.int_span));
+    if (lo <= hi) {
+      r.int_tag = Tag::kInt;
+      r.int_base = static_cast<uint64_t>(lo);
+      r.int_span = static_cast<uint64_t>(hi) - static_cast<uint64_t>(lo);
+    }
+  }
+  if (a.double_tag == Tag::kDouble && b.double_tag == Tag::kDouble) {
+    r.lo = std::max(a.lo, b.lo);
+    r.hi = std::min(a.hi, b.hi);
+    if (r.lo <= r.hi) r.double_tag = Tag::kDouble;
+  }
+  return r;
+}
+
+// Whether a list slot matches: some element satisfies the predicate.
+template <typename Pred>
+bool MatchList(const Pred& pred, const std::vector<Cell>& cells) {
+  for (const Cell& cell : cells) {
+    if (pred(cell.tag, cell.payload)) return true;
+  }
+  return false;
+}
+bool MatchList(const NumericRanges& ranges, const std::vector<Cell>& cells) {
+  for (const NumericRange& part : ranges.parts) {
+    if (!MatchList(part, cells)) return false;
+  }
+  return true;
+}
+
+// out[w] = the candidates of word w whose value (or a list element) satisfies `pred`. Dense
+// words test all 64 slots without branches; sparse ones visit only their candidates.
+template <typename Pred>
+void ScanRange(const Column& column, const Pred& pred, const Words& candidates, Words* out) {
+  const size_t slots = column.tags.size();
+  const size_t scan_words = std::min(candidates.size(), column.present.size());
+  const Tag* tags = column.tags.data();
+  const uint64_t* payload = column.payload.data();
+  for (size_t w = 0; w < scan_words; ++w) {
+    const uint64_t todo = candidates[w] & column.present[w];
+    if (todo == 0) continue;
+    const size_t base = w * 64;
+    uint64_t hits = 0, lists = 0;
+    if (std::popcount(todo) >= 16) {
+      const size_t end = std::min<size_t>(64, slots - base);
+      for (size_t b = 0; b < end; ++b) {
+        const Tag tag = tags[base + b];
+        hits |= static_cast<uint64_t>(pred(tag, payload[base + b])) << b;
+        lists |= static_cast<uint64_t>(tag == Tag::kList) << b;
+      }
+      hits &= todo;
+      lists &= todo;
+    } else {
+      for (uint64_t rest = todo; rest != 0; rest &= rest - 1) {
+        const int b = std::countr_zero(rest);
+        const Tag tag = tags[base + static_cast<size_t>(b)];
+        if (tag == Tag::kList) {
+          lists |= uint64_t{1} << b;
+        } else {
+          hits |= static_cast<uint64_t>(pred(tag, payload[base + static_cast<size_t>(b)])) << b;
+        }
+      }
+    }
+    for (; lists != 0; lists &= lists - 1) {
+      const int b = std::countr_zero(lists);
+      if (MatchList(pred, column.lists[payload[base + static_cast<size_t>(b)]])) {
+        hits |= uint64_t{1} << b;
+      }
+    }
+    (*out)[w] = hits;
+  }
+}
+
+}  // namespace
+
+struct MetadataColumns::Impl {
+  StringIdMap column_ids;
+  std::vector<std::unique_ptr<Column>> columns;
+  std::vector<std::vector<uint32_t>> slot_columns;  // invariant 4
+
+  const Column* Find(const std::string& field) const {
+    auto it = column_ids.find(std::string_view(field));
+    return it == column_ids.end() ? nullptr : columns[it->second].get();
+  }
+
+  void Eval(const PlanNode& node, const Words& candidates, Words* out) const;
+  void EvalLeaf(const PlanNode& node, const Words& candidates, Words* out) const;
+  void EvalRange(const Column& column, const PlanNode& node, const Words& candidates,
+                 Words* out) const;
+  // REQUIRES: every node IsNumericRange, all on one field.
+  void EvalRanges(const std::vector<const PlanNode*>& nodes, const Words& candidates,
+                  Words* out) const;
+
+  static bool IsNumericRange(const PlanNode& node) {
+    return (node.op == PlanOp::kGt || node.op == PlanOp::kGte || node.op == PlanOp::kLt ||
+            node.op == PlanOp::kLte) &&
+           !node.operands.front().is_string();
+  }
+};
+
+MetadataColumns::MetadataColumns() : impl_(std::make_unique<Impl>()) {}
+MetadataColumns::~MetadataColumns() = default;
+
+void MetadataColumns::Set(uint32_t slot, const Metadata& metadata) {
+  Clear(slot);
+  if (metadata.empty()) return;
+  if (impl_->slot_columns.size() <= slot) impl_->slot_columns.resize(size_t{slot} + 1);
+  std::vector<uint32_t>& ids = impl_->slot_columns[slot];
+  ids.reserve(metadata.size());
+  for (const auto& [name, value] : metadata) {
+    auto it = impl_->column_ids.find(std::string_view(name));
+    uint32_t id;
+    if (it == impl_->column_ids.end()) {
+      id = static_cast<uint32_t>(impl_->columns.size());
+      impl_->columns.push_back(std::make_unique<Column>());
+      impl_->column_ids.emplace(name, id);
+    } else {
+      id = it->second;
+    }
+    impl_->columns[id]->Put(slot, value);
+    ids.push_back(id);
+  }
+}
+
+void MetadataColumns::Clear(uint32_t slot) {
+  if (slot >= impl_->slot_columns.size()) return;
+  std::vector<uint32_t>& ids = impl_->slot_columns[slot];
+  for (uint32_t id : ids) impl_->columns[id]->Remove(slot);
+  ids.clear();
+}
+
+size_t MetadataColumns::MemoryBytes() const {
+  size_t bytes = sizeof(*this) + sizeof(Impl);
+  bytes += impl_->column_ids.bucket_count() * sizeof(void*);
+  for (const auto& [name, id] : impl_->column_ids) {
+    bytes += sizeof(std::pair<const std::string, uint32_t>) + 16 +
+             (name.capacity() > 15 ? name.capacity() + 1 : 0);
+  }
+  for (const auto& column : impl_->columns) bytes += column->MemoryBytes();
+  bytes += impl_->slot_columns.capacity() * sizeof(std::vector<uint32_t>);
+  for (const auto& ids : impl_->slot_columns) bytes += ids.capacity() * sizeof(uint32_t);
+  return bytes;
+}
+
+void MetadataColumns::Evaluate(const FilterPlan& plan, const Bitset& eligible, size_t slot_end,
+                               Bitset* out) const {
+  out->Resize(slot_end);
+  const size_t words = (slot_end + 63) / 64;
+  Words candidates(words, 0);
+  const size_t copy = std::min(words, eligible.words().size());
+  std::copy_n(eligible.words().begin(), copy, candidates.begin());
+  if (words > 0 && (slot_end & 63) != 0) {
+    candidates[words - 1] &= (uint64_t{1} << (slot_end & 63)) - 1;
+  }
+  impl_->Eval(plan.root(), candidates, &out->words());
+}
+
+// Leaves `out` (any prior content) as the subset of `candidates` matching `node`.
+void MetadataColumns::Impl::Eval(const PlanNode& node, const Words& candidates, Words* out) const {
+  switch (node.op) {
+    case PlanOp::kMatchAll:
+      *out = candidates;
+      return;
+    case PlanOp::kAnd: {
+      // Each child narrows the candidates of the next. Numeric ranges on one field run as one
+      // scan (children are sorted cheap-first by the parser, so ranges come last).
+      const size_t n = node.children.size();
+      std::vector<bool> done(n, false);
+      Words next;
+      for (size_t i = 0; i < n; ++i) {
+        if (done[i]) continue;
+        const Words& in = i == 0 ? candidates : *out;
+        Words* dest = i == 0 ? out : &next;
+        const PlanNode& child = node.children[i];
+        std::vector<const PlanNode*> group{&child};
+        if (IsNumericRange(child)) {
+          for (size_t j = i + 1; j < n; ++j) {
+            if (!done[j] && IsNumericRange(node.children[j]) &&
+                node.children[j].field == child.field) {
+              group.push_back(&node.children[j]);
+              done[j] = true;
+            }
+          }
+        }
+        if (group.size() > 1) {
+          EvalRanges(group, in, dest);
+        } else {
+          Eval(child, in, dest);
+        }
+        if (i > 0) out->swap(next);
+        if (AllZero(*out)) return;
+      }
+      return;
+    }
+    case PlanOp::kOr: {
+      Eval(node.children[0], candidates, out);
+      Words rest(candidates.size()), part;
+      for (size_t w = 0; w < rest.size(); ++w) rest[w] = candidates[w] & ~(*out)[w];
+      for (size_t i = 1; i < node.children.size() && !AllZero(rest); ++i) {
+        Eval(node.children[i], rest, &part);
+        for (size_t w = 0; w < rest.size(); ++w) {
+          (*out)[w] |= part[w];
+          rest[w] &= ~part[w];
+        }
+      }
+      return;
+    }
+    case PlanOp::kNot: {
+      Words inner;
+      Eval(node.children[0], candidates, &inner);
+      out->resize(candidates.size());
+      for (size_t w = 0; w < candidates.size(); ++w) (*out)[w] = candidates[w] & ~inner[w];
+      return;
+    }
+    default:
+      EvalLeaf(node, candidates, out);
+      return;
+  }
+}
+
+void MetadataColumns::Impl::EvalLeaf(const PlanNode& node, const Words& candidates,
+                                     Words* out) const {
+  const size_t words = candidates.size();
+  const Column* column = Find(node.field);
+  if (column == nullptr) {  // nobody has the field
+    if (node.op == PlanOp::kExists && !node.exists) {
+      *out = candidates;
+    } else {
+      out->assign(words, 0);
+    }
+    return;
+  }
+  switch (node.op) {
+    case PlanOp::kEq:
+    case PlanOp::kIn: {
+      out->assign(words, 0);
+      for (const Value& operand : node.operands) {
+        if (const std::vector<uint32_t>* posting = column->Posting(operand)) {
+          OrPosting(*posting, candidates, out);
+        }
+      }
+      return;
+    }
+    case PlanOp::kNe:
+    case PlanOp::kNin: {
+      // present & !(any operand equal)
+      Words equal(words, 0);
+      for (const Value& operand : node.operands) {
+        if (const std::vector<uint32_t>* posting = column->Posting(operand)) {
+          OrPosting(*posting, candidates, &equal);
+        }
+      }
+      AndPresent(candidates, column->present, out);
+      for (size_t w = 0; w < words; ++w) (*out)[w] &= ~equal[w];
+      return;
+    }
+    case PlanOp::kExists:
+      AndPresent(candidates, column->present, out);
+      if (!node.exists) {
+        for (size_t w = 0; w < words; ++w) (*out)[w] = candidates[w] & ~(*out)[w];
+      }
+      return;
+    case PlanOp::kContains: {
+      out->assign(words, 0);
+      const std::vector<uint32_t>* posting = column->Posting(node.operands.front());
+      if (posting == nullptr) return;
+      const size_t slot_limit = words * 64;
+      for (uint32_t slot : *posting) {
+        if (slot >= slot_limit) break;
+        if (column->tags[slot] != Tag::kList) continue;
+        (*out)[slot >> 6] |= candidates[slot >> 6] & (uint64_t{1} << (slot & 63));
+      }
+      return;
+    }
+    case PlanOp::kGt:
+    case PlanOp::kGte:
+    case PlanOp::kLt:
+    case PlanOp::kLte:
+      EvalRange(*column, node, candidates, out);
+      return;
+    default:
+      AUGUR_CHECK(false && "EvalLeaf: not a leaf operator");
+  }
+}
+
+void MetadataColumns::Impl::EvalRanges(const std::vector<const PlanNode*>& nodes,
+                                       const Words& candidates, Words* out) const {
+  out->assign(candidates.size(), 0);
+  const Column* column = Find(nodes.front()->field);
+  if (column == nullptr) return;
+  NumericRanges ranges;
+  for (const PlanNode* node : nodes) {
+    ranges.parts.push_back(MakeNumericRange(node->op, node->operands.front()));
+    ranges.intersection = ranges.parts.size() == 1
+                              ? ranges.parts.front()
+                              : Intersect(ranges.intersection, ranges.parts.back());
+  }
+  ScanRange(*column, ranges, candidates, out);
+}
+
+void MetadataColumns::Impl::EvalRange(const Column& column, const PlanNode& node,
+                                      const Words& candidates, Words* out) const {
+  out->assign(candidates.size(), 0);
+  const Value& operand = node.operands.front();
+  if (!operand.is_string()) {
+    ScanRange(column, MakeNumericRange(node.op, operand), candidates, out);
+    return;
+  }
+  const std::string_view text = operand.as_string();
+  if (column.strings.size() <= candidates.size() * 64) {
+    // One comparison per distinct string instead of one per slot.
+    std::vector<uint8_t> table(column.strings.size());
+    for (size_t id = 0; id < table.size(); ++id) {
+      table[id] = AcceptOrder(node.op, std::string_view(column.strings[id]).compare(text));
+    }
+    ScanRange(column, StringTable{table.data()}, candidates, out);
+  } else {
+    ScanRange(column, StringCompare{&column.strings, text, node.op}, candidates, out);
+  }
+}
+
+}  // namespace augurdb::filter
