@@ -386,6 +386,28 @@ void HnswIndex::SearchLayerFiltered(const Dist& dist, Slot entry, size_t ef, Scr
     score(gather(entry));
     ++hops;
   }
+  // Extra seeds spread over the match set: when the matches lie away from the query's region
+  // (a filter correlated with the data, e.g. another class), the walk from `entry` may find no
+  // bridge to them; a few matching seeds let the beam start inside the match set.
+  constexpr size_t kSeeds = 8;
+  const size_t step = std::max<size_t>(1, filter.count / kSeeds);
+  size_t seen = 0, seeded = 0, n = 0;
+  const size_t words = (filter.size + 63) / 64;
+  for (size_t w = 0; w < words && seeded < kSeeds; ++w) {
+    const uint64_t bits = filter.words[w];
+    const size_t here = static_cast<size_t>(__builtin_popcountll(bits));
+    if (seen + here <= seeded * step) {
+      seen += here;
+      continue;
+    }
+    for (uint64_t b = bits; b != 0 && seeded < kSeeds; b &= b - 1, ++seen) {
+      if (seen < seeded * step) continue;
+      const Slot slot = static_cast<Slot>(w * 64 + static_cast<size_t>(__builtin_ctzll(b)));
+      ++seeded;
+      if (slot < slot_end() && !visited.TestAndMark(slot)) batch[n++] = slot;
+    }
+  }
+  score(n);
   while (pool.HasNext()) {
     const Slot node = pool.Pop();
     ++hops;
