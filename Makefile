@@ -8,7 +8,7 @@ TEST_APT  := libgtest-dev
 CMAKE     := $(VENV)/bin/cmake
 DEMO_APT  := dataset-fashion-mnist
 
-.PHONY: demo test test-cpp test-python venv install cpp bench bench-micro bench-quick \
+.PHONY: demo test test-cpp test-install test-python venv install cpp bench bench-micro bench-quick \
         test-asan test-tsan format lint clean
 
 $(PY):
@@ -26,8 +26,8 @@ demo: $(PY)
 	$(PY) -m pip install -q .
 	$(PY) examples/demo.py
 
-# The whole suite: C++ (GoogleTest through ctest) then Python (pytest).
-test: test-cpp test-python
+# The whole suite: C++ (GoogleTest through ctest), the installed C++ package, then Python (pytest).
+test: test-cpp test-install test-python
 
 $(CMAKE): $(PY)
 	$(PY) -m pip install -q cmake ninja
@@ -40,6 +40,11 @@ cpp: $(CMAKE)
 
 test-cpp: cpp
 	$(VENV)/bin/ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
+
+# Installs the C++ library into a temp prefix, checks headers and symbols, builds and runs
+# examples/cpp against it with find_package(augurdb).
+test-install: $(CMAKE)
+	tools/test_cpp_install.sh
 
 test-python: install
 	tools/run_pytest.sh $(PY)

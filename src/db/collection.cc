@@ -121,7 +121,10 @@ Status Impl::InsertRows(const IdsView& ids, const MatrixView& vectors,
   AUGUR_RETURN_IF_ERROR(EnsureIndex(vectors.dim));
   HnswIndex& idx = *index_owner;
   const size_t n = ids.size();
-  if (idx.deleted_count() >= std::max<size_t>(1024, idx.live_count() / 8)) idx.Reclaim();
+  if (idx.deleted_count() >= std::max<size_t>(1024, idx.live_count() / 8)) {
+    std::unique_lock<std::shared_mutex> reclaim(reclaim_mutex);
+    idx.Reclaim();
+  }
   std::vector<Slot> slots;
   AUGUR_RETURN_IF_ERROR(idx.AllocateSlots(n, &slots));
   std::vector<Slot> replaced;
@@ -205,7 +208,8 @@ Status Impl::MatchLocked(std::string_view where, filter::Bitset* out) const {
 Status Impl::CheckWritable() const {
   if (closed) return Status::InvalidArgument("the collection is closed");
   if (options.read_only) {
-    return Status::NotSupported("the database " + dir + " was opened read-only (mode=\"r\")");
+    return Status::NotSupported("the database " + dir + " was opened read-only; open it for "
+                                "writing (Python: mode=\"w\") in one process at a time");
   }
   return poisoned;
 }
@@ -377,9 +381,9 @@ Result<std::vector<std::optional<Record>>> Collection::Get(const IdsView& ids) c
   for (size_t i = 0; i < ids.size(); ++i) {
     std::optional<Slot> slot = impl_->FindLocked(ids, i);
     if (!slot) continue;
-    const float* v = idx->vector(*slot);
-    out[i] = Record{impl_->IdOfLocked(*slot), std::vector<float>(v, v + idx->dim()),
-                    impl_->slot_metadata[*slot]};
+    std::vector<float> v(idx->dim());
+    idx->CopyVector(*slot, v.data());
+    out[i] = Record{impl_->IdOfLocked(*slot), std::move(v), impl_->slot_metadata[*slot]};
   }
   return out;
 }
@@ -409,6 +413,7 @@ Result<std::vector<Hit>> Collection::Search(std::span<const float> query,
   params.ef = options.ef != 0 ? options.ef : impl_->options.ef_search;
   params.rerank = options.rerank != 0 ? options.rerank : impl_->options.rerank;
   try {
+    std::shared_lock<std::shared_mutex> no_reuse(impl_->reclaim_mutex);
     std::vector<Neighbor> found(params.k);
     found.resize(idx->Search(query.data(), params, found.data(), nullptr,
                              options.filter.empty() ? nullptr : &slot_filter));
@@ -451,6 +456,7 @@ Result<BatchResults> Collection::SearchBatch(const MatrixView& queries,
   }
   const index::SlotFilter* filter_ptr = options.filter.empty() ? nullptr : &slot_filter;
   try {
+    std::shared_lock<std::shared_mutex> no_reuse(impl_->reclaim_mutex);
     out.distances.assign(rows * k, std::numeric_limits<float>::infinity());
     // Per-query buffers hold at most as many results as there are records.
     const size_t k_eff = idx == nullptr ? 1 : std::min(k, std::max<size_t>(idx->live_count(), 1));
@@ -522,9 +528,10 @@ Result<std::vector<Record>> Collection::Find(std::string_view filter, size_t lim
   const HnswIndex* idx = impl_->index.load(std::memory_order_acquire);
   for (size_t s = 0; s < matches.size() && (limit == 0 || out.size() < limit); ++s) {
     if (!matches.Test(static_cast<Slot>(s)) || !impl_->slot_used[s]) continue;
-    const float* v = idx->vector(static_cast<Slot>(s));
-    out.push_back(Record{impl_->IdOfLocked(static_cast<Slot>(s)),
-                         std::vector<float>(v, v + idx->dim()), impl_->slot_metadata[s]});
+    std::vector<float> v(idx->dim());
+    idx->CopyVector(static_cast<Slot>(s), v.data());
+    out.push_back(Record{impl_->IdOfLocked(static_cast<Slot>(s)), std::move(v),
+                         impl_->slot_metadata[s]});
   }
   return out;
 }
@@ -564,7 +571,10 @@ Status Collection::Compact() {
   std::lock_guard<std::mutex> lock(impl_->write_mutex);
   AUGUR_RETURN_IF_ERROR(impl_->CheckWritable());
   if (impl_->index_owner) {
-    impl_->index_owner->Reclaim();
+    {
+      std::unique_lock<std::shared_mutex> reclaim(impl_->reclaim_mutex);
+      impl_->index_owner->Reclaim();
+    }
     impl_->index_owner->RefitIfDrifted();
   }
   return Status::OK();
@@ -632,8 +642,8 @@ CollectionStats Collection::Stats() const {
     for (const auto& [key, value] : m) meta_bytes += 48 + key.capacity() + value.MemoryBytes();
   }
   st.memory_bytes = st.index_bytes + ids_bytes + meta_bytes;
-  st.checkpoint_bytes = impl_->checkpoint_bytes;
-  st.checkpoint_sequence = impl_->checkpoint_seq;
+  st.checkpoint_bytes = impl_->checkpoint_bytes.load();
+  st.checkpoint_sequence = impl_->checkpoint_seq.load();
   std::shared_ptr<storage::WalWriter> log;
   {
     std::lock_guard<std::mutex> wal_lock(impl_->wal_ptr_mutex);

@@ -35,7 +35,8 @@
 
 namespace augurdb {
 
-struct Collection::Impl {
+// Hidden: nested in an exported class, it would otherwise inherit default visibility.
+struct [[gnu::visibility("hidden")]] Collection::Impl {
   CollectionOptions options;
   const simd::KernelTable& kernels = simd::ActiveKernels();
   std::unique_ptr<ThreadPool> pool;
@@ -45,6 +46,10 @@ struct Collection::Impl {
   std::atomic<index::HnswIndex*> index{nullptr};  // published once, read by searches
   std::atomic<size_t> dim{0};
 
+  // Held shared by every search from its index walk to its slot -> id translation, and
+  // exclusively while deleted slots are reclaimed for reuse: a slot found by a search cannot
+  // change owner before the search has named it.
+  mutable std::shared_mutex reclaim_mutex;
   mutable std::shared_mutex map_mutex;
   IdKind id_kind = IdKind::kUnset;
   std::unordered_map<int64_t, index::Slot> int_to_slot;
@@ -62,8 +67,8 @@ struct Collection::Impl {
   std::unique_ptr<storage::FileLock> file_lock;
   std::shared_ptr<storage::WalWriter> wal;  // swapped at checkpoints; SyncTo from any thread
   mutable std::mutex wal_ptr_mutex;         // guards swaps of `wal` against Stats()
-  uint64_t checkpoint_seq = 0;
-  uint64_t checkpoint_bytes = 0;
+  std::atomic<uint64_t> checkpoint_seq{0};    // written under write_mutex, read by Stats
+  std::atomic<uint64_t> checkpoint_bytes{0};
   bool dirty = false;   // changes since the last checkpoint
   std::atomic<bool> closed{false};  // set under write_mutex; read by every call
   Status poisoned;      // set when memory and log may disagree; every later write fails

@@ -174,11 +174,24 @@ Status Impl::CheckpointLocked() {
     sections.push_back({kMetadata, {metadata}});
   }
   const std::string name = CheckpointName(seq);
-  AUGUR_RETURN_IF_ERROR(storage::WriteCheckpointFile(env, dir, name, seq, db::EncodeParams(params), sections));
-  // The new checkpoint is durable; start its (empty) WAL, then drop the old files.
+  // The new (empty) WAL exists before the checkpoint takes its final name: once checkpoint
+  // <seq> is the newest file, recovery must find wal-<seq> and every later write in it. A
+  // wal-<seq> left by a failure before the rename is stale and removed at the next open.
   const std::string wal_path = storage::JoinPath(dir, WalName(seq));
   AUGUR_ASSIGN_OR_RETURN(std::unique_ptr<storage::WritableFile> file, env->NewWritableFile(wal_path));
-  AUGUR_RETURN_IF_ERROR(env->SyncDir(dir));
+  bool renamed = false;
+  Status written = storage::WriteCheckpointFile(env, dir, name, seq, db::EncodeParams(params),
+                                                sections, &renamed);
+  if (!written.ok()) {
+    if (!renamed) {
+      (void)env->RemoveFile(wal_path);
+      return written;
+    }
+    // Renamed but not known durable: neither WAL can be trusted to receive later writes.
+    poisoned = Status(written.code(), "a checkpoint failed after it was renamed into place (" +
+                                          written.message() + "); reopen the database");
+    return poisoned;
+  }
   {
     std::lock_guard<std::mutex> lock(wal_ptr_mutex);
     wal = std::make_shared<storage::WalWriter>(std::move(file), wal_path);
@@ -385,6 +398,12 @@ Status Impl::OpenStorage() {
   }
   // A reader races with the writer's checkpoints (rename, then delete of the old files): retry
   // when the file it picked vanished.
+  // A dim given at open is checked against the stored one after the WAL is replayed (a database
+  // created without dim gets it from its first logged batch).
+  const size_t requested_dim = options.dim;
+  options.dim = 0;
+  std::string wal_path;
+  std::unique_ptr<storage::RandomAccessFile> log_file;
   std::unique_ptr<storage::CheckpointFile> file;
   for (int attempt = 0;; ++attempt) {
     Result<std::vector<std::string>> names = env->ListDir(dir);
@@ -418,7 +437,7 @@ Status Impl::OpenStorage() {
       if (options.m == 0) options.m = 16;
       if (options.ef_construction == 0) options.ef_construction = 200;
       if (options.ef_search == 0) options.ef_search = 64;
-      if (options.dim != 0) AUGUR_RETURN_IF_ERROR(EnsureIndex(options.dim));
+      if (requested_dim != 0) AUGUR_RETURN_IF_ERROR(EnsureIndex(requested_dim));
       // With checkpoint_seq 0, CheckpointLocked writes checkpoint-1 and wal-1.
       checkpoint_seq = 0;
       return CheckpointLocked();
@@ -430,15 +449,33 @@ Status Impl::OpenStorage() {
       return opened.status();
     }
     file = std::move(opened).value();
-    break;
+    // Open the WAL now: an open file survives the writer removing it at its next checkpoint,
+    // so a reader keeps a consistent checkpoint + log pair.
+    wal_path = storage::JoinPath(dir, WalName(seq));
+    Result<std::unique_ptr<storage::RandomAccessFile>> opened_log = env->NewRandomAccessFile(wal_path);
+    if (opened_log.ok()) {
+      log_file = std::move(opened_log).value();
+      break;
+    }
+    if (opened_log.status().code() != StatusCode::kNotFound) return opened_log.status();
+    if (!writer && attempt < 10) {
+      // Vanished: if the writer has moved on to a newer checkpoint, start over from the listing.
+      bool newer = false;
+      if (Result<std::vector<std::string>> again = env->ListDir(dir); again.ok()) {
+        for (const std::string& name : *again) {
+          uint64_t s2 = 0;
+          newer = newer || (ParseSeq(name, "checkpoint-", ".adb", &s2) && s2 > seq);
+        }
+      }
+      if (newer) continue;
+    }
+    break;  // no WAL yet for this checkpoint: an empty log
   }
   AUGUR_RETURN_IF_ERROR(LoadCheckpoint(*this, *file));
   checkpoint_bytes = file->mapping()->size();
-
-  const std::string wal_path = storage::JoinPath(dir, WalName(checkpoint_seq));
-  if (env->FileExists(wal_path)) {
+  if (log_file) {
     AUGUR_ASSIGN_OR_RETURN(storage::WalReadResult replay,
-                           storage::ReadWal(env, wal_path, [&](uint8_t type, std::string_view payload) {
+                           storage::ReadWal(*log_file, wal_path, [&](uint8_t type, std::string_view payload) {
                              return ReplayRecord(*this, type, payload);
                            }));
     dirty = replay.records > 0;
@@ -446,6 +483,14 @@ Status Impl::OpenStorage() {
       // A write torn by a crash was never acknowledged: drop it so new records follow good ones.
       AUGUR_RETURN_IF_ERROR(env->TruncateFile(wal_path, replay.valid_bytes));
     }
+  }
+  // The dimension of a database created without one is fixed by its first logged batch.
+  if (requested_dim != 0) {
+    if (dim.load() != 0 && dim.load() != requested_dim) {
+      return Status::DimensionMismatch("database " + dir + " has dim " + std::to_string(dim.load()) +
+                                       ", opened with dim " + std::to_string(requested_dim));
+    }
+    if (dim.load() == 0) AUGUR_RETURN_IF_ERROR(EnsureIndex(requested_dim));
   }
   if (!writer) return Status::OK();
   AUGUR_ASSIGN_OR_RETURN(std::unique_ptr<storage::WritableFile> log, env->NewAppendableFile(wal_path));

@@ -20,10 +20,11 @@ struct OperatorName {
 };
 
 constexpr OperatorName kFieldOperators[] = {
-    {"$eq", PlanOp::kEq},   {"$ne", PlanOp::kNe},   {"$gt", PlanOp::kGt},
-    {"$gte", PlanOp::kGte}, {"$lt", PlanOp::kLt},   {"$lte", PlanOp::kLte},
-    {"$in", PlanOp::kIn},   {"$nin", PlanOp::kNin}, {"$exists", PlanOp::kExists},
-    {"$contains", PlanOp::kContains},
+    {"$eq", PlanOp::kEq},         {"$ne", PlanOp::kNe},
+    {"$gt", PlanOp::kGt},         {"$gte", PlanOp::kGte},
+    {"$lt", PlanOp::kLt},         {"$lte", PlanOp::kLte},
+    {"$in", PlanOp::kIn},         {"$nin", PlanOp::kNin},
+    {"$exists", PlanOp::kExists}, {"$contains", PlanOp::kContains},
 };
 
 bool LookupFieldOperator(std::string_view name, PlanOp* op) {
@@ -41,11 +42,16 @@ bool IsScalar(const JsonValue& v) { return !v.is_array() && !v.is_object(); }
 // REQUIRES: IsScalar(v).
 Value ToValue(const JsonValue& v) {
   switch (v.type) {
-    case JsonType::kBool: return Value(v.bool_value);
-    case JsonType::kInt: return Value(v.int_value);
-    case JsonType::kDouble: return Value(v.double_value);
-    case JsonType::kString: return Value(v.string_value);
-    default: return Value();
+    case JsonType::kBool:
+      return Value(v.bool_value);
+    case JsonType::kInt:
+      return Value(v.int_value);
+    case JsonType::kDouble:
+      return Value(v.double_value);
+    case JsonType::kString:
+      return Value(v.string_value);
+    default:
+      return Value();
   }
 }
 
@@ -70,27 +76,31 @@ int CostRank(const PlanNode& node) {
   switch (node.op) {
     case PlanOp::kEq:
     case PlanOp::kIn:
-    case PlanOp::kContains: return 0;
+    case PlanOp::kContains:
+      return 0;
     case PlanOp::kExists:
-    case PlanOp::kMatchAll: return 1;
+    case PlanOp::kMatchAll:
+      return 1;
     case PlanOp::kNe:
-    case PlanOp::kNin: return 2;
+    case PlanOp::kNin:
+      return 2;
     case PlanOp::kAnd:
     case PlanOp::kOr:
-    case PlanOp::kNot: return 3;
+    case PlanOp::kNot:
+      return 3;
     case PlanOp::kGt:
     case PlanOp::kGte:
     case PlanOp::kLt:
-    case PlanOp::kLte: return 4;
+    case PlanOp::kLte:
+      return 4;
   }
   return 5;
 }
 
 PlanNode MakeAnd(std::vector<PlanNode> nodes) {
   if (nodes.size() == 1) return std::move(nodes.front());
-  std::stable_sort(nodes.begin(), nodes.end(), [](const PlanNode& a, const PlanNode& b) {
-    return CostRank(a) < CostRank(b);
-  });
+  std::stable_sort(nodes.begin(), nodes.end(),
+                   [](const PlanNode& a, const PlanNode& b) { return CostRank(a) < CostRank(b); });
   PlanNode node;
   node.op = PlanOp::kAnd;
   node.children = std::move(nodes);
@@ -144,10 +154,10 @@ Status ParseLeaf(std::string_view field, std::string_view op_name, const JsonVal
       out->operands.reserve(arg.items.size());
       for (size_t i = 0; i < arg.items.size(); ++i) {
         if (!IsScalar(arg.items[i])) {
-          return Status::InvalidFilter(OnField(op_name, field) +
-                                       " needs a list of strings, numbers, bools or nulls; element " +
-                                       std::to_string(i) + " is " +
-                                       std::string(JsonTypeName(arg.items[i].type)));
+          return Status::InvalidFilter(
+              OnField(op_name, field) +
+              " needs a list of strings, numbers, bools or nulls; element " + std::to_string(i) +
+              " is " + std::string(JsonTypeName(arg.items[i].type)));
         }
         out->operands.push_back(ToValue(arg.items[i]));
       }
@@ -187,8 +197,8 @@ Status ParseFieldCondition(std::string_view field, const JsonValue& value, PlanN
   for (size_t i = 0; i < value.keys.size(); ++i) {
     const std::string& key = value.keys[i];
     if (key.empty() || key[0] != '$') {
-      return Status::InvalidFilter("field " + Quote(field) +
-                                   " has an object value with key " + Quote(key) +
+      return Status::InvalidFilter("field " + Quote(field) + " has an object value with key " +
+                                   Quote(key) +
                                    "; expected operators such as $eq or $gt (nested objects and "
                                    "dotted paths are not supported)");
     }
@@ -208,10 +218,9 @@ Status ParseCombinator(std::string_view name, PlanOp op, const JsonValue& arg, P
   std::vector<PlanNode> children(arg.items.size());
   for (size_t i = 0; i < arg.items.size(); ++i) {
     if (!arg.items[i].is_object()) {
-      return Status::InvalidFilter(std::string(name) +
-                                   " needs a non-empty list of filters; element " +
-                                   std::to_string(i) + " is " +
-                                   std::string(JsonTypeName(arg.items[i].type)));
+      return Status::InvalidFilter(
+          std::string(name) + " needs a non-empty list of filters; element " + std::to_string(i) +
+          " is " + std::string(JsonTypeName(arg.items[i].type)));
     }
     AUGUR_RETURN_IF_ERROR(ParseFilter(arg.items[i], &children[i]));
   }
@@ -267,20 +276,34 @@ Status ParseFilter(const JsonValue& json, PlanNode* out) {
 
 std::string_view OpName(PlanOp op) {
   switch (op) {
-    case PlanOp::kMatchAll: return "all";
-    case PlanOp::kAnd: return "and";
-    case PlanOp::kOr: return "or";
-    case PlanOp::kNot: return "not";
-    case PlanOp::kEq: return "eq";
-    case PlanOp::kNe: return "ne";
-    case PlanOp::kGt: return "gt";
-    case PlanOp::kGte: return "gte";
-    case PlanOp::kLt: return "lt";
-    case PlanOp::kLte: return "lte";
-    case PlanOp::kIn: return "in";
-    case PlanOp::kNin: return "nin";
-    case PlanOp::kExists: return "exists";
-    case PlanOp::kContains: return "contains";
+    case PlanOp::kMatchAll:
+      return "all";
+    case PlanOp::kAnd:
+      return "and";
+    case PlanOp::kOr:
+      return "or";
+    case PlanOp::kNot:
+      return "not";
+    case PlanOp::kEq:
+      return "eq";
+    case PlanOp::kNe:
+      return "ne";
+    case PlanOp::kGt:
+      return "gt";
+    case PlanOp::kGte:
+      return "gte";
+    case PlanOp::kLt:
+      return "lt";
+    case PlanOp::kLte:
+      return "lte";
+    case PlanOp::kIn:
+      return "in";
+    case PlanOp::kNin:
+      return "nin";
+    case PlanOp::kExists:
+      return "exists";
+    case PlanOp::kContains:
+      return "contains";
   }
   return "?";
 }

@@ -18,7 +18,8 @@ class JsonParser {
     SkipWhitespace();
     AUGUR_RETURN_IF_ERROR(ParseValue(0, out));
     SkipWhitespace();
-    if (pos_ != text_.size()) return Error(pos_, "unexpected " + Describe(pos_) + " after the value");
+    if (pos_ != text_.size())
+      return Error(pos_, "unexpected " + Describe(pos_) + " after the value");
     return Status::OK();
   }
 
@@ -260,14 +261,30 @@ class JsonParser {
       if (pos_ >= text_.size()) return Error(start, "unterminated string");
       const char e = text_[pos_++];
       switch (e) {
-        case '"': out->push_back('"'); break;
-        case '\\': out->push_back('\\'); break;
-        case '/': out->push_back('/'); break;
-        case 'b': out->push_back('\b'); break;
-        case 'f': out->push_back('\f'); break;
-        case 'n': out->push_back('\n'); break;
-        case 'r': out->push_back('\r'); break;
-        case 't': out->push_back('\t'); break;
+        case '"':
+          out->push_back('"');
+          break;
+        case '\\':
+          out->push_back('\\');
+          break;
+        case '/':
+          out->push_back('/');
+          break;
+        case 'b':
+          out->push_back('\b');
+          break;
+        case 'f':
+          out->push_back('\f');
+          break;
+        case 'n':
+          out->push_back('\n');
+          break;
+        case 'r':
+          out->push_back('\r');
+          break;
+        case 't':
+          out->push_back('\t');
+          break;
         case 'u': {
           uint32_t cp = 0;
           AUGUR_RETURN_IF_ERROR(ParseHex4(&cp));
@@ -362,9 +379,9 @@ class JsonParser {
       // Underflow reads as zero (as most JSON readers do); overflow is an error. The decimal
       // magnitude (position of the first significant digit) tells the two apart.
       const bool zero_int = int_digits == 1 && text_[int_begin] == '0';
-      const int64_t magnitude =
-          (zero_int ? -static_cast<int64_t>(leading_fraction_zeros) : static_cast<int64_t>(int_digits)) +
-          exponent;
+      const int64_t magnitude = (zero_int ? -static_cast<int64_t>(leading_fraction_zeros)
+                                          : static_cast<int64_t>(int_digits)) +
+                                exponent;
       if (magnitude > 0) return Error(start, "number out of the range of a double");
       d = text_[start] == '-' ? -0.0 : 0.0;
     } else if (ec != std::errc() || ptr != last) {
@@ -398,13 +415,19 @@ Result<JsonValue> ParseJson(std::string_view text, size_t max_bytes) {
 
 std::string_view JsonTypeName(JsonType type) noexcept {
   switch (type) {
-    case JsonType::kNull: return "null";
-    case JsonType::kBool: return "a bool";
+    case JsonType::kNull:
+      return "null";
+    case JsonType::kBool:
+      return "a bool";
     case JsonType::kInt:
-    case JsonType::kDouble: return "a number";
-    case JsonType::kString: return "a string";
-    case JsonType::kArray: return "a list";
-    case JsonType::kObject: return "an object";
+    case JsonType::kDouble:
+      return "a number";
+    case JsonType::kString:
+      return "a string";
+    case JsonType::kArray:
+      return "a list";
+    case JsonType::kObject:
+      return "an object";
   }
   return "an unknown value";
 }

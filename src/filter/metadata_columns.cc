@@ -15,7 +15,10 @@
 // Evaluation works on 64-bit words. Each node receives the set of candidate slots and returns a
 // subset of it: an AND passes its result so far as the next child's candidates (so a range scan
 // after an equality only visits the equality's matches), an OR passes the slots not yet
-// matched, and NOT returns candidates minus its child's result.
+// matched, and NOT returns candidates minus its child's result. Equality, $in and $contains
+// read postings (O(matches)); $exists/$ne/$nin combine them with `present` word by word; ranges
+// scan the candidates of the column with a branch-free interval test (all numeric ranges on
+// one field inside an AND share a single scan).
 //
 // Invariants:
 //  1. For every column: slot < tags.size() == payload.size(), and the present bit of a slot is
@@ -25,9 +28,11 @@
 //  3. string_refs[id] counts the scalar slots and list elements holding strings[id]; an id
 //     whose count drops to zero is erased from string_ids and recycled.
 //  4. slot_columns[slot] lists exactly the columns in which `slot` is present.
+//  5. tag_counts[t] is the number of present slots whose tag is t.
 //
 // Thread safety: see filter.h (const methods concurrently; Set/Clear exclusively).
 #include <algorithm>
+#include <array>
 #include <bit>
 #include <cmath>
 #include <cstring>
@@ -112,7 +117,15 @@ struct Column {
   std::vector<Tag> tags;
   std::vector<uint64_t> payload;
   Words present;
-  size_t present_count = 0;
+  std::array<size_t, 7> tag_counts{};  // present slots per Tag (index kMissing unused)
+
+  // Whether every present slot holds `tag` (and at least one does).
+  bool OnlyTag(Tag tag) const {
+    const size_t n = tag_counts[static_cast<size_t>(tag)];
+    size_t total = 0;
+    for (size_t c : tag_counts) total += c;
+    return n > 0 && n == total;
+  }
 
   StringIdMap string_ids;
   std::vector<std::string> strings;
@@ -164,12 +177,22 @@ struct Column {
   // REQUIRES: tag is a scalar tag.
   static bool KeyOf(Tag tag, uint64_t bits, PostingKey* key) {
     switch (tag) {
-      case Tag::kNull: *key = {0, KeyKind::kNull}; return true;
-      case Tag::kBool: *key = {bits, KeyKind::kBool}; return true;
-      case Tag::kInt: *key = {bits, KeyKind::kNumber}; return true;
-      case Tag::kDouble: return DoubleKey(std::bit_cast<double>(bits), key);
-      case Tag::kString: *key = {bits, KeyKind::kString}; return true;
-      default: return false;
+      case Tag::kNull:
+        *key = {0, KeyKind::kNull};
+        return true;
+      case Tag::kBool:
+        *key = {bits, KeyKind::kBool};
+        return true;
+      case Tag::kInt:
+        *key = {bits, KeyKind::kNumber};
+        return true;
+      case Tag::kDouble:
+        return DoubleKey(std::bit_cast<double>(bits), key);
+      case Tag::kString:
+        *key = {bits, KeyKind::kString};
+        return true;
+      default:
+        return false;
     }
   }
 
@@ -255,7 +278,7 @@ struct Column {
       payload[slot] = index;
     }
     present[slot >> 6] |= uint64_t{1} << (slot & 63);
-    ++present_count;
+    ++tag_counts[static_cast<size_t>(tags[slot])];
   }
 
   void Remove(uint32_t slot) {
@@ -275,10 +298,10 @@ struct Column {
       if (KeyOf(tag, payload[slot], &key)) RemovePosting(key, slot);
       if (tag == Tag::kString) Release(static_cast<uint32_t>(payload[slot]));
     }
+    --tag_counts[static_cast<size_t>(tag)];
     tags[slot] = Tag::kMissing;
     payload[slot] = 0;
     present[slot >> 6] &= ~(uint64_t{1} << (slot & 63));
-    --present_count;
   }
 
   // The canonical key of a plan operand in this column; false when nothing can equal it.
@@ -314,8 +337,10 @@ struct Column {
     // Hash maps: one bucket pointer each plus a node (value + next pointer + cached hash).
     bytes += string_ids.bucket_count() * sizeof(void*) +
              string_ids.size() * (sizeof(std::pair<const std::string, uint32_t>) + 16);
-    for (const std::string& s : strings) bytes += sizeof(std::string) + (s.capacity() > 15 ? s.capacity() + 1 : 0);
-    bytes += string_refs.capacity() * sizeof(uint32_t) + free_string_ids.capacity() * sizeof(uint32_t);
+    for (const std::string& s : strings)
+      bytes += sizeof(std::string) + (s.capacity() > 15 ? s.capacity() + 1 : 0);
+    bytes +=
+        string_refs.capacity() * sizeof(uint32_t) + free_string_ids.capacity() * sizeof(uint32_t);
     for (const auto& cells : lists) bytes += sizeof(cells) + cells.capacity() * sizeof(Cell);
     bytes += free_lists.capacity() * sizeof(uint32_t);
     bytes += postings.bucket_count() * sizeof(void*);
@@ -360,17 +385,30 @@ void OrPosting(const std::vector<uint32_t>& posting, const Words& candidates, Wo
 // table. Each predicate is callable on any (tag, payload) pair and is false for other tags.
 
 // Numbers: `value op operand`, exact across int and double, as two closed intervals.
+//
+// Doubles are compared as integers through OrderedKey, so the whole test is integer arithmetic
+// without branches (float compares combined with & tend to compile to jumps).
+
+// Maps a double's bits to an unsigned key with the same order for all non-NaN values (-0.0
+// just below +0.0); NaNs land beyond the infinities, so an interval between finite or infinite
+// ends never contains one.
+inline uint64_t OrderedKey(uint64_t bits) {
+  const auto sign = static_cast<uint64_t>(static_cast<int64_t>(bits) >> 63);
+  return bits ^ (sign | 0x8000000000000000ULL);
+}
+inline uint64_t OrderedKey(double d) { return OrderedKey(std::bit_cast<uint64_t>(d)); }
+
 struct NumericRange {
   Tag int_tag = Tag::kMissing;  // kInt, or kMissing (matches no present slot) when empty
   uint64_t int_base = 0;        // ints match iff uint64(i) - int_base <= int_span
   uint64_t int_span = 0;
   Tag double_tag = Tag::kMissing;  // kDouble, or kMissing when empty
-  double lo = 0.0, hi = 0.0;       // doubles match iff lo <= d <= hi (never NaN)
+  uint64_t double_base = 0;        // doubles match iff OrderedKey(d) - double_base <= double_span
+  uint64_t double_span = 0;
 
   bool operator()(Tag tag, uint64_t bits) const {
-    const double d = std::bit_cast<double>(bits);
     const bool int_hit = (tag == int_tag) & (bits - int_base <= int_span);
-    const bool double_hit = (tag == double_tag) & (d >= lo) & (d <= hi);
+    const bool double_hit = (tag == double_tag) & (OrderedKey(bits) - double_base <= double_span);
     return int_hit | double_hit;
   }
 };
@@ -389,10 +427,17 @@ struct RangeBounds {
       r.int_span = static_cast<uint64_t>(int_hi) - static_cast<uint64_t>(int_lo);
     }
     // An open end moves to the adjacent double, which is exact: no double lies between.
-    r.lo = lo_closed ? lo : std::nextafter(lo, HUGE_VAL);
-    r.hi = hi_closed ? hi : std::nextafter(hi, -HUGE_VAL);
+    double closed_lo = lo_closed ? lo : std::nextafter(lo, HUGE_VAL);
+    double closed_hi = hi_closed ? hi : std::nextafter(hi, -HUGE_VAL);
     const bool empty = (!lo_closed && lo == HUGE_VAL) || (!hi_closed && hi == -HUGE_VAL);
-    if (!empty && r.lo <= r.hi) r.double_tag = Tag::kDouble;
+    if (!empty && closed_lo <= closed_hi) {
+      // 0.0 == -0.0: a zero end must take in both zeros.
+      if (closed_lo == 0.0) closed_lo = -0.0;
+      if (closed_hi == 0.0) closed_hi = 0.0;
+      r.double_tag = Tag::kDouble;
+      r.double_base = OrderedKey(closed_lo);
+      r.double_span = OrderedKey(closed_hi) - r.double_base;
+    }
     return r;
   }
 };
@@ -457,8 +502,8 @@ NumericRange MakeNumericRange(PlanOp op, const Value& operand) {
       r.int_lo = kInt64Min;
     } else {
       // > x: >= floor(x) + 1;  >= x: >= ceil(x). Both stay in range for -2^63 <= x < 2^63.
-      r.int_lo = closed ? static_cast<int64_t>(std::ceil(x))
-                        : static_cast<int64_t>(std::floor(x)) + 1;
+      r.int_lo =
+          closed ? static_cast<int64_t>(std::ceil(x)) : static_cast<int64_t>(std::floor(x)) + 1;
     }
   } else {
     r.int_lo = kInt64Min;
@@ -468,8 +513,8 @@ NumericRange MakeNumericRange(PlanOp op, const Value& operand) {
       r.int_lo = 1, r.int_hi = 0;  // empty
     } else {
       // < x: <= ceil(x) - 1;  <= x: <= floor(x).
-      r.int_hi = closed ? static_cast<int64_t>(std::floor(x))
-                        : static_cast<int64_t>(std::ceil(x)) - 1;
+      r.int_hi =
+          closed ? static_cast<int64_t>(std::floor(x)) : static_cast<int64_t>(std::ceil(x)) - 1;
     }
   }
   return r.Close();
@@ -477,11 +522,16 @@ NumericRange MakeNumericRange(PlanOp op, const Value& operand) {
 
 bool AcceptOrder(PlanOp op, int c) {
   switch (op) {
-    case PlanOp::kGt: return c > 0;
-    case PlanOp::kGte: return c >= 0;
-    case PlanOp::kLt: return c < 0;
-    case PlanOp::kLte: return c <= 0;
-    default: return false;
+    case PlanOp::kGt:
+      return c > 0;
+    case PlanOp::kGte:
+      return c >= 0;
+    case PlanOp::kLt:
+      return c < 0;
+    case PlanOp::kLte:
+      return c <= 0;
+    default:
+      return false;
   }
 }
 
@@ -501,6 +551,17 @@ struct StringCompare {
     const int c = std::string_view((*strings)[bits]).compare(operand);
     return AcceptOrder(op, c);
   }
+};
+
+// A column whose present slots are all ints (or all doubles) needs no tag test: absent slots
+// are masked out by the caller.
+struct IntsOnly {
+  uint64_t base, span;
+  bool operator()(Tag, uint64_t bits) const { return bits - base <= span; }
+};
+struct DoublesOnly {
+  uint64_t base, span;
+  bool operator()(Tag, uint64_t bits) const { return OrderedKey(bits) - base <= span; }
 };
 
 // Several numeric ranges on one field AND-ed together ({"$gte": a, "$lt": b}), for one scan
@@ -525,9 +586,13 @@ NumericRange Intersect(const NumericRange& a, const NumericRange& b) {
     }
   }
   if (a.double_tag == Tag::kDouble && b.double_tag == Tag::kDouble) {
-    r.lo = std::max(a.lo, b.lo);
-    r.hi = std::min(a.hi, b.hi);
-    if (r.lo <= r.hi) r.double_tag = Tag::kDouble;
+    const uint64_t lo = std::max(a.double_base, b.double_base);
+    const uint64_t hi = std::min(a.double_base + a.double_span, b.double_base + b.double_span);
+    if (lo <= hi) {
+      r.double_tag = Tag::kDouble;
+      r.double_base = lo;
+      r.double_span = hi - lo;
+    }
   }
   return r;
 }
@@ -587,6 +652,25 @@ void ScanRange(const Column& column, const Pred& pred, const Words& candidates, 
       }
     }
     (*out)[w] = hits;
+  }
+}
+
+// Runs a numeric range (`ranges` non-null: several on one field, `range` their intersection),
+// with the cheaper predicate when the column holds one numeric type only.
+void ScanNumeric(const Column& column, const NumericRange& range, const NumericRanges* ranges,
+                 const Words& candidates, Words* out) {
+  if (column.OnlyTag(Tag::kInt)) {
+    if (range.int_tag == Tag::kInt) {
+      ScanRange(column, IntsOnly{range.int_base, range.int_span}, candidates, out);
+    }
+  } else if (column.OnlyTag(Tag::kDouble)) {
+    if (range.double_tag == Tag::kDouble) {
+      ScanRange(column, DoublesOnly{range.double_base, range.double_span}, candidates, out);
+    }
+  } else if (ranges != nullptr) {
+    ScanRange(column, *ranges, candidates, out);
+  } else {
+    ScanRange(column, range, candidates, out);
   }
 }
 
@@ -814,7 +898,7 @@ void MetadataColumns::Impl::EvalRanges(const std::vector<const PlanNode*>& nodes
                               ? ranges.parts.front()
                               : Intersect(ranges.intersection, ranges.parts.back());
   }
-  ScanRange(*column, ranges, candidates, out);
+  ScanNumeric(*column, ranges.intersection, &ranges, candidates, out);
 }
 
 void MetadataColumns::Impl::EvalRange(const Column& column, const PlanNode& node,
@@ -822,7 +906,7 @@ void MetadataColumns::Impl::EvalRange(const Column& column, const PlanNode& node
   out->assign(candidates.size(), 0);
   const Value& operand = node.operands.front();
   if (!operand.is_string()) {
-    ScanRange(column, MakeNumericRange(node.op, operand), candidates, out);
+    ScanNumeric(column, MakeNumericRange(node.op, operand), nullptr, candidates, out);
     return;
   }
   const std::string_view text = operand.as_string();

@@ -229,6 +229,8 @@ void HnswIndex::Insert(std::span<const Slot> slots, const float* vectors, size_t
     levels_[slot] = static_cast<uint8_t>(level);
     if (level > 0) {
       upper_links_[slot] = std::make_unique<uint32_t[]>(static_cast<size_t>(level) * upper_stride_);
+      upper_bytes_.fetch_add(static_cast<size_t>(level) * upper_stride_ * sizeof(uint32_t),
+                             std::memory_order_relaxed);
     } else {
       upper_links_[slot].reset();
     }
@@ -698,7 +700,7 @@ size_t HnswIndex::Tombstone(std::span<const Slot> slots) {
   }
   if (deleted == 0) return 0;
   live_count_.fetch_sub(deleted, std::memory_order_relaxed);
-  deleted_count_ += deleted;
+  deleted_count_.fetch_add(deleted, std::memory_order_relaxed);
   const uint64_t entry = entry_.load(std::memory_order_acquire);
   if (entry != 0 && state(EntrySlot(entry)) == SlotState::kDeleted) ResetEntryPoint();
   return deleted;
@@ -816,6 +818,8 @@ size_t HnswIndex::Reclaim() {
     if (state(slot) != SlotState::kDeleted) continue;
     SetState(states_, slot, SlotState::kFree);
     links0_[static_cast<size_t>(slot) * links0_stride_] = 0;
+    upper_bytes_.fetch_sub(static_cast<size_t>(levels_[slot]) * upper_stride_ * sizeof(uint32_t),
+                           std::memory_order_relaxed);
     upper_links_[slot].reset();
     levels_[slot] = 0;
     free_slots_.push_back(slot);
@@ -823,7 +827,7 @@ size_t HnswIndex::Reclaim() {
   }
   // Reused LIFO: push in descending order so the lowest slots are reused first.
   std::sort(free_slots_.begin(), free_slots_.end(), std::greater<Slot>());
-  deleted_count_ = 0;
+  deleted_count_.store(0, std::memory_order_relaxed);
   return reclaimed;
 }
 
@@ -835,14 +839,14 @@ size_t HnswIndex::Degree(Slot slot, int level) const {
 
 size_t HnswIndex::MemoryBytes() const {
   std::shared_lock<std::shared_mutex> lock(resize_mutex_);
-  size_t bytes = vectors_.bytes() + links0_.bytes() + levels_.bytes() + states_.bytes() +
-                 codes_.bytes() +
-                 capacity_ * (sizeof(std::atomic<uint8_t>) + sizeof(std::unique_ptr<uint32_t[]>));
-  const size_t end = slot_end();
-  for (size_t i = 0; i < end; ++i) {
-    bytes += static_cast<size_t>(levels_[i]) * upper_stride_ * sizeof(uint32_t);
-  }
-  return bytes;
+  return vectors_.bytes() + links0_.bytes() + levels_.bytes() + states_.bytes() + codes_.bytes() +
+         capacity_ * (sizeof(std::atomic<uint8_t>) + sizeof(std::unique_ptr<uint32_t[]>)) +
+         upper_bytes_.load(std::memory_order_relaxed);
+}
+
+void HnswIndex::CopyVector(Slot slot, float* out) const {
+  std::shared_lock<std::shared_mutex> lock(resize_mutex_);
+  std::memcpy(out, vector(slot), params_.dim * sizeof(float));
 }
 
 HnswImage HnswIndex::ExportImage(std::string* upper_storage,
@@ -942,13 +946,14 @@ Result<std::unique_ptr<HnswIndex>> HnswIndex::FromImage(const HnswParams& params
       if (n == 0) continue;
       if (image.upper.size() - upper_pos < n * sizeof(uint32_t)) return bad("upper lists truncated");
       x.upper_links_[i] = std::make_unique<uint32_t[]>(n);
+      x.upper_bytes_.fetch_add(n * sizeof(uint32_t), std::memory_order_relaxed);
       std::memcpy(x.upper_links_[i].get(), image.upper.data() + upper_pos, n * sizeof(uint32_t));
       upper_pos += n * sizeof(uint32_t);
     }
     if (upper_pos != image.upper.size()) return bad("upper lists have trailing bytes");
     std::sort(x.free_slots_.begin(), x.free_slots_.end(), std::greater<Slot>());
     x.live_count_.store(live, std::memory_order_relaxed);
-    x.deleted_count_ = deleted;
+    x.deleted_count_.store(deleted, std::memory_order_relaxed);
     x.insert_counter_ = image.insert_counter;
     x.slot_end_.store(end, std::memory_order_release);
     const uint64_t entry = image.entry;

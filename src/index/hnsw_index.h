@@ -111,7 +111,7 @@ class HnswIndex {
   size_t dim() const noexcept { return params_.dim; }
   // Nodes in state kLive.
   size_t live_count() const noexcept { return live_count_.load(std::memory_order_relaxed); }
-  size_t deleted_count() const noexcept { return deleted_count_; }
+  size_t deleted_count() const noexcept { return deleted_count_.load(std::memory_order_relaxed); }
   // One past the highest slot ever handed out.
   size_t slot_end() const noexcept { return slot_end_.load(std::memory_order_acquire); }
   size_t capacity() const noexcept { return capacity_; }
@@ -164,7 +164,11 @@ class HnswIndex {
   static size_t BruteForceThreshold(size_t ef) noexcept { return std::max<size_t>(2000, 16 * ef); }
 
   SlotState state(Slot slot) const noexcept;
-  // The stored (for cosine: normalised) vector of a slot. REQUIRES: slot < slot_end().
+  // Copies the stored vector of a slot into out[0, dim) under the growth lock (safe beside a
+  // writer that may reallocate the arrays).
+  void CopyVector(Slot slot, float* out) const;
+  // The stored (for cosine: normalised) vector of a slot. REQUIRES: slot < slot_end(), and no
+  // concurrent growth (writer calls serialised with the caller, or the caller holds a search).
   const float* vector(Slot slot) const noexcept { return vectors_.data() + slot * stride_; }
   // Distance between a query and a stored vector, with the index's metric and kernels.
   float Distance(const float* query, Slot slot) const noexcept {
@@ -274,7 +278,8 @@ class HnswIndex {
   std::atomic<uint64_t> entry_{0};
 
   std::atomic<size_t> live_count_{0};
-  size_t deleted_count_ = 0;      // writer-only
+  std::atomic<size_t> deleted_count_{0};  // written by writers, read by Stats
+  std::atomic<size_t> upper_bytes_{0};    // bytes of upper-level lists allocated
   uint64_t insert_counter_ = 0;   // writer-only: seeds the level draws
   std::vector<Slot> free_slots_;  // writer-only: reclaimed slots, reused LIFO
 

@@ -29,7 +29,8 @@ uint64_t AlignUp(uint64_t v) { return (v + kCheckpointAlignment - 1) / kCheckpoi
 
 Status WriteCheckpointFile(Env* env, const std::string& dir, const std::string& name,
                            uint64_t sequence, std::string_view meta,
-                           const std::vector<SectionSource>& sections) {
+                           const std::vector<SectionSource>& sections, bool* renamed) {
+  if (renamed != nullptr) *renamed = false;
   // Header first, with the offsets the sections will have.
   std::string header(kCheckpointMagic, 8);
   PutFixed32(&header, kCheckpointFormatVersion);
@@ -81,6 +82,7 @@ Status WriteCheckpointFile(Env* env, const std::string& dir, const std::string& 
   if (s.ok()) s = file->Sync();
   if (s.ok()) s = file->Close();
   if (s.ok()) s = env->RenameFile(tmp_path, final_path);
+  if (s.ok() && renamed != nullptr) *renamed = true;
   if (s.ok()) s = env->SyncDir(dir);
   if (!s.ok()) {
     (void)env->RemoveFile(tmp_path);  // best effort; open() also removes stale temp files

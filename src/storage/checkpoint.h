@@ -32,10 +32,11 @@ struct SectionSource {
 };
 
 // Writes the checkpoint `dir/name` (via `dir/name.tmp`). `meta` is a small opaque blob stored in
-// the checksummed header.
+// the checksummed header. `*renamed` (if given) tells whether the file reached its final name:
+// after a failure with *renamed true, the new checkpoint may or may not survive a crash.
 Status WriteCheckpointFile(Env* env, const std::string& dir, const std::string& name,
                            uint64_t sequence, std::string_view meta,
-                           const std::vector<SectionSource>& sections);
+                           const std::vector<SectionSource>& sections, bool* renamed = nullptr);
 
 class CheckpointFile {
  public:

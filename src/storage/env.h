@@ -68,7 +68,7 @@ class Env {
   virtual bool FileExists(const std::string& path) = 0;
   virtual Result<uint64_t> FileSize(const std::string& path) = 0;
   virtual Result<std::vector<std::string>> ListDir(const std::string& dir) = 0;
-  virtual Status CreateDir(const std::string& dir) = 0;  // ok if it exists
+  virtual Status CreateDir(const std::string& dir) = 0;  // and missing parents; ok if it exists
   virtual Status RemoveFile(const std::string& path) = 0;
   virtual Status RenameFile(const std::string& from, const std::string& to) = 0;
   virtual Status TruncateFile(const std::string& path, uint64_t size) = 0;

@@ -190,7 +190,18 @@ class PosixEnv final : public Env {
     return names;
   }
   Status CreateDir(const std::string& dir) override {
+    // Creates missing parents too (mkdir -p): opening "data/vectors.adb" should just work.
+    for (size_t pos = dir.find('/', 1); pos != std::string::npos; pos = dir.find('/', pos + 1)) {
+      const std::string parent = dir.substr(0, pos);
+      if (::mkdir(parent.c_str(), 0755) != 0 && errno != EEXIST) {
+        return PosixError("mkdir", parent, errno);
+      }
+    }
     if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) return PosixError("mkdir", dir, errno);
+    struct stat st;
+    if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+      return Status::IOError("mkdir " + dir + ": exists and is not a directory");
+    }
     return Status::OK();
   }
   Status RemoveFile(const std::string& path) override {
@@ -230,7 +241,7 @@ class PosixEnv final : public Env {
         while (!who.empty() && (who.back() == '\n' || who.back() == '\0')) who.pop_back();
         return Status::Locked("database " + path.substr(0, path.rfind('/')) +
                               " is open for writing by " + who +
-                              "; close it there first, or open with mode=\"r\"");
+                              "; close it there first, or open it read-only");
       }
       return PosixError("lock", path, err);
     }

@@ -86,6 +86,12 @@ Status WalWriter::Sync() {
 Result<WalReadResult> ReadWal(Env* env, const std::string& path,
                               const std::function<Status(uint8_t, std::string_view)>& apply) {
   AUGUR_ASSIGN_OR_RETURN(std::unique_ptr<RandomAccessFile> file, env->NewRandomAccessFile(path));
+  return ReadWal(*file, path, apply);
+}
+
+Result<WalReadResult> ReadWal(const RandomAccessFile& opened, const std::string& path,
+                              const std::function<Status(uint8_t, std::string_view)>& apply) {
+  const RandomAccessFile* file = &opened;
   const uint64_t size = file->size();
   WalReadResult result;
   uint64_t offset = 0;

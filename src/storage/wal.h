@@ -12,8 +12,9 @@
 //
 // ReadWal(): replays every intact record. What a crash during an append can leave at the end of
 // the file (a short header, a payload cut short, a last record whose payload checksum fails, or
-// zero bytes) ends the log and is reported as dropped; any other damage, i.e. damage followed by
-// more data, is kCorruption naming the file and offset.
+// a damaged record followed only by zero bytes, which some file systems leave when the size was
+// extended before the data was written) ends the log and is reported as dropped; any other
+// damage, i.e. damage followed by more data, is kCorruption naming the file and offset.
 #pragma once
 
 #include <condition_variable>
@@ -68,6 +69,10 @@ struct WalReadResult {
 // Calls `apply(type, payload)` for each intact record in order; stops at the first error that
 // apply returns. The payload view is valid only during the call.
 Result<WalReadResult> ReadWal(Env* env, const std::string& path,
+                              const std::function<Status(uint8_t, std::string_view)>& apply);
+// The same on a file already opened (its size as of opening is what is read): a reader opens
+// the WAL before the writer could remove it, then reads at leisure.
+Result<WalReadResult> ReadWal(const RandomAccessFile& file, const std::string& path,
                               const std::function<Status(uint8_t, std::string_view)>& apply);
 
 // Encodes one record (header + payload), for tests and the writer.
