@@ -338,6 +338,11 @@ Status LoadCheckpoint(Impl& impl, const storage::CheckpointFile& file) {
     }
   }
   size_t used_count = 0;
+  if (impl.id_kind == IdKind::kString) {
+    impl.str_to_slot.reserve(impl.index_owner->live_count());
+  } else {
+    impl.int_to_slot.reserve(impl.index_owner->live_count());
+  }
   for (size_t s = 0; s < end; ++s) {
     if (impl.slot_used[s] > 1) return Corrupt(file.path(), "slot table holds an invalid flag");
     if (!impl.slot_used[s]) continue;
