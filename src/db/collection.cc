@@ -199,6 +199,17 @@ void Impl::GrowSlotArraysLocked(size_t end) {
   }
 }
 
+Status Impl::PrepareFilter(std::string_view where, filter::Bitset* matches,
+                           index::SlotFilter* slot_filter) const {
+  if (where.empty()) return Status::OK();
+  {
+    std::shared_lock<std::shared_mutex> lock(map_mutex);
+    AUGUR_RETURN_IF_ERROR(MatchLocked(where, matches));
+  }
+  *slot_filter = {matches->words().data(), matches->size(), matches->Count()};
+  return Status::OK();
+}
+
 Status Impl::MatchLocked(std::string_view where, filter::Bitset* out) const {
   AUGUR_ASSIGN_OR_RETURN(std::shared_ptr<const filter::FilterPlan> plan, filter::Parse(where));
   columns.Evaluate(*plan, used_bits, slot_used.size(), out);
@@ -400,13 +411,7 @@ Result<std::vector<Hit>> Collection::Search(std::span<const float> query,
   if (idx == nullptr) return hits;
   filter::Bitset matches;
   index::SlotFilter slot_filter;
-  if (!options.filter.empty()) {
-    {
-      std::shared_lock<std::shared_mutex> lock(impl_->map_mutex);
-      AUGUR_RETURN_IF_ERROR(impl_->MatchLocked(options.filter, &matches));
-    }
-    slot_filter = {matches.words().data(), matches.size(), matches.Count()};
-  }
+  AUGUR_RETURN_IF_ERROR(impl_->PrepareFilter(options.filter, &matches, &slot_filter));
   index::SearchParams params;
   // Results never outnumber the records: a huge k must not size the search's buffers.
   params.k = std::min(options.k, std::max<size_t>(idx->live_count(), 1));
@@ -447,13 +452,7 @@ Result<BatchResults> Collection::SearchBatch(const MatrixView& queries,
   out.k = k;
   filter::Bitset matches;
   index::SlotFilter slot_filter;
-  if (!options.filter.empty()) {
-    {
-      std::shared_lock<std::shared_mutex> lock(impl_->map_mutex);
-      AUGUR_RETURN_IF_ERROR(impl_->MatchLocked(options.filter, &matches));
-    }
-    slot_filter = {matches.words().data(), matches.size(), matches.Count()};
-  }
+  AUGUR_RETURN_IF_ERROR(impl_->PrepareFilter(options.filter, &matches, &slot_filter));
   const index::SlotFilter* filter_ptr = options.filter.empty() ? nullptr : &slot_filter;
   try {
     std::shared_lock<std::shared_mutex> no_reuse(impl_->reclaim_mutex);

@@ -85,6 +85,10 @@ struct [[gnu::visibility("hidden")]] Collection::Impl {
   void GrowSlotArraysLocked(size_t end);
   // The slots matching a JSON filter (kInvalidFilter if it is malformed).
   Status MatchLocked(std::string_view where, filter::Bitset* out) const;
+  // For a search: the match set of `where` (nothing to do if empty) and a view of it for the
+  // index. `slot_filter` points into `matches`.
+  Status PrepareFilter(std::string_view where, filter::Bitset* matches,
+                       index::SlotFilter* slot_filter) const;
   std::optional<index::Slot> FindLocked(const IdsView& ids, size_t i) const;
   Id IdOfLocked(index::Slot slot) const;
   Status CheckIds(const IdsView& ids) const;

@@ -267,6 +267,25 @@ Fp32Distance HnswIndex::ExactDistance(const float* query) const noexcept {
                       prefetch_lines_};
 }
 
+namespace {
+
+// Scores batch[0, n) into the pool, four at a time, prefetching the next group while the
+// current one is computed.
+template <class Dist>
+void ScoreInto(const Dist& dist, const uint32_t* batch, size_t n, SearchPool& pool) {
+  for (size_t p = 0; p < std::min<size_t>(n, 4); ++p) dist.Prefetch(batch[p]);
+  size_t j = 0;
+  float d4[4];
+  for (; j + 4 <= n; j += 4) {
+    for (size_t p = j + 4; p < std::min(j + 8, n); ++p) dist.Prefetch(batch[p]);
+    dist.Four(batch + j, d4);
+    for (size_t t = 0; t < 4; ++t) pool.Insert(batch[j + t], d4[t]);
+  }
+  for (; j < n; ++j) pool.Insert(batch[j], dist.One(batch[j]));
+}
+
+}  // namespace
+
 template <class Dist>
 Slot HnswIndex::GreedyDescend(const Dist& dist, Slot entry, int from_level, int to_level,
                               SearchStats* stats) const {
@@ -319,15 +338,7 @@ void HnswIndex::SearchLayer(const Dist& dist, Slot entry, size_t ef, int level,
       if (!visited.TestAndMark(next)) batch[n++] = next;
     }
     if (n == 0) continue;
-    for (size_t j = 0; j < std::min<size_t>(n, 4); ++j) dist.Prefetch(batch[j]);
-    size_t j = 0;
-    float d4[4];
-    for (; j + 4 <= n; j += 4) {
-      for (size_t p = j + 4; p < std::min(j + 8, n); ++p) dist.Prefetch(batch[p]);
-      dist.Four(batch + j, d4);
-      for (size_t t = 0; t < 4; ++t) pool.Insert(batch[j + t], d4[t]);
-    }
-    for (; j < n; ++j) pool.Insert(batch[j], dist.One(batch[j]));
+    ScoreInto(dist, batch, n, pool);
     distances += n;
   }
   if (stats != nullptr) {
@@ -369,15 +380,7 @@ void HnswIndex::SearchLayerFiltered(const Dist& dist, Slot entry, size_t ef, Scr
     return n;
   };
   auto score = [&](size_t n) {
-    size_t j = 0;
-    float d4[4];
-    for (size_t p = 0; p < std::min<size_t>(n, 4); ++p) dist.Prefetch(batch[p]);
-    for (; j + 4 <= n; j += 4) {
-      for (size_t p = j + 4; p < std::min(j + 8, n); ++p) dist.Prefetch(batch[p]);
-      dist.Four(batch + j, d4);
-      for (size_t t = 0; t < 4; ++t) pool.Insert(batch[j + t], d4[t]);
-    }
-    for (; j < n; ++j) pool.Insert(batch[j], dist.One(batch[j]));
+    ScoreInto(dist, batch, n, pool);
     distances += n;
   };
   visited.Mark(entry);

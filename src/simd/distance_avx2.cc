@@ -8,6 +8,7 @@
 #include <cstdint>
 
 #include "simd/distance.h"
+#include "simd/four_at_once.h"
 
 namespace augurdb::simd::avx2 {
 namespace {
@@ -82,28 +83,9 @@ float CosineDist(const float* a, const float* b, size_t dim) noexcept {
 }
 
 
-// Four-at-once forms for this ISA: the single kernels inlined four times, interleaved by the
-// compiler only as far as registers allow; the point is four independent load streams.
-void L2Sq4(const float* q, const float* b0, const float* b1, const float* b2, const float* b3,
-           size_t dim, float* out) noexcept {
-  out[0] = L2Sq(q, b0, dim);
-  out[1] = L2Sq(q, b1, dim);
-  out[2] = L2Sq(q, b2, dim);
-  out[3] = L2Sq(q, b3, dim);
-}
-void NegDot4(const float* q, const float* b0, const float* b1, const float* b2, const float* b3,
-             size_t dim, float* out) noexcept {
-  out[0] = NegDot(q, b0, dim);
-  out[1] = NegDot(q, b1, dim);
-  out[2] = NegDot(q, b2, dim);
-  out[3] = NegDot(q, b3, dim);
-}
-void CosineDist4(const float* q, const float* b0, const float* b1, const float* b2,
-                 const float* b3, size_t dim, float* out) noexcept {
-  out[0] = CosineDist(q, b0, dim);
-  out[1] = CosineDist(q, b1, dim);
-  out[2] = CosineDist(q, b2, dim);
-  out[3] = CosineDist(q, b3, dim);
-}
+// Four-at-once forms: four calls of the single kernels (four independent load streams).
+AUGUR_DEFINE_FOUR_AT_ONCE(L2Sq4, L2Sq)
+AUGUR_DEFINE_FOUR_AT_ONCE(NegDot4, NegDot)
+AUGUR_DEFINE_FOUR_AT_ONCE(CosineDist4, CosineDist)
 
 }  // namespace augurdb::simd::avx2
