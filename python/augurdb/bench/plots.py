@@ -1,0 +1,124 @@
+"""PNG plots for :mod:`augurdb.bench.suite` (matplotlib, Agg backend, no display needed).
+
+- recall@10 vs QPS, ann-benchmarks style: recall on x, QPS on a log y axis, one line per
+  system (its Pareto frontier over the ef sweep, every measured point marked);
+- build rate: grouped bars of vectors/s per system, one bar per thread count;
+- memory: RSS growth of the build and on-disk size per system.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+_COLOURS = {
+    "augurdb": "#d62728", "hnswlib": "#1f77b4", "faiss": "#2ca02c", "usearch": "#9467bd",
+    "chromadb-memory": "#ff7f0e", "chromadb-persistent": "#8c564b", "lancedb": "#17becf",
+    "omendb": "#7f7f7f",
+}
+
+
+def _pyplot() -> Any:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    return plt
+
+
+def _frontier(points: Sequence[tuple[float, float]]) -> list[tuple[float, float]]:
+    frontier: list[tuple[float, float]] = []
+    best = float("-inf")
+    for recall, qps in sorted(points, key=lambda p: (-p[0], -p[1])):
+        if qps > best:
+            frontier.append((recall, qps))
+            best = qps
+    return sorted(frontier)
+
+
+def recall_qps(curves: dict[str, dict[str, Any]], path: Path, title: str) -> Path:
+    """``curves``: {name: {"key": system key, "points": [(recall, qps), ...],
+    "dashed": bool}}. Writes a PNG and returns its path."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(9, 6), dpi=110)
+    lowest = 1.0
+    for name, curve in curves.items():
+        points = [(r, q) for r, q in curve["points"] if q and q > 0]
+        if not points:
+            continue
+        colour = _COLOURS.get(curve.get("key", ""), None)
+        style = "--" if curve.get("dashed") else "-"
+        front = _frontier(points)
+        ax.plot([p[0] for p in front], [p[1] for p in front], style, color=colour, marker="o",
+                markersize=4, linewidth=1.6, label=name)
+        others = [p for p in points if p not in front]
+        if others:
+            ax.plot([p[0] for p in others], [p[1] for p in others], "x", color=colour,
+                    markersize=4, alpha=0.5)
+        lowest = min(lowest, min(p[0] for p in points))
+    ax.set_yscale("log")
+    ax.set_xlabel("recall@10 (ann-benchmarks k-nn rule)")
+    ax.set_ylabel("queries per second (log)")
+    ax.set_xlim(max(0.0, min(lowest, 0.9) - 0.02), 1.002)
+    ax.grid(True, which="both", alpha=0.3)
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=8, loc="lower left")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
+def build_bars(rates: dict[str, dict[int, float]], path: Path, title: str) -> Path:
+    """``rates``: {system label: {threads: vectors per second}}. Grouped bars."""
+    plt = _pyplot()
+    names = list(rates)
+    threads = sorted({t for r in rates.values() for t in r})
+    fig, ax = plt.subplots(figsize=(max(7, 1.3 * len(names) + 2), 5), dpi=110)
+    width = 0.8 / max(1, len(threads))
+    for j, t in enumerate(threads):
+        xs = [i + (j - (len(threads) - 1) / 2) * width for i in range(len(names))]
+        values = [rates[n].get(t, 0.0) for n in names]
+        bars = ax.bar(xs, values, width, label=f"{t} thread{'s' if t > 1 else ''}")
+        for bar, value in zip(bars, values):
+            if value > 0:
+                ax.annotate(f"{value:,.0f}", (bar.get_x() + bar.get_width() / 2, value),
+                            ha="center", va="bottom", fontsize=7, rotation=90,
+                            xytext=(0, 2), textcoords="offset points")
+    ax.set_xticks(range(len(names)))
+    ax.set_xticklabels(names, rotation=20, ha="right", fontsize=8)
+    ax.set_ylabel("vectors / second (build)")
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=8)
+    ax.grid(True, axis="y", alpha=0.3)
+    ax.margins(y=0.15)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
+def memory_bars(values: dict[str, dict[str, float | None]], path: Path, title: str,
+                raw_bytes: float) -> Path:
+    """``values``: {system label: {"RSS growth": bytes, "on disk": bytes}} (None = n/a)."""
+    plt = _pyplot()
+    names = list(values)
+    kinds = sorted({k for v in values.values() for k in v})
+    fig, ax = plt.subplots(figsize=(max(7, 1.3 * len(names) + 2), 5), dpi=110)
+    width = 0.8 / max(1, len(kinds))
+    for j, kind in enumerate(kinds):
+        xs = [i + (j - (len(kinds) - 1) / 2) * width for i in range(len(names))]
+        heights = [(values[n].get(kind) or 0.0) / 2**20 for n in names]
+        ax.bar(xs, heights, width, label=kind)
+    ax.axhline(raw_bytes / 2**20, color="black", linestyle=":", linewidth=1,
+               label="raw float32 vectors")
+    ax.set_xticks(range(len(names)))
+    ax.set_xticklabels(names, rotation=20, ha="right", fontsize=8)
+    ax.set_ylabel("MiB")
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=8)
+    ax.grid(True, axis="y", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path

@@ -1,0 +1,1062 @@
+"""AugurDB against the embedded vector databases and ANN libraries on PyPI, on the same data.
+
+Run::
+
+    python -m augurdb.bench.suite                          # Fashion-MNIST-784, every system
+    python -m augurdb.bench.suite --quick                  # CI smoke run: tiny, AugurDB/hnswlib/faiss
+    python -m augurdb.bench.suite --dataset clustered-1m   # 1M x 128 synthetic (see synthetic.py)
+    python -m augurdb.bench.suite --dataset clustered-1m --limit 200000 --systems augurdb faiss
+
+Systems (``--systems``; details, parameters and deviations in :mod:`augurdb.bench.peers`):
+augurdb, hnswlib, faiss (IndexHNSWFlat), usearch, chromadb-memory (EphemeralClient),
+chromadb-persistent (PersistentClient), lancedb (IVF_HNSW_FLAT, one partition), omendb. A peer
+that is not installed, fails to import or fails to build is recorded with its exact error and
+the run goes on. Install them with
+``pip install hnswlib faiss-cpu usearch chromadb lancedb omendb matplotlib tqdm``.
+
+Method (see "Measuring honestly" in ``shared/PERFORMANCE.md``):
+
+- One process tree. The parent loads or generates the data once and writes the float32 arrays to
+  ``.npy`` files; every system runs in its own spawned worker process that loads those identical
+  arrays. Only one worker works at a time, so they never compete for the CPUs.
+- **Build**: k=10, M=16, ef_construction=200 wherever the system has them. Each build runs in a
+  fresh worker, once per thread count (``--threads``, default 1 and all cores): wall time,
+  vectors/s, cores used by the build and by other processes, RSS growth (``/proc/self/statm``)
+  and peak RSS growth (VmHWM after ``clear_refs``), engine-reported memory where there is one.
+- **Queries**: on the index built with the most threads. Single-thread QPS vs recall@10: one query
+  per Python call, over an ef sweep (or the system's equivalent knob), best and median of
+  ``--runs`` runs, interleaved per setting (A, B, C, A, B, C, ...). Batch QPS: all queries in one
+  call (or the system's own batch API) with all threads. QPS is interpolated at recall exactly
+  0.90, 0.95 and 0.99 on each system's Pareto frontier. Systems whose per-call overhead is in the
+  milliseconds get a smaller query subset and fewer runs so that the sweep fits a time budget
+  (``--sweep-budget``); the output says how many queries each system ran.
+- **Recall@10**: the ann-benchmarks rule (:func:`augurdb.bench.datasets.recall_at_k`): distances
+  recomputed from the returned ids in float64, threshold = true 10th distance + 1e-3.
+- **Persistence** (systems that persist): save time or persistent-build time, on-disk size, and
+  reopen time (open + first query) in a fresh process, with a recall check of the reopened index.
+- **Big sets**: with more than 200,000 vectors each system first builds a 50,000-vector pilot;
+  a system whose extrapolated build exceeds ``--max-build-minutes`` (20) is skipped, saying so
+  (its multi-thread build alone is kept when only the 1-thread one would be too long).
+
+Output (``--out``, default ``bench/results/``): ``suite-<dataset>[-quick].json``, ``.md`` (the
+Markdown tables with machine, CPU, SIMD level, date and commit at the top) and PNG plots.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import hashlib
+import json
+import math
+import multiprocessing
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+import numpy as np
+import numpy.typing as npt
+
+from . import datasets, peers, synthetic
+from .hnsw_vs_hnswlib import git_commit, markdown_table, qps_at_recall
+
+K = 10
+DEFAULT_EFS = (10, 16, 24, 32, 48, 64, 96, 128, 192, 256)
+QUICK_EFS = (10, 20, 40, 80)
+TARGET_RECALLS = (0.90, 0.95, 0.99)
+QUICK_TRAIN, QUICK_QUERIES = 2_000, 100
+PILOT_THRESHOLD, PILOT_SIZE = 200_000, 50_000
+REOPEN_EF = 64
+DATASETS = ("fashion-mnist", "clustered-1m")
+SLOW_MIN_QUERIES = 1_000
+
+T = TypeVar("T")
+FloatArray = npt.NDArray[np.float32]
+
+
+# --------------------------------------------------------------------------------------------
+# Small utilities
+
+
+def _progress(items: Sequence[T], desc: str) -> Iterator[T]:
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        for index, item in enumerate(items):
+            print(f"  {desc}: {index + 1}/{len(items)}", file=sys.stderr, flush=True)
+            yield item
+        return
+    yield from tqdm(items, desc=desc, leave=False, file=sys.stderr, dynamic_ncols=True)
+
+
+def _log(message: str) -> None:
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        print(message, file=sys.stderr, flush=True)
+    else:
+        tqdm.write(message, file=sys.stderr)
+
+
+def _fmt_int(value: float | None) -> str:
+    return "n/a" if value is None or (isinstance(value, float) and math.isnan(value)) \
+        else f"{value:,.0f}"
+
+
+def _fmt_mib(value: float | None) -> str:
+    return "n/a" if value is None else f"{value / 2**20:,.1f}"
+
+
+def _fmt_s(value: float | None) -> str:
+    if value is None:
+        return "n/a"
+    return f"{value:.3f}" if value < 10 else f"{value:,.1f}"
+
+
+def _ratio(a: float | None, b: float | None) -> float | None:
+    return None if a is None or b is None or b == 0 else a / b
+
+
+def _one_line(text: str, limit: int = 400) -> str:
+    """The last meaningful line of an error (the exception itself), shortened."""
+    lines = [ln.strip() for ln in text.strip().splitlines() if ln.strip()]
+    head = lines[0] if lines else text
+    return head if len(head) <= limit else head[: limit - 3] + "..."
+
+
+# --------------------------------------------------------------------------------------------
+# Workers
+
+
+class WorkerError(RuntimeError):
+    """A command failed inside a worker (the message is the worker's traceback)."""
+
+
+class WorkerTimeout(RuntimeError):
+    pass
+
+
+class Worker:
+    """A spawned process hosting one system (:func:`augurdb.bench.peers.worker_main`)."""
+
+    def __init__(self, key: str, threads: int, arrays: dict[str, str], workdir: Path,
+                 start_timeout: float = 300.0) -> None:
+        self.key = key
+        ctx = multiprocessing.get_context("spawn")
+        self.conn, child = ctx.Pipe()
+        env = peers.thread_env(key, threads)
+        saved = {name: os.environ.get(name) for name in env}
+        os.environ.update(env)
+        try:
+            self.process = ctx.Process(
+                target=peers.worker_main,
+                args=(child, key, arrays["base"], arrays["queries"], str(workdir)),
+                daemon=True, name=f"bench-{key}-{threads}t")
+            self.process.start()
+        finally:
+            for name, value in saved.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
+        child.close()
+        self.hello = self._receive(start_timeout, "start")
+
+    def _receive(self, timeout: float | None, what: str) -> Any:
+        if not self.conn.poll(timeout):
+            self.kill()
+            raise WorkerTimeout(f"{what} did not finish within {timeout:.0f} s")
+        try:
+            status, payload = self.conn.recv()
+        except (EOFError, ConnectionResetError) as exc:
+            self.process.join(5)
+            raise WorkerError(f"worker process died during {what} "
+                              f"(exit code {self.process.exitcode})") from exc
+        if status != "ok":
+            raise WorkerError(payload)
+        return payload
+
+    def call(self, command: str, timeout: float | None = None, **args: Any) -> Any:
+        try:
+            self.conn.send((command, args))
+        except (BrokenPipeError, OSError) as exc:
+            raise WorkerError(f"worker process is gone (exit code {self.process.exitcode})") \
+                from exc
+        return self._receive(timeout, command)
+
+    def exit(self) -> None:
+        if self.process.is_alive():
+            try:
+                self.conn.send(("exit", {}))
+                if self.conn.poll(60):
+                    self.conn.recv()
+            except (EOFError, BrokenPipeError, OSError):
+                pass
+            self.process.join(30)
+        self.kill()
+
+    def kill(self) -> None:
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join(10)
+
+
+# --------------------------------------------------------------------------------------------
+# Data
+
+
+def load_dataset(name: str, limit: int | None, n_queries: int | None,
+                 quick: bool) -> tuple[FloatArray, FloatArray, npt.NDArray[Any], dict[str, Any]]:
+    """(base, queries, ground-truth squared distances (nq, >=K), description)."""
+    if quick:
+        limit = limit or QUICK_TRAIN
+        n_queries = n_queries or QUICK_QUERIES
+    if name == "fashion-mnist":
+        data = datasets.load_fashion_mnist(limit_train=limit, limit_test=n_queries)
+        if limit is None or limit >= 60_000:
+            truth = datasets.load_ground_truth()
+            gt = truth.sqdist[: data.test.shape[0]]
+            source = "shared/data exact ground truth (10,000 x 100)"
+        else:
+            gt = datasets.brute_force_ground_truth(data.train, data.test, k=K).sqdist
+            source = "exact brute force on the subset"
+        info = {"name": "Fashion-MNIST-784 (L2)", "source": "Debian dataset-fashion-mnist",
+                "ground_truth": source}
+        return data.train, data.test, gt, info
+    if name == "clustered-1m":
+        base, queries, truth, info = synthetic.load(
+            n=limit or synthetic.DEFAULT_N, n_queries=n_queries or synthetic.DEFAULT_QUERIES,
+            k=100 if not quick else K, use_cache=not quick)
+        info = {"name": "clustered-1m (synthetic, 128-d, intrinsic 12-d)", **info}
+        return base, queries, truth.sqdist, info
+    raise ValueError(f"unknown dataset {name!r}")
+
+
+# --------------------------------------------------------------------------------------------
+# The run
+
+
+class Suite:
+    def __init__(self, args: argparse.Namespace, base: FloatArray, queries: FloatArray,
+                 gt: npt.NDArray[Any], tmp: Path) -> None:
+        self.args = args
+        self.base = base
+        self.queries = queries
+        self.gt = gt
+        self.tmp = tmp
+        self.arrays = {"base": str(tmp / "base.npy"), "queries": str(tmp / "queries.npy")}
+        np.save(self.arrays["base"], base)
+        np.save(self.arrays["queries"], queries)
+        self.results: dict[str, dict[str, Any]] = {}
+        self.main: dict[str, Worker] = {}
+        self.build_threads: dict[str, list[int]] = {}
+        self.recall_cache: dict[str, float] = {}
+        self.worker_count = 0
+
+    # helpers ---------------------------------------------------------------------------------
+    def recall(self, ids: npt.NDArray[Any]) -> float:
+        digest = hashlib.sha1(np.ascontiguousarray(ids).tobytes()).hexdigest()
+        if digest not in self.recall_cache:
+            n = ids.shape[0]
+            self.recall_cache[digest] = datasets.recall_at_k(ids, self.queries[:n], self.base,
+                                                             self.gt[:n], K)
+        return self.recall_cache[digest]
+
+    def spawn(self, key: str, threads: int) -> Worker:
+        self.worker_count += 1
+        workdir = self.tmp / f"w{self.worker_count:03d}-{key}-{threads}t"
+        return Worker(key, threads, self.arrays, workdir)
+
+    def fail(self, key: str, stage: str, error: str, status: str = "error") -> None:
+        result = self.results[key]
+        result["status"] = status
+        result["error_stage"] = stage
+        result["error"] = _one_line(error)
+        result["error_detail"] = error.strip()[-4000:]
+        _log(f"  {key}: {status} during {stage}: {_one_line(error)}")
+        worker = self.main.pop(key, None)
+        if worker is not None:
+            worker.kill()
+
+    def alive(self) -> list[str]:
+        return [k for k in self.args.systems if self.results[k]["status"] == "ran"]
+
+    # phases ----------------------------------------------------------------------------------
+    def run(self) -> None:
+        for key in self.args.systems:
+            self.results[key] = {"key": key, **peers.describe(key), "status": "ran",
+                                 "builds": [], "sweep": [], "batch": [], "persistence": None}
+        threads = self.args.threads
+        if self.base.shape[0] > PILOT_THRESHOLD:
+            self.pilot()
+        for key in self.alive():
+            self.build_threads.setdefault(key, list(threads))
+        try:
+            self.build_phase()
+            self.sweep_phase()
+        finally:
+            self.persistence_phase()
+            for worker in self.main.values():
+                worker.exit()
+            self.main.clear()
+
+    def pilot(self) -> None:
+        """Extrapolates each system's build time from a 50K-vector 1-thread build and skips
+        what would exceed the limit."""
+        limit_s = self.args.max_build_minutes * 60
+        n = self.base.shape[0]
+        top = max(self.args.threads)
+        for key in _progress(self.alive(), "pilot builds"):
+            try:
+                worker = self.spawn(key, 1)
+                try:
+                    b = worker.call("build", timeout=limit_s, threads=1, limit=PILOT_SIZE)
+                finally:
+                    worker.exit()
+            except (WorkerError, WorkerTimeout) as exc:
+                self.fail(key, "pilot build", str(exc))
+                continue
+            # HNSW-like build cost grows a little faster than n (log n hops per insert).
+            factor = (n / PILOT_SIZE) * math.log(n) / math.log(PILOT_SIZE)
+            est_1t = b["seconds"] * factor
+            est_top = est_1t / top if top > 1 else est_1t
+            self.results[key]["pilot"] = {"vectors": PILOT_SIZE, "seconds": b["seconds"],
+                                          "estimated_1t_seconds": est_1t,
+                                          "estimated_top_seconds": est_top}
+            _log(f"  {key}: pilot {PILOT_SIZE:,} in {b['seconds']:.1f} s -> estimated "
+                 f"{est_1t / 60:.1f} min for {n:,} on 1 thread")
+            if est_1t <= limit_s:
+                self.build_threads[key] = list(self.args.threads)
+            elif est_top <= limit_s and top > 1:
+                self.build_threads[key] = [top]
+                self.results[key].setdefault("skipped_parts", []).append(
+                    f"1-thread build skipped: estimated {est_1t / 60:.0f} min from a "
+                    f"{PILOT_SIZE:,}-vector pilot (> {self.args.max_build_minutes:g} min)")
+            else:
+                self.fail(key, "pilot build", f"skipped: estimated build time "
+                          f"{est_top / 60:.0f} min with {top} threads ({est_1t / 60:.0f} min on "
+                          f"1) from a {PILOT_SIZE:,}-vector pilot, over the "
+                          f"{self.args.max_build_minutes:g}-minute limit", status="skipped")
+
+    def build_phase(self) -> None:
+        limit_s = self.args.max_build_minutes * 60 * 1.5
+        thread_counts = sorted({t for k in self.alive() for t in self.build_threads[k]})
+        top = max(self.args.threads)
+        plan = [(t, k) for t in thread_counts for k in self.alive()
+                if t in self.build_threads[k]]
+        for threads, key in _progress(plan, "builds"):
+            if self.results[key]["status"] != "ran":
+                continue
+            try:
+                worker = self.spawn(key, threads)
+            except (WorkerError, WorkerTimeout) as exc:
+                self.fail(key, "import", str(exc))
+                continue
+            try:
+                build = worker.call("build", timeout=limit_s, threads=threads)
+            except WorkerTimeout as exc:
+                self.fail(key, f"{threads}-thread build", f"skipped: {exc} (limit "
+                          f"{limit_s / 60:.0f} min)", status="skipped")
+                continue
+            except WorkerError as exc:
+                worker.kill()
+                self.fail(key, f"{threads}-thread build", str(exc))
+                continue
+            build["vectors_per_second"] = build["vectors"] / build["seconds"]
+            build["baseline_rss_bytes"] = worker.hello.get("baseline_rss_bytes")
+            self.results[key]["builds"].append(build)
+            _log(f"  {key:20s} {threads} thread(s): {build['seconds']:8.2f} s "
+                 f"{build['vectors_per_second']:10,.0f} vec/s  cores {build['own_cores']:.2f} "
+                 f"(others {build['other_cores']:.2f})  RSS +{_fmt_mib(build['rss_delta_bytes'])}"
+                 f" MiB")
+            if threads == max(self.build_threads[key]):
+                self.main[key] = worker
+                self.results[key]["query_index_threads"] = threads
+                if threads != top:
+                    self.results[key].setdefault("skipped_parts", []).append(
+                        f"queried index built with {threads} threads")
+            else:
+                worker.exit()
+
+    def efs_of(self, key: str) -> list[int]:
+        """The ef values swept for ``key``: all of them, or every third plus the largest for a
+        system that must be rebuilt to change ef."""
+        efs = list(self.args.ef)
+        if peers.SYSTEMS[key].rebuild_per_ef:
+            efs = sorted({*efs[::3], max(efs)})
+        return efs
+
+    def plan_queries(self, key: str, worker: Worker, methods: Sequence[str]) -> dict[str, Any]:
+        """Warm up, then choose how many queries and runs fit the time budget."""
+        nq = self.queries.shape[0]
+        efs = self.efs_of(key)
+        top_ef = max(efs)
+        slow = peers.SYSTEMS[key].slow
+        warm_n = min(nq, 200 if slow else 500)
+        qps: list[float] = []
+        for method in methods:
+            r = worker.call("single", method=method, ef=top_ef, n=warm_n)
+            qps.append(warm_n / max(r["seconds"], 1e-9))
+        batch_ok = True
+        batch_qps = None
+        try:
+            r = worker.call("batch", ef=top_ef, n=min(nq, 1000),
+                            threads=max(self.args.threads))
+            batch_qps = min(nq, 1000) / max(r["seconds"], 1e-9)
+        except WorkerError as exc:
+            if "NotSupported" not in str(exc):
+                raise
+            batch_ok = False
+        runs = self.args.runs
+        per_query = sum(1.0 / q for q in qps) * len(efs)  # one pass over every ef
+        budget = self.args.sweep_budget
+        n = nq
+        if runs * n * per_query > budget:
+            runs = 1 if slow else max(1, min(runs, int(budget / (n * per_query))))
+        if runs * n * per_query > budget:
+            n = max(min(nq, SLOW_MIN_QUERIES), int(budget / (runs * per_query)))
+            n = min(n, nq)
+        batch_n = nq
+        if batch_qps is not None and batch_n * len(efs) * runs / batch_qps > budget / 2:
+            batch_n = max(min(nq, SLOW_MIN_QUERIES),
+                          min(nq, int(budget / 2 * batch_qps / (len(efs) * runs))))
+        return {"queries": n, "runs": runs, "batch_queries": batch_n, "batch": batch_ok,
+                "warmup_qps_at_max_ef": dict(zip(methods, qps)), "warmup_batch_qps": batch_qps}
+
+    def sweep_phase(self) -> None:
+        efs = self.args.ef
+        plans: dict[str, dict[str, Any]] = {}
+        methods: dict[str, tuple[str, ...]] = {}
+        for key in _progress(list(self.main), "warm-up"):
+            adapter_cls = {"augurdb": peers.AugurDBAdapter}.get(key, peers.Adapter)
+            methods[key] = adapter_cls.single_methods
+            try:
+                plans[key] = self.plan_queries(key, self.main[key], methods[key])
+            except (WorkerError, WorkerTimeout) as exc:
+                self.fail(key, "query warm-up", str(exc))
+                continue
+            self.results[key]["query_plan"] = plans[key]
+            p = plans[key]
+            _log(f"  {key}: {p['queries']:,} queries x {p['runs']} run(s) per ef; batch "
+                 f"{p['batch_queries']:,} queries" if p["batch"] else
+                 f"  {key}: {p['queries']:,} queries x {p['runs']} run(s) per ef; no batch API")
+        max_runs = max((p["runs"] for p in plans.values()), default=0)
+        timings: dict[tuple[str, str, int], list[dict[str, Any]]] = {}
+        batch_timings: dict[tuple[str, int], list[dict[str, Any]]] = {}
+        first_ids: dict[tuple[str, str, int], Any] = {}
+        varying: set[tuple[str, str, int]] = set()
+        for ef in _progress(list(efs), "ef sweep"):
+            for run in range(max_runs):
+                for key in list(self.main):
+                    plan = plans.get(key)
+                    if plan is None or run >= plan["runs"] or ef not in self.efs_of(key):
+                        continue
+                    try:
+                        for method in methods[key]:
+                            r = self.main[key].call("single", method=method, ef=ef,
+                                                    n=plan["queries"])
+                            ids = r.pop("ids")
+                            timings.setdefault((key, method, ef), []).append(r)
+                            if (key, method, ef) not in first_ids:
+                                first_ids[(key, method, ef)] = ids
+                            elif not np.array_equal(first_ids[(key, method, ef)], ids):
+                                varying.add((key, method, ef))
+                        if plan["batch"]:
+                            r = self.main[key].call("batch", ef=ef, n=plan["batch_queries"],
+                                                    threads=max(self.args.threads))
+                            ids = r.pop("ids")
+                            batch_timings.setdefault((key, ef), []).append(r)
+                            if (key, "batch", ef) not in first_ids:
+                                first_ids[(key, "batch", ef)] = ids
+                    except (WorkerError, WorkerTimeout) as exc:
+                        self.fail(key, f"query sweep (ef={ef})", str(exc))
+        # Recall and QPS per point.
+        for (key, method, ef), runs in timings.items():
+            n = plans[key]["queries"]
+            seconds = [r["seconds"] for r in runs]
+            self.results[key]["sweep"].append({
+                "method": method, "ef": ef, "queries": n,
+                "recall": self.recall(first_ids[(key, method, ef)]),
+                "seconds": seconds, "qps_best": n / min(seconds),
+                "qps_median": n / statistics.median(seconds),
+                "own_cores": statistics.median(r["own_cores"] for r in runs),
+                "other_cores": statistics.median(r["other_cores"] for r in runs),
+                "deterministic": (key, method, ef) not in varying})
+        for (key, ef), runs in batch_timings.items():
+            n = plans[key]["batch_queries"]
+            seconds = [r["seconds"] for r in runs]
+            self.results[key]["batch"].append({
+                "ef": ef, "queries": n, "threads": max(self.args.threads),
+                "recall": self.recall(first_ids[(key, "batch", ef)]),
+                "seconds": seconds, "qps_best": n / min(seconds),
+                "qps_median": n / statistics.median(seconds),
+                "own_cores": statistics.median(r["own_cores"] for r in runs),
+                "other_cores": statistics.median(r["other_cores"] for r in runs)})
+        for key in self.args.systems:
+            result = self.results[key]
+            result["qps_at_recall"] = {}
+            curves = {m: [p for p in result["sweep"] if p["method"] == m]
+                      for m in methods.get(key, ())}
+            curves["batch"] = result["batch"]
+            for name, pts in curves.items():
+                if not pts:
+                    continue
+                result["qps_at_recall"][name] = {
+                    f"{t:.2f}": {
+                        "best": qps_at_recall([(p["recall"], p["qps_best"]) for p in pts], t),
+                        "median": qps_at_recall([(p["recall"], p["qps_median"]) for p in pts],
+                                                t)}
+                    for t in TARGET_RECALLS}
+
+    def persistence_phase(self) -> None:
+        top = max(self.args.threads)
+        for key in _progress(list(self.args.systems), "persistence"):
+            kind = peers.persistence_kind(key)
+            worker = self.main.pop(key, None)
+            if kind is None or self.results[key]["status"] != "ran" or self.args.no_persist:
+                if worker is not None:
+                    worker.exit()
+                continue
+            out: dict[str, Any] = {"kind": kind}
+            path: Path | None = None
+            try:
+                if kind == "save":
+                    if worker is None:
+                        continue
+                    path = self.tmp / f"{key}.index"
+                    out.update(worker.call("save", timeout=3600, path=str(path)))
+                    worker.exit()
+                elif kind == "built":
+                    if worker is None:
+                        continue
+                    # Leave the stored ef_search (Chroma keeps it) at the value reopen uses.
+                    worker.call("set_ef", timeout=1800, ef=REOPEN_EF)
+                    worker.call("close", timeout=600)
+                    worker.exit()
+                    path = self._built_path(key)
+                    out["disk_bytes"] = peers.disk_bytes(path)
+                    build = next((b for b in self.results[key]["builds"]
+                                  if b["threads"] == self.results[key].get(
+                                      "query_index_threads")), None)
+                    if build is not None:
+                        out["build_seconds"] = build["seconds"]
+                else:  # a separate persistent build
+                    if worker is not None:
+                        worker.exit()
+                    path = self.tmp / f"{key}-store"
+                    threads = max(self.build_threads.get(key, [top]))
+                    pw = self.spawn(key, threads)
+                    try:
+                        out.update(pw.call("build_persistent",
+                                           timeout=self.args.max_build_minutes * 90,
+                                           threads=threads, path=str(path)))
+                        out["threads"] = threads
+                        out["vectors_per_second"] = self.base.shape[0] / out["build_seconds"]
+                    finally:
+                        pw.exit()
+                rw = self.spawn(key, top)
+                try:
+                    reopen = rw.call("reopen", timeout=1800, path=str(path), ef=REOPEN_EF,
+                                     check_queries=min(200, self.queries.shape[0]))
+                finally:
+                    rw.exit()
+                ids = reopen.pop("check_ids")
+                reopen["check_recall"] = self.recall(ids)
+                reopen["check_queries"] = int(ids.shape[0])
+                out["reopen"] = reopen
+            except (WorkerError, WorkerTimeout) as exc:
+                out["error"] = _one_line(str(exc))
+                out["error_detail"] = str(exc).strip()[-4000:]
+                _log(f"  {key}: persistence failed: {_one_line(str(exc))}")
+            finally:
+                if path is not None and kind != "built":
+                    peers.remove_path(path)
+            self.results[key]["persistence"] = out
+
+    def _built_path(self, key: str) -> Path:
+        threads = self.results[key].get("query_index_threads")
+        sub = "chroma" if key.startswith("chromadb") else "lance"
+        candidates = sorted(self.tmp.glob(f"w*-{key}-{threads}t"))
+        return candidates[-1] / sub
+
+
+# --------------------------------------------------------------------------------------------
+# Report
+
+
+def machine_header(args: argparse.Namespace, dataset_info: dict[str, Any]) -> dict[str, Any]:
+    import augurdb
+    build = augurdb.build_info()
+    core = Path(augurdb._core.__file__)  # type: ignore[attr-defined]
+    return {
+        "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
+        "mode": "quick" if args.quick else "full",
+        "host": platform.node(),
+        "kernel": platform.release(),
+        "cpu": datasets.cpu_info(),
+        "simd": build.get("simd"),
+        "simd_detected": build.get("simd_detected"),
+        "augurdb_simd_env": os.environ.get("AUGURDB_SIMD"),
+        "compiler": build.get("compiler"),
+        "augurdb_version": augurdb.__version__,
+        "augurdb_module": str(core.parent),
+        "augurdb_core_built": datetime.datetime.fromtimestamp(
+            core.stat().st_mtime).astimezone().isoformat(timespec="seconds"),
+        "git_commit": git_commit(),
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "dataset": dataset_info,
+    }
+
+
+def _best_build(result: dict[str, Any], threads: int) -> dict[str, Any] | None:
+    return next((b for b in result["builds"] if b["threads"] == threads), None)
+
+
+def _qps(result: dict[str, Any], curve: str, target: str) -> float | None:
+    return (result.get("qps_at_recall", {}).get(curve, {}).get(target, {}) or {}).get("best")
+
+
+def _headline(key: str) -> str:
+    return "search" if key == "augurdb" else "single"
+
+
+def observations(results: dict[str, dict[str, Any]], threads: Sequence[int],
+                 cores: int) -> list[str]:
+    notes: list[str] = []
+    a = results.get("augurdb")
+    for key, r in results.items():
+        if r["status"] != "ran":
+            continue
+        for b in r["builds"]:
+            if b["threads"] + b["other_cores"] + b["steal_cores"] > cores + 0.25:
+                notes.append(f"{r['label']} {b['threads']}-thread build: other processes kept "
+                             f"{b['other_cores']:.2f} cores busy (steal {b['steal_cores']:.2f}) "
+                             f"of {cores}: its time is inflated")
+            if b["threads"] > 1 and b["own_cores"] < 0.75 * b["threads"] \
+                    and b["other_cores"] < 0.5:
+                notes.append(f"{r['label']} {b['threads']}-thread build used only "
+                             f"{b['own_cores']:.2f} cores")
+        busy = [p["other_cores"] for p in r["sweep"]]
+        if busy and statistics.median(busy) > 0.25:
+            notes.append(f"{r['label']}: other processes kept {statistics.median(busy):.2f} "
+                         "cores busy during its single-query runs (median): QPS is noisy")
+        multi = [p["own_cores"] for p in r["sweep"]]
+        if multi and statistics.median(multi) > 1.3:
+            notes.append(f"{r['label']}: its one-query-per-call loop used "
+                         f"{statistics.median(multi):.2f} cores (median): not single-threaded "
+                         "internally")
+        recalls = [p["recall"] for p in r["sweep"] if p["method"] == _headline(key)]
+        if recalls and max(recalls) < 0.95:
+            notes.append(f"{r['label']}: the ef sweep tops out at recall {max(recalls):.4f}")
+    if a is None or a["status"] != "ran":
+        return notes
+    top = max(threads)
+    for key, r in results.items():
+        if key == "augurdb" or r["status"] != "ran":
+            continue
+        for t in threads:
+            pb, ab = _best_build(r, t), _best_build(a, t)
+            if pb and ab and pb["vectors_per_second"] > ab["vectors_per_second"]:
+                notes.append(f"BUILD: {r['label']} builds faster than AugurDB with {t} "
+                             f"thread(s): {pb['vectors_per_second']:,.0f} vs "
+                             f"{ab['vectors_per_second']:,.0f} vec/s "
+                             f"({pb['vectors_per_second'] / ab['vectors_per_second']:.2f}x)")
+        for target in ("0.95", "0.99"):
+            pq, aq = _qps(r, _headline(key), target), _qps(a, "search", target)
+            if pq and aq and pq > aq:
+                notes.append(f"QPS: {r['label']} beats AugurDB search() at recall {target}, one "
+                             f"query per call: {pq:,.0f} vs {aq:,.0f} ({pq / aq:.2f}x)")
+            pq, aq = _qps(r, "batch", target), _qps(a, "batch", target)
+            if pq and aq and pq > aq:
+                notes.append(f"BATCH: {r['label']} beats AugurDB search_batch at recall "
+                             f"{target} with {top} threads: {pq:,.0f} vs {aq:,.0f} QPS "
+                             f"({pq / aq:.2f}x)")
+        pb, ab = _best_build(r, top), _best_build(a, top)
+        if pb and ab and pb["rss_delta_bytes"] < 0.9 * ab["rss_delta_bytes"] \
+                and pb["rss_delta_bytes"] > 0:
+            notes.append(f"MEMORY: {r['label']} grows RSS less than AugurDB: "
+                         f"{_fmt_mib(pb['rss_delta_bytes'])} vs {_fmt_mib(ab['rss_delta_bytes'])}"
+                         " MiB")
+        rp, ap = r.get("persistence") or {}, a.get("persistence") or {}
+        if rp.get("disk_bytes") and ap.get("disk_bytes") and \
+                rp["disk_bytes"] < 0.9 * ap["disk_bytes"]:
+            notes.append(f"DISK: {r['label']} is smaller on disk: {_fmt_mib(rp['disk_bytes'])} vs "
+                         f"{_fmt_mib(ap['disk_bytes'])} MiB")
+        ro, ao = rp.get("reopen") or {}, ap.get("reopen") or {}
+        if ro.get("open_plus_first_query_seconds") and ao.get("open_plus_first_query_seconds") \
+                and ro["open_plus_first_query_seconds"] < ao["open_plus_first_query_seconds"]:
+            notes.append(f"REOPEN: {r['label']} reopens faster: "
+                         f"{ro['open_plus_first_query_seconds'] * 1000:,.1f} vs "
+                         f"{ao['open_plus_first_query_seconds'] * 1000:,.1f} ms (open + first "
+                         "query)")
+    return notes
+
+
+def format_report(header: dict[str, Any], config: dict[str, Any],
+                  results: dict[str, dict[str, Any]], notes: list[str],
+                  plots: dict[str, str]) -> str:
+    cpu = header["cpu"]
+    ds = header["dataset"]
+    threads = config["threads"]
+    top = max(threads)
+    out = [
+        f"# AugurDB vs peers: {ds['name']} ({header['mode']} mode)",
+        "",
+        f"- date: {header['date']}; git commit: {header['git_commit']}",
+        f"- machine: {header['host']} (Linux {header['kernel']}); CPU: {cpu['model']}, "
+        f"{cpu['cores']} cores ({cpu['cores_usable']} usable); flags: "
+        f"{' '.join(cpu['flags']) or 'n/a'}; THP: {cpu['thp']}; load average at start: "
+        f"{cpu['loadavg']}",
+        f"- AugurDB SIMD level: {header['simd']} (detected {header['simd_detected']}"
+        + (f", AUGURDB_SIMD={header['augurdb_simd_env']}" if header["augurdb_simd_env"]
+           else "") + f"); {header['compiler']}; augurdb {header['augurdb_version']} from "
+        f"{header['augurdb_module']} (engine built {header['augurdb_core_built']})",
+        f"- data: {config['train']:,} base vectors x {config['dim']}, {config['queries']:,} "
+        f"queries, k={K}; ground truth: {ds.get('ground_truth')}",
+        f"- index parameters: M=16, ef_construction=200 wherever the system has them (see "
+        f"Parameters); ef sweep {config['efs']}; best (median) of up to {config['runs']} runs; "
+        f"build threads {threads}; Python {header['python']}, numpy {header['numpy']}",
+        "",
+        "## Systems",
+        "",
+    ]
+    rows = []
+    for key, r in results.items():
+        status = r["status"]
+        if status != "ran":
+            status = f"{status} ({r.get('error_stage')}): {r.get('error')}"
+        elif r.get("skipped_parts"):
+            status = "ran; " + "; ".join(r["skipped_parts"])
+        rows.append([r["label"], f"{r['package']} {r['version'] or '(not installed)'}",
+                     status.replace("|", "\\|")])
+    out.append(markdown_table(["system", "package", "status"], rows))
+
+    out += ["", f"## Build ({config['train']:,} vectors)", ""]
+    rows = []
+    for key, r in results.items():
+        for b in sorted(r["builds"], key=lambda b: b["threads"]):
+            rows.append([r["label"], str(b["threads"]), _fmt_s(b["seconds"]),
+                         _fmt_int(b["vectors_per_second"]),
+                         f"{b['own_cores']:.2f} / {b['other_cores']:.2f}",
+                         _fmt_mib(b["rss_delta_bytes"]), _fmt_mib(b.get("peak_rss_delta_bytes")),
+                         _fmt_mib(b.get("memory_bytes"))])
+    out.append(markdown_table(["system", "threads", "seconds", "vec/s",
+                               "cores own / others", "RSS growth MiB", "peak RSS growth MiB",
+                               "engine-reported MiB"], rows))
+    raw = config["train"] * config["dim"] * 4
+    out += ["", f"Raw float32 vectors: {_fmt_mib(raw)} MiB. RSS growth is measured in a fresh "
+                "process per build (data loaded before the baseline)."]
+    rows = []
+    for key, r in results.items():
+        lo, hi = _best_build(r, min(threads)), _best_build(r, top)
+        if lo and hi and lo is not hi:
+            rows.append([r["label"], f"{hi['vectors_per_second'] / lo['vectors_per_second']:.2f}x"])
+    if rows:
+        out += ["", markdown_table(["system", f"{top}-thread / {min(threads)}-thread build rate"],
+                                   rows)]
+
+    def qps_table(curve_of: Any, title: str) -> None:
+        nonlocal out
+        out += ["", title, ""]
+        a = results.get("augurdb")
+        rows = []
+        for key, r in results.items():
+            if r["status"] != "ran" and not r["sweep"]:
+                continue
+            curve = curve_of(key)
+            if curve is None:
+                continue
+            pts = [p for p in (r["batch"] if curve == "batch" else r["sweep"])
+                   if curve == "batch" or p["method"] == curve]
+            if not pts:
+                continue
+            cells = []
+            for t in TARGET_RECALLS:
+                v = (r.get("qps_at_recall", {}).get(curve, {}) or {}).get(f"{t:.2f}", {})
+                cells.append(f"{_fmt_int(v.get('best'))} ({_fmt_int(v.get('median'))})")
+            a_curve = "batch" if curve == "batch" else "search"
+            ratio = _ratio(_qps(a, a_curve, "0.95") if a else None, _qps(r, curve, "0.95"))
+            recalls = [p["recall"] for p in pts]
+            label = r["label"] + (f" {curve}" if key == "augurdb" and curve != "batch" else "")
+            rows.append([label, *cells, "n/a" if ratio is None else f"{ratio:.2f}x",
+                         f"{min(recalls):.4f}-{max(recalls):.4f}", f"{pts[0]['queries']:,}",
+                         str(max(len(p["seconds"]) for p in pts)),
+                         f"{statistics.median(p['own_cores'] for p in pts):.2f}"])
+        out.append(markdown_table(
+            ["system", *[f"QPS @ {t:.2f}" for t in TARGET_RECALLS], "AugurDB / system @ 0.95",
+             "recall range", "queries", "runs", "cores used"], rows))
+
+    qps_table(_headline,
+              "## Single-thread QPS at recall@10 (one query per call; best (median), "
+              "interpolated on the Pareto frontier)")
+    a = results.get("augurdb")
+    if a and any(p["method"] != "search" for p in a["sweep"]):
+        out += ["", "AugurDB search_batch with one row per call: " + ", ".join(
+            f"{t}: {_fmt_int(_qps(a, 'search_batch(1 row)', t))}" for t in
+            (f"{x:.2f}" for x in TARGET_RECALLS)) + " QPS."]
+    qps_table(lambda key: "batch", f"## Batch QPS at recall@10 (all queries in one call, "
+                                   f"{top} threads; best (median))")
+
+    out += ["", "## Persistence", ""]
+    rows = []
+    for key, r in results.items():
+        p = r.get("persistence")
+        if not p:
+            continue
+        ro = p.get("reopen") or {}
+        how = {"save": "save of the in-memory index", "build": "separate on-disk build",
+               "built": "the measured build"}[p["kind"]]
+        write = (f"save {_fmt_s(p.get('save_seconds'))}" if p["kind"] == "save" else
+                 f"build {_fmt_s(p.get('build_seconds'))}")
+        if p.get("extra", {}).get("close_seconds") is not None:
+            write += f" (close {_fmt_s(p['extra']['close_seconds'])})"
+        rows.append([r["label"], how, write, _fmt_mib(p.get("disk_bytes")),
+                     _fmt_s(ro.get("open_seconds")),
+                     _fmt_s(ro.get("first_query_seconds")),
+                     _fmt_mib(ro.get("rss_after_open_and_first_query_bytes")),
+                     "n/a" if ro.get("check_recall") is None else
+                     f"{ro['check_recall']:.4f}",
+                     (p.get("error") or "").replace("|", "\\|")])
+    out.append(markdown_table(["system", "what is on disk", "write s", "disk MiB", "open s",
+                               "first query s", "RSS after open+query MiB",
+                               f"recall@10 after reopen (ef {REOPEN_EF}, "
+                               f"{min(200, config['queries'])} q)", "error"], rows))
+    out += ["", "Reopen runs in a fresh process; the page cache is warm (files just written)."]
+
+    out += ["", "## Parameters and deviations", ""]
+    for key, r in results.items():
+        out.append(f"- **{r['label']}** ({r['package']} {r['version']}): {r['params']}. "
+                   f"Threads: {r['thread_knob'] or 'none'}. Persistence: "
+                   f"{r['persists'] or 'none (in memory only)'}.")
+        for note in r.get("notes", []):
+            out.append(f"  - {note}")
+        plan = r.get("query_plan")
+        if plan and (plan["queries"] < config["queries"] or plan["runs"] < config["runs"]):
+            out.append(f"  - Query budget: {plan['queries']:,} of {config['queries']:,} queries, "
+                       f"{plan['runs']} run(s) per ef (warm-up QPS at ef {max(config['efs'])}: "
+                       + ", ".join(f"{m} {q:,.0f}" for m, q in
+                                   plan["warmup_qps_at_max_ef"].items()) + ").")
+    out += ["", "## Observations", ""]
+    out += [f"- {n}" for n in notes] or ["- none"]
+    if plots:
+        out += ["", "## Plots", ""]
+        out += [f"- {name}: `{path}`" for name, path in plots.items()]
+    return "\n".join(out) + "\n"
+
+
+def make_plots(results: dict[str, dict[str, Any]], config: dict[str, Any], out_dir: Path,
+               stem: str, title: str) -> dict[str, str]:
+    from . import plots
+    made: dict[str, str] = {}
+    single: dict[str, dict[str, Any]] = {}
+    batch: dict[str, dict[str, Any]] = {}
+    for key, r in results.items():
+        methods = sorted({p["method"] for p in r["sweep"]},
+                         key=lambda m: (m != _headline(key), m))
+        for method in methods:
+            name = r["label"] + (f" ({method})" if key == "augurdb" else "")
+            single[name] = {"key": key, "dashed": method != _headline(key),
+                            "points": [(p["recall"], p["qps_best"]) for p in r["sweep"]
+                                       if p["method"] == method]}
+        if r["batch"]:
+            batch[r["label"]] = {"key": key,
+                                 "points": [(p["recall"], p["qps_best"]) for p in r["batch"]]}
+    top = max(config["threads"])
+    path = out_dir / f"{stem}-recall-qps.png"
+    plots.recall_qps(single, path, f"{title}: one query per call, 1 thread (best of runs)")
+    made["recall vs QPS, single thread"] = str(path)
+    path = out_dir / f"{stem}-batch-recall-qps.png"
+    plots.recall_qps(batch, path, f"{title}: batch search, {top} threads")
+    made["recall vs QPS, batch"] = str(path)
+    rates = {r["label"]: {b["threads"]: b["vectors_per_second"] for b in r["builds"]}
+             for r in results.values() if r["builds"]}
+    path = out_dir / f"{stem}-build.png"
+    plots.build_bars(rates, path, f"{title}: build rate ({config['train']:,} vectors)")
+    made["build rate"] = str(path)
+    memory: dict[str, dict[str, float | None]] = {}
+    for r in results.values():
+        b = _best_build(r, top)
+        if b is None and r["builds"]:
+            b = r["builds"][-1]
+        p = r.get("persistence") or {}
+        if b is not None:
+            memory[r["label"]] = {"RSS growth (build)": b["rss_delta_bytes"],
+                                  "on disk": p.get("disk_bytes")}
+    path = out_dir / f"{stem}-memory.png"
+    plots.memory_bars(memory, path, f"{title}: memory and disk",
+                      config["train"] * config["dim"] * 4)
+    made["memory and disk"] = str(path)
+    return made
+
+
+# --------------------------------------------------------------------------------------------
+# Main
+
+
+def default_out_dir() -> Path:
+    return (datasets.repo_root() or Path.cwd()) / "bench" / "results"
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m augurdb.bench.suite",
+        description="AugurDB vs hnswlib, faiss, usearch, Chroma, LanceDB and OmenDB: build "
+                    "rate, QPS vs recall@10, batch QPS, memory, disk and reopen time.")
+    parser.add_argument("--quick", action="store_true",
+                        help=f"CI smoke run: {QUICK_TRAIN:,} vectors, {QUICK_QUERIES} queries, "
+                             f"ef {list(QUICK_EFS)}, one run, systems "
+                             f"{', '.join(peers.QUICK_SYSTEMS)} (under 2 minutes)")
+    parser.add_argument("--dataset", choices=DATASETS, default="fashion-mnist")
+    parser.add_argument("--systems", nargs="+", choices=list(peers.SYSTEMS), default=None,
+                        help="systems to run (default: all; --quick: "
+                             f"{' '.join(peers.QUICK_SYSTEMS)})")
+    parser.add_argument("--limit", type=int, default=None,
+                        help="use only the first N base vectors (exact ground truth is "
+                             "recomputed)")
+    parser.add_argument("--queries", type=int, default=None,
+                        help="use only the first N queries")
+    parser.add_argument("--ef", type=int, nargs="+", default=None,
+                        help=f"ef values to sweep (default {list(DEFAULT_EFS)})")
+    parser.add_argument("--runs", type=int, default=None,
+                        help="timed runs per setting, best and median reported (default 3; "
+                             "--quick 1)")
+    parser.add_argument("--threads", type=int, nargs="+", default=None,
+                        help="build thread counts (default: 1 and all cores); the index built "
+                             "with the most is queried and batch search uses that many")
+    parser.add_argument("--sweep-budget", type=float, default=180.0,
+                        help="seconds per system for its single-query sweep; slower systems get "
+                             "fewer runs and queries (default 180)")
+    parser.add_argument("--max-build-minutes", type=float, default=20.0,
+                        help="skip a system whose (estimated) build takes longer (default 20)")
+    parser.add_argument("--no-persist", action="store_true",
+                        help="skip the on-disk size and reopen measurements")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="output directory (default bench/results/ in the checkout)")
+    parser.add_argument("--tag", default=None,
+                        help="suffix for the output file names (default: -quick in quick "
+                             "mode, -<N> with --limit)")
+    parser.add_argument("--tmpdir", type=Path, default=None,
+                        help="where the arrays and on-disk indexes go (default: system temp)")
+    args = parser.parse_args(argv)
+    if args.systems is None:
+        args.systems = list(peers.QUICK_SYSTEMS if args.quick else peers.DEFAULT_SYSTEMS)
+    args.systems = list(dict.fromkeys(args.systems))
+    if args.ef is None:
+        args.ef = list(QUICK_EFS if args.quick else DEFAULT_EFS)
+    if args.runs is None:
+        args.runs = 1 if args.quick else 3
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else \
+        (os.cpu_count() or 1)
+    if args.threads is None:
+        args.threads = sorted({1, cores})
+    if args.runs < 1 or any(ef < K for ef in args.ef) or any(t < 1 for t in args.threads):
+        parser.error(f"--runs and --threads must be >= 1 and every --ef >= k={K}")
+    args.ef = sorted(set(args.ef))
+    args.threads = sorted(set(args.threads))
+    return args
+
+
+def output_stem(args: argparse.Namespace) -> str:
+    if args.tag is not None:
+        suffix = args.tag
+    elif args.quick:
+        suffix = "-quick"
+    elif args.limit:
+        suffix = f"-{args.limit}"
+    else:
+        suffix = ""
+    return f"suite-{args.dataset}{suffix}"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    started = time.perf_counter()
+    base, queries, gt, dataset_info = load_dataset(args.dataset, args.limit, args.queries,
+                                                   args.quick)
+    header = machine_header(args, dataset_info)
+    config = {"dataset": args.dataset, "train": int(base.shape[0]), "dim": int(base.shape[1]),
+              "queries": int(queries.shape[0]), "k": K, "m": peers.M,
+              "ef_construction": peers.EF_CONSTRUCTION, "efs": args.ef, "runs": args.runs,
+              "threads": args.threads, "systems": args.systems,
+              "sweep_budget_seconds": args.sweep_budget,
+              "max_build_minutes": args.max_build_minutes,
+              "target_recalls": list(TARGET_RECALLS),
+              "base_sha1": hashlib.sha1(base.tobytes()).hexdigest(),
+              "queries_sha1": hashlib.sha1(queries.tobytes()).hexdigest()}
+    _log(f"{header['dataset']['name']}: {base.shape[0]:,} x {base.shape[1]} base, "
+         f"{queries.shape[0]:,} queries; systems {', '.join(args.systems)}; CPU "
+         f"{header['cpu']['model']} x{header['cpu']['cores']}, load {header['cpu']['loadavg']}")
+    out_dir = args.out if args.out is not None else default_out_dir()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stem = output_stem(args)
+    tmp_root = str(args.tmpdir) if args.tmpdir else None
+    if args.tmpdir:
+        args.tmpdir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="augurdb-suite-", dir=tmp_root) as tmp:
+        suite = Suite(args, base, queries, gt, Path(tmp))
+        try:
+            suite.run()
+        except KeyboardInterrupt:
+            _log("interrupted: writing what was measured")
+        results = suite.results
+    cores = header["cpu"]["cores_usable"] or header["cpu"]["cores"] or 1
+    notes = observations(results, args.threads, cores)
+    stamps = {b.get("engine_stamp") for b in results.get("augurdb", {}).get("builds", [])
+              if b.get("engine_stamp")}
+    if len(stamps) > 1:
+        notes.append(f"AugurDB's engine library changed during the run (mtimes {sorted(stamps)}): "
+                     "another build was installed meanwhile")
+    plots: dict[str, str] = {}
+    plot_error = None
+    try:
+        plots = make_plots(results, config, out_dir, stem,
+                           f"{header['dataset']['name']}, {base.shape[0]:,} vectors")
+    except ImportError as exc:
+        plot_error = f"no plots: {exc} (pip install matplotlib)"
+        notes.append(plot_error)
+    rel_plots = {}
+    for name, path in plots.items():
+        try:
+            rel_plots[name] = str(Path(path).resolve().relative_to(
+                (datasets.repo_root() or Path.cwd()).resolve()))
+        except ValueError:
+            rel_plots[name] = str(path)
+    elapsed = time.perf_counter() - started
+    report = format_report(header, config, results, notes, rel_plots)
+    report += f"\n(total suite time {elapsed / 60:.1f} min; load average at end " \
+              f"{datasets.cpu_info()['loadavg']})\n"
+    payload = {"header": header, "config": config, "systems": results,
+               "observations": notes, "plots": plots, "plot_error": plot_error,
+               "seconds_total": elapsed, "loadavg_end": datasets.cpu_info()["loadavg"],
+               "report_markdown": report}
+    json_path = out_dir / f"{stem}.json"
+    tmp_path = json_path.with_suffix(".json.tmp")
+    tmp_path.write_text(json.dumps(payload, indent=2, default=_json_default) + "\n",
+                        encoding="utf-8")
+    tmp_path.replace(json_path)
+    md_path = out_dir / f"{stem}.md"
+    md_path.write_text(report, encoding="utf-8")
+    print(report)
+    print(f"results written to {json_path} and {md_path}")
+    return 0
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, Path):
+        return str(value)
+    return repr(value)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
