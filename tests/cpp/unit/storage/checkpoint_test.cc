@@ -1,6 +1,7 @@
 // Checkpoint files (storage/checkpoint.h, docs/format/checkpoint.md): layout, round trips,
 // byte-flip sweeps over the header, truncation, format versions and the atomic write protocol.
 // Files live in a fresh temporary directory and are read and written only through storage::Env.
+#include "support/file_helpers.h"
 #include "storage/checkpoint.h"
 
 #include <gtest/gtest.h>
@@ -29,29 +30,9 @@ constexpr size_t kEntrySize = 32;   // one section table entry
 
 Env* env() { return Env::Default(); }
 
-std::string MakeTempDir() {
-  std::string pattern = ::testing::TempDir();
-  if (pattern.empty() || pattern.back() != '/') pattern += '/';
-  pattern += "augurdb_ckpt_XXXXXX";
-  char* made = ::mkdtemp(pattern.data());
-  EXPECT_NE(made, nullptr) << "mkdtemp " << pattern;
-  return pattern;
-}
-
-std::string ReadAll(const std::string& path) {
-  auto file = env()->NewRandomAccessFile(path);
-  EXPECT_TRUE(file.ok()) << file.status().ToString();
-  std::string out((*file)->size(), '\0');
-  if (!out.empty()) EXPECT_TRUE((*file)->Read(0, out.size(), out.data()).ok());
-  return out;
-}
-
-void WriteAll(const std::string& path, std::string_view bytes) {
-  auto file = env()->NewWritableFile(path);
-  ASSERT_TRUE(file.ok()) << file.status().ToString();
-  ASSERT_TRUE((*file)->Append(bytes).ok());
-  ASSERT_TRUE((*file)->Close().ok());
-}
+std::string MakeTempDir() { return augurdb::testing::MakeTempDir("ckpt"); }
+using augurdb::testing::ReadAll;
+using augurdb::testing::WriteAll;
 
 std::string RandomBytes(size_t n, uint64_t seed) {
   std::mt19937_64 rng(seed);

@@ -1,6 +1,7 @@
 // WAL (storage/wal.h, docs/format/wal.md): record layout, round trips, torn tails, corruption
 // sweeps, zero-filled tails, group commit and sticky I/O errors. Files live in a fresh temporary
 // directory and are read and written only through storage::Env.
+#include "support/file_helpers.h"
 #include "storage/wal.h"
 
 #include <gtest/gtest.h>
@@ -28,29 +29,9 @@ using Records = std::vector<std::pair<uint8_t, std::string>>;
 
 Env* env() { return Env::Default(); }
 
-std::string MakeTempDir() {
-  std::string pattern = ::testing::TempDir();
-  if (pattern.empty() || pattern.back() != '/') pattern += '/';
-  pattern += "augurdb_wal_XXXXXX";
-  char* made = ::mkdtemp(pattern.data());
-  EXPECT_NE(made, nullptr) << "mkdtemp " << pattern;
-  return pattern;
-}
-
-std::string ReadAll(const std::string& path) {
-  auto file = env()->NewRandomAccessFile(path);
-  EXPECT_TRUE(file.ok()) << file.status().ToString();
-  std::string out((*file)->size(), '\0');
-  if (!out.empty()) EXPECT_TRUE((*file)->Read(0, out.size(), out.data()).ok());
-  return out;
-}
-
-void WriteAll(const std::string& path, std::string_view bytes) {
-  auto file = env()->NewWritableFile(path);
-  ASSERT_TRUE(file.ok()) << file.status().ToString();
-  ASSERT_TRUE((*file)->Append(bytes).ok());
-  ASSERT_TRUE((*file)->Close().ok());
-}
+std::string MakeTempDir() { return augurdb::testing::MakeTempDir("wal"); }
+using augurdb::testing::ReadAll;
+using augurdb::testing::WriteAll;
 
 struct ReadOutcome {
   Status status;
