@@ -144,6 +144,14 @@ struct CollectionStats {
   uint64_t checkpoint_sequence = 0;
 };
 
+// What Verify() checked.
+struct VerifyReport {
+  size_t records = 0;            // live records, each mapped id <-> slot both ways
+  size_t graph_links = 0;        // neighbour ids checked (range, no self loop, degree, level)
+  uint64_t checkpoint_bytes = 0; // checkpoint bytes whose checksums were recomputed
+  uint64_t wal_records = 0;      // intact WAL records read (persistent collections)
+};
+
 class AUGURDB_EXPORT Collection {
  public:
   // Opens (creating if needed, unless read_only) the database at options.path, or an in-memory
@@ -180,6 +188,11 @@ class AUGURDB_EXPORT Collection {
   Result<size_t> DeleteWhere(std::string_view filter);
   // Up to `limit` records matching a JSON filter, in slot order (limit 0 = all).
   Result<std::vector<Record>> Find(std::string_view filter, size_t limit = 0) const;
+  // Full integrity check: graph invariants (ids in range, no self loops, degree bounds, entry
+  // point valid, no live node linking a deleted one), ids <-> slots bijective, metadata only on
+  // live records, and for a persistent collection every checksum of the current checkpoint and
+  // WAL. Errors: kCorruption describing the first problem. Runs beside searches; blocks writers.
+  Result<VerifyReport> Verify() const;
   // Reclaims the slots of deleted records for reuse.
   Status Compact();
   // Makes every write so far durable (fsync of the WAL); a no-op in memory.

@@ -766,6 +766,22 @@ def run_bench(rest: Sequence[str]) -> int:
     return EXIT_ERROR
 
 
+def cmd_verify(args: argparse.Namespace) -> int:
+    import augurdb
+
+    started = time.perf_counter()
+    with augurdb.open(args.db, mode="r") as col:
+        report = col.verify()
+    report["seconds"] = round(time.perf_counter() - started, 3)
+    if args.json:
+        print(json.dumps(report))
+    else:
+        print(f"ok: {report['records']:,} records, {report['graph_links']:,} graph links, "
+              f"{report['checkpoint_bytes']:,} checkpoint bytes and {report['wal_records']:,} WAL "
+              f"records verified in {report['seconds']} s")
+    return 0
+
+
 def cmd_version(args: argparse.Namespace) -> int:
     import platform
 
@@ -851,6 +867,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("db", metavar="DB", help="database directory")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_info)
+
+    p = sub.add_parser("verify", parents=[common], help="full integrity check of a database",
+                       description="Checks every checksum, the graph invariants and the id "
+                                   "mapping; exit 1 with the first problem found.")
+    p.add_argument("db", help="database directory")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.set_defaults(func=cmd_verify)
 
     p = sub.add_parser("bench", add_help=False,
                        help="AugurDB vs hnswlib on Fashion-MNIST (see 'augurdb bench --help')",

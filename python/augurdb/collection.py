@@ -258,6 +258,14 @@ class Collection:
             return 0
         return int(core.delete_int(id_values) if kind == "int" else core.delete_str(id_values))
 
+    def verify(self) -> dict[str, int]:
+        """Full integrity check: graph invariants (neighbour ids in range, no self loops, degree
+        bounds, entry point valid), ids <-> records both ways, metadata only on live records,
+        and for a database on disk every checksum of its checkpoint and write-ahead log.
+        Returns what was checked; raises :class:`~augurdb.errors.CorruptDatabase` naming the
+        first problem."""
+        return dict(self._c().verify())
+
     def compact(self) -> None:
         """Reclaims the memory slots of deleted records for reuse (also done automatically)."""
         self._c().compact()

@@ -323,6 +323,20 @@ void BindCollection(nb::module_& m) {
              }
              return out;
            })
+      .def("verify",
+           [](const Collection& c) {
+             VerifyReport r;
+             {
+               nb::gil_scoped_release release;
+               r = ValueOrThrow(c.Verify());
+             }
+             nb::dict d;
+             d["records"] = r.records;
+             d["graph_links"] = r.graph_links;
+             d["checkpoint_bytes"] = r.checkpoint_bytes;
+             d["wal_records"] = r.wal_records;
+             return d;
+           })
       .def("contains_int", [](const Collection& c, int64_t id) { return c.Contains(Id(id)); })
       .def("contains_str", [](const Collection& c, const std::string& id) { return c.Contains(Id(id)); })
       .def("compact", [](Collection& c) {

@@ -566,6 +566,58 @@ Result<size_t> Collection::DeleteWhere(std::string_view filter) {
   return removed;
 }
 
+Result<VerifyReport> Collection::Verify() const {
+  if (impl_->closed.load()) return Status::InvalidArgument("the collection is closed");
+  std::lock_guard<std::mutex> writers(impl_->write_mutex);  // a stable state, searches go on
+  VerifyReport report;
+  const HnswIndex* idx = impl_->index.load(std::memory_order_acquire);
+  if (idx != nullptr) {
+    Status graph = idx->CheckInvariants(&report.graph_links);
+    if (!graph.ok()) return Status::Corruption("graph: " + graph.message());
+  }
+  {
+    std::shared_lock<std::shared_mutex> lock(impl_->map_mutex);
+    const size_t map_size = impl_->int_to_slot.size() + impl_->str_to_slot.size();
+    size_t used = 0;
+    for (size_t s = 0; s < impl_->slot_used.size(); ++s) {
+      const Slot slot = static_cast<Slot>(s);
+      const bool live = idx != nullptr && s < idx->slot_end() &&
+                        idx->state(slot) == HnswIndex::SlotState::kLive;
+      if (!impl_->slot_used[s]) {
+        if (live) return Status::Corruption("slot " + std::to_string(s) + " is live but has no id");
+        if (!impl_->slot_metadata[s].empty()) {
+          return Status::Corruption("slot " + std::to_string(s) + " has metadata but no record");
+        }
+        if (impl_->used_bits.Test(slot)) {
+          return Status::Corruption("slot " + std::to_string(s) + " is eligible for filters but unused");
+        }
+        continue;
+      }
+      ++used;
+      if (!live) return Status::Corruption("slot " + std::to_string(s) + " has an id but is not live");
+      if (!impl_->used_bits.Test(slot)) {
+        return Status::Corruption("slot " + std::to_string(s) + " is missing from the filter set");
+      }
+      const bool maps_back =
+          impl_->id_kind == IdKind::kString
+              ? impl_->str_to_slot.count(impl_->slot_str_id[s]) &&
+                    impl_->str_to_slot.at(impl_->slot_str_id[s]) == slot
+              : impl_->int_to_slot.count(impl_->slot_int_id[s]) &&
+                    impl_->int_to_slot.at(impl_->slot_int_id[s]) == slot;
+      if (!maps_back) {
+        return Status::Corruption("slot " + std::to_string(s) + "'s id does not map back to it");
+      }
+    }
+    if (used != map_size) {
+      return Status::Corruption(std::to_string(map_size) + " ids but " + std::to_string(used) +
+                                " used slots");
+    }
+    report.records = used;
+  }
+  AUGUR_RETURN_IF_ERROR(impl_->VerifyStorageLocked(&report));
+  return report;
+}
+
 Status Collection::Compact() {
   std::lock_guard<std::mutex> lock(impl_->write_mutex);
   AUGUR_RETURN_IF_ERROR(impl_->CheckWritable());

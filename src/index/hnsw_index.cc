@@ -994,9 +994,10 @@ Result<std::unique_ptr<HnswIndex>> HnswIndex::FromImage(const HnswParams& params
   return index;
 }
 
-Status HnswIndex::CheckInvariants() const {
+Status HnswIndex::CheckInvariants(size_t* links) const {
   std::shared_lock<std::shared_mutex> lock(resize_mutex_);
   const size_t end = slot_end();
+  size_t checked = 0;
   int max_level = -1;
   size_t live = 0;
   for (size_t i = 0; i < end; ++i) {
@@ -1014,15 +1015,25 @@ Status HnswIndex::CheckInvariants() const {
         return Status::Corruption("slot " + std::to_string(slot) + " level " +
                                   std::to_string(level) + " has degree " + std::to_string(count));
       }
+      checked += count;
       for (uint32_t j = 1; j <= count; ++j) {
         const Slot other = LoadAcquire(list + j);
-        std::string where = "slot " + std::to_string(slot) + " level " + std::to_string(level);
-        if (other >= end) return Status::Corruption(where + " links out of range");
-        if (other == slot) return Status::Corruption(where + " links to itself");
-        if (state(other) == SlotState::kFree) return Status::Corruption(where + " links a free slot");
-        if (Level(other) < level) return Status::Corruption(where + " links a lower-level node");
-        if (s == SlotState::kLive && state(other) == SlotState::kDeleted) {
-          return Status::Corruption(where + " links deleted slot " + std::to_string(other));
+        const char* problem = nullptr;
+        if (other >= end) {
+          problem = " links out of range";
+        } else if (other == slot) {
+          problem = " links to itself";
+        } else if (state(other) == SlotState::kFree) {
+          problem = " links a free slot";
+        } else if (Level(other) < level) {
+          problem = " links a lower-level node";
+        } else if (s == SlotState::kLive && state(other) == SlotState::kDeleted) {
+          problem = " links a deleted slot";
+        }
+        if (problem != nullptr) {
+          return Status::Corruption("slot " + std::to_string(slot) + " level " +
+                                    std::to_string(level) + problem + " (" +
+                                    std::to_string(other) + ")");
         }
       }
     }
@@ -1031,6 +1042,7 @@ Status HnswIndex::CheckInvariants() const {
     return Status::Corruption("live count " + std::to_string(live_count()) + " but " +
                               std::to_string(live) + " live slots");
   }
+  if (links != nullptr) *links = checked;
   const uint64_t entry = entry_.load(std::memory_order_acquire);
   if (live == 0) {
     if (entry != 0) return Status::Corruption("entry point set in an empty index");

@@ -184,8 +184,9 @@ class HnswIndex {
   bool RefitIfDrifted(double threshold = 0.01);
   const quant::Sq8Quantizer* quantizer() const noexcept { return sq8_.get(); }
 
-  // Checks invariants 1 and 2; returns kCorruption describing the first violation.
-  Status CheckInvariants() const;
+  // Checks invariants 1 and 2; returns kCorruption describing the first violation. `links`
+  // (if given) receives the number of neighbour ids checked.
+  Status CheckInvariants(size_t* links = nullptr) const;
 
   // Level-0 out-degree of a slot (for tests and stats).
   size_t Degree(Slot slot, int level) const;

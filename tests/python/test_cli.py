@@ -478,3 +478,17 @@ def test_python_dash_m_and_console_script_agree():
 
     assert entry.main is cli.main
     assert os.path.basename(cli.__file__) == "cli.py"
+
+
+def test_verify_ok_and_corrupt(tmp_path):
+    vecs = np.random.default_rng(9).random((50, 4), dtype=np.float32)
+    np.save(tmp_path / "v.npy", vecs)
+    assert run("import", "db", "v.npy", cwd=tmp_path).returncode == 0
+    proc = run("verify", "db", cwd=tmp_path)
+    assert proc.returncode == 0 and proc.stdout.startswith("ok: 50 records"), proc.stdout
+    ckpt = sorted((tmp_path / "db").glob("checkpoint-*.adb"))[-1]
+    data = bytearray(ckpt.read_bytes())
+    data[4096 + 8] ^= 0xFF  # inside the first section
+    ckpt.write_bytes(bytes(data))
+    proc = run("verify", "db", cwd=tmp_path)
+    assert proc.returncode == 1 and "CorruptDatabase" in proc.stderr and "offset" in proc.stderr

@@ -319,3 +319,18 @@ def test_sq8_persists(tmp_path, data):
 def test_bad_quantization():
     with pytest.raises(errors.InvalidArgument, match="quantization"):
         augurdb.open(dim=4, quantization="pq")
+
+
+def test_verify_after_churn(tmp_path, data):
+    for path in (None, tmp_path / "v"):
+        col = augurdb.open(path, dim=16, checkpoint_wal_bytes=50_000)
+        col.add(np.arange(len(data)), data, metadata=[{"i": i} for i in range(len(data))])
+        col.delete(np.arange(0, len(data), 3))
+        col.upsert(np.arange(1, 100, 3), data[:33])
+        col.compact()
+        col.add(np.arange(10_000, 10_050), data[:50])
+        report = col.verify()
+        assert report["records"] == len(col) and report["graph_links"] > 0
+        if path is not None:
+            assert report["checkpoint_bytes"] > 0
+        col.close()

@@ -169,6 +169,10 @@ class Harness:
             self.fail(cycle, f"reopen (mode={mode!r}) failed: {type(exc).__name__}: {exc}")
         try:
             self.check(cycle, col, pending)
+            try:
+                col.verify()  # checksums, graph invariants, ids <-> slots
+            except augurdb.errors.AugurDBError as exc:
+                self.fail(cycle, f"verify() after reopen failed: {exc}")
         finally:
             col.close()
         if mode == "w":

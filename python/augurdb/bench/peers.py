@@ -891,6 +891,11 @@ def _handle(state: WorkerState, command: str, args: dict[str, Any]) -> Any:
         rss_after = rss_bytes()
         peak = peak_rss_bytes()
         state.rows = adapter.rows(state.queries)
+        if args.get("drop_base"):
+            # The index holds its own copy (or the data is on disk): free the worker's array so
+            # that many live workers fit in memory at 1M vectors.
+            state.base = None  # type: ignore[assignment]
+            release_free_memory()
         return {"threads": threads, "vectors": int(base.shape[0]), **meter.as_dict(),
                 "cpu_seconds": meter.own_cores * meter.seconds,
                 "rss_delta_bytes": rss_after - rss_before,

@@ -359,7 +359,8 @@ class Suite:
                 self.fail(key, "import", str(exc))
                 continue
             try:
-                build = worker.call("build", timeout=limit_s, threads=threads)
+                build = worker.call("build", timeout=limit_s, threads=threads,
+                                    drop_base=not peers.SYSTEMS[key].rebuild_per_ef)
             except WorkerTimeout as exc:
                 self.fail(key, f"{threads}-thread build", f"skipped: {exc} (limit "
                           f"{limit_s / 60:.0f} min)", status="skipped")
