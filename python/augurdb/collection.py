@@ -83,6 +83,16 @@ def _normalize_ids(ids: Ids, allow_empty: bool = False) -> tuple[str, Any]:
             if not isinstance(x, str):
                 raise errors.InvalidArgument(
                     f"mixed id kinds: ids[0] is str but ids[{i}] is {type(x).__name__}")
+        try:
+            "".join(items).encode("utf-8")  # one pass; ids are stored as UTF-8
+        except UnicodeEncodeError:
+            for i, x in enumerate(items):
+                try:
+                    x.encode("utf-8")
+                except UnicodeEncodeError as exc:
+                    raise errors.InvalidArgument(
+                        f"id ids[{i}]={x!r} is not valid Unicode ({exc.reason}); ids are stored "
+                        "as UTF-8") from None
         return "str", items
     for i, x in enumerate(items):
         if isinstance(x, bool) or not isinstance(x, numbers.Integral):

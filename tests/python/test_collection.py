@@ -334,3 +334,14 @@ def test_verify_after_churn(tmp_path, data):
         if path is not None:
             assert report["checkpoint_bytes"] > 0
         col.close()
+
+
+def test_string_id_edge_cases():
+    col = augurdb.open(dim=2)
+    with pytest.raises(errors.InvalidArgument, match="not valid Unicode"):
+        col.add(["ok", "bad\udc80"], np.ones((2, 2), np.float32))
+    assert len(col) == 0
+    long_id = "x" * 100_000
+    col.add([long_id, "ünïcödé ✓"], np.ones((2, 2), np.float32))
+    assert long_id in col and "ünïcödé ✓" in col
+    assert col.search(np.ones(2, np.float32), k=2)[0].id in (long_id, "ünïcödé ✓")
