@@ -33,32 +33,32 @@ struct Fp32Distance {
   void Prefetch(uint32_t slot) const noexcept { PrefetchLines(row(slot), prefetch_lines); }
 };
 
-// Approximate distances on SQ8 codes (simd/sq8.h). L2: sum (t - scale * c)^2. Dot-based
-// metrics: offset + sign * sum s * c, which gives -dot (inner product) or 1 - dot (cosine).
+// Approximate distances on SQ8 codes (simd/sq8.h, Sq8Quantizer::PreparedQuery): an exact
+// integer dot product r between the int16 query and the code, mapped back by
+// bias + gain * r (+ the code's stored norm for L2). Dot-based metrics fold their sign and the
+// cosine's 1 - dot into bias and gain.
 struct Sq8Distance {
-  const float* prepared;  // t (L2) or s (dot), padded, 64-byte aligned
-  const float* scale;     // L2 only
+  const int16_t* query;   // query_dim int16, 64-byte aligned
   const uint8_t* codes;   // row r at codes + r * stride
+  const float* norms;     // L2: per-slot CodeNorm; nullptr for dot-based metrics
   size_t stride;
-  size_t padded_dim;
-  bool l2;
-  float offset, sign;     // dot-based metrics
-  const simd::KernelTable* kernels;
+  size_t query_dim;
+  float bias, gain;
+  simd::Sq8IpFn ip;
+  simd::Sq8Ipx4Fn ip4;
   size_t prefetch_lines;
 
   const uint8_t* row(uint32_t slot) const noexcept { return codes + static_cast<size_t>(slot) * stride; }
-  float One(uint32_t slot) const noexcept {
-    if (l2) return kernels->sq8_l2(prepared, scale, row(slot), padded_dim);
-    return offset + sign * kernels->sq8_dot(prepared, row(slot), padded_dim);
+  float Map(uint32_t slot, int32_t r) const noexcept {
+    const float d = bias + gain * static_cast<float>(r);
+    return norms != nullptr ? d + norms[slot] : d;
   }
+  float One(uint32_t slot) const noexcept { return Map(slot, ip(query, row(slot), query_dim)); }
   void Four(const uint32_t* s, float* out) const noexcept {
     const uint8_t* rows[4] = {row(s[0]), row(s[1]), row(s[2]), row(s[3])};
-    if (l2) {
-      kernels->sq8_l2x4(prepared, scale, rows, padded_dim, out);
-      return;
-    }
-    kernels->sq8_dotx4(prepared, rows, padded_dim, out);
-    for (int j = 0; j < 4; ++j) out[j] = offset + sign * out[j];
+    int32_t r[4];
+    ip4(query, rows, query_dim, r);
+    for (int j = 0; j < 4; ++j) out[j] = Map(s[j], r[j]);
   }
   void Prefetch(uint32_t slot) const noexcept { PrefetchLines(row(slot), prefetch_lines); }
 };

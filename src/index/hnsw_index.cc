@@ -46,7 +46,7 @@ struct HnswIndex::Scratch {
   std::vector<Neighbor> candidates;   // neighbour selection input/output
   std::vector<uint32_t> list_copy;    // a neighbour list copied out of its lock
   std::vector<std::vector<Neighbor>> selected;  // the new node's neighbours, per level
-  AlignedBuffer<float> prepared;      // SQ8 query (t or s), padded and aligned
+  AlignedBuffer<int16_t> prepared;    // SQ8 query (int16, padded and aligned)
 };
 
 // Returns its Scratch to the pool on destruction.
@@ -142,7 +142,10 @@ void HnswIndex::GrowTo(size_t new_capacity) {
   links0_.Resize(new_capacity * links0_stride_);
   levels_.Resize(new_capacity);
   states_.Resize(new_capacity);
-  if (sq8_) codes_.Resize(new_capacity * sq8_->code_stride());
+  if (sq8_) {
+    codes_.Resize(new_capacity * sq8_->code_stride());
+    if (params_.metric == Metric::kL2) code_norms_.Resize(new_capacity);
+  }
   upper_links_.resize(new_capacity);
   auto locks = std::make_unique<std::atomic<uint8_t>[]>(new_capacity);
   for (size_t i = 0; i < new_capacity; ++i) locks[i].store(0, std::memory_order_relaxed);
@@ -241,7 +244,9 @@ void HnswIndex::Insert(std::span<const Slot> slots, const float* vectors, size_t
 }
 
 void HnswIndex::EncodeSlot(Slot slot) {
-  sq8_->Encode(vector(slot), codes_.data() + static_cast<size_t>(slot) * sq8_->code_stride());
+  uint8_t* code = codes_.data() + static_cast<size_t>(slot) * sq8_->code_stride();
+  sq8_->Encode(vector(slot), code);
+  if (params_.metric == Metric::kL2) code_norms_[slot] = sq8_->CodeNorm(code);
 }
 
 bool HnswIndex::RefitIfDrifted(double threshold) {
@@ -519,16 +524,18 @@ size_t HnswIndex::Search(const float* query, const SearchParams& params, Neighbo
     return emit(params.k);
   }
   // Quantized: walk on SQ8 codes, then re-score the best candidates with the exact vectors.
-  scratch.prepared.Resize(sq8_->padded_dim());
-  Sq8Distance approx{scratch.prepared.data(), sq8_->scale(), codes_.data(), sq8_->code_stride(),
-                     sq8_->padded_dim(), params_.metric == Metric::kL2, 0.0f, -1.0f, &kernels_,
-                     sq8_->code_stride() / 64};
-  if (approx.l2) {
-    sq8_->PrepareL2(q, scratch.prepared.data());
-  } else {
-    const float offset = sq8_->PrepareDot(q, scratch.prepared.data());
-    approx.offset = (params_.metric == Metric::kCosine ? 1.0f : 0.0f) - offset;
+  scratch.prepared.Resize(sq8_->query_dim());
+  const bool l2 = params_.metric == Metric::kL2;
+  quant::Sq8Quantizer::PreparedQuery prep = l2 ? sq8_->PrepareL2(q, scratch.prepared.data())
+                                               : sq8_->PrepareDot(q, scratch.prepared.data());
+  if (!l2) {  // distance = -dot (inner product) or 1 - dot (cosine)
+    prep.bias = (params_.metric == Metric::kCosine ? 1.0f : 0.0f) - prep.bias;
+    prep.gain = -prep.gain;
   }
+  const Sq8Distance approx{scratch.prepared.data(), codes_.data(),
+                           l2 ? code_norms_.data() : nullptr, sq8_->code_stride(),
+                           sq8_->query_dim(), prep.bias, prep.gain, kernels_.sq8_ip,
+                           kernels_.sq8_ipx4, sq8_->code_stride() / 64};
   const size_t live = SearchGraph(approx, entry, ef, params.k, scratch, stats, filter);
   if (filter != nullptr && live < params.k && live < filter->count) {
     ScanExact(exact, params.k, scratch, stats, filter);
@@ -843,7 +850,7 @@ size_t HnswIndex::Degree(Slot slot, int level) const {
 size_t HnswIndex::MemoryBytes() const {
   std::shared_lock<std::shared_mutex> lock(resize_mutex_);
   return vectors_.bytes() + links0_.bytes() + levels_.bytes() + states_.bytes() + codes_.bytes() +
-         capacity_ * (sizeof(std::atomic<uint8_t>) + sizeof(std::unique_ptr<uint32_t[]>)) +
+         code_norms_.bytes() + capacity_ * (sizeof(std::atomic<uint8_t>) + sizeof(std::unique_ptr<uint32_t[]>)) +
          upper_bytes_.load(std::memory_order_relaxed);
 }
 
@@ -915,6 +922,12 @@ Result<std::unique_ptr<HnswIndex>> HnswIndex::FromImage(const HnswParams& params
       if (image.codes.size() != end * x.sq8_->code_stride()) return bad("code array has the wrong size");
       if (end > 0) {
         x.codes_.Adopt(reinterpret_cast<uint8_t*>(image.codes.data()), image.codes.size(), owner);
+      }
+      if (params.metric == Metric::kL2) {  // derived from the codes, so never stored
+        x.code_norms_.Resize(end);
+        for (size_t i = 0; i < end; ++i) {
+          x.code_norms_[i] = x.sq8_->CodeNorm(x.codes_.data() + i * x.sq8_->code_stride());
+        }
       }
     } else if (!image.codes.empty() || !image.quantizer.empty() || (x.sq8_ && end > 0)) {
       // Codes without SQ8, or an SQ8 index with nodes but no fitted range.

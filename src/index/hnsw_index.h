@@ -271,6 +271,7 @@ class HnswIndex {
   std::unique_ptr<std::atomic<uint8_t>[]> node_locks_;
   std::unique_ptr<quant::Sq8Quantizer> sq8_;  // set when params.quantization == kSq8
   AlignedBuffer<uint8_t> codes_;              // SQ8 codes, code_stride() bytes per slot
+  AlignedBuffer<float> code_norms_;           // SQ8 with L2: CodeNorm of each slot's code
 
   // Entry point and max level change together under entry_mutex_ and are published as one
   // packed word (slot in the low 32 bits, level + 1 in the high bits; 0 = empty) so readers

@@ -5,11 +5,15 @@
 #include <cstring>
 #include <limits>
 #include <string>
+#include <vector>
 
 namespace augurdb::quant {
 
 Sq8Quantizer::Sq8Quantizer(size_t dim)
-    : dim_(dim), padded_dim_((dim + 15) / 16 * 16), code_stride_((dim + 63) / 64 * 64) {
+    : dim_(dim),
+      padded_dim_((dim + 15) / 16 * 16),
+      query_dim_((dim + 31) / 32 * 32),
+      code_stride_((dim + 63) / 64 * 64) {
   min_.Resize(padded_dim_);
   scale_.Resize(padded_dim_);
   inv_scale_.Resize(padded_dim_);
@@ -51,19 +55,67 @@ void Sq8Quantizer::Decode(const uint8_t* code, float* out) const {
   for (size_t d = 0; d < dim_; ++d) out[d] = min_[d] + scale_[d] * code[d];
 }
 
-void Sq8Quantizer::PrepareL2(const float* query, float* t) const {
-  for (size_t d = 0; d < dim_; ++d) t[d] = query[d] - min_[d];
-  std::fill(t + dim_, t + padded_dim_, 0.0f);
+namespace {
+// Per-thread buffer for the float form of a query (no allocation per search).
+float* QueryScratch(size_t n) {
+  thread_local std::vector<float> buffer;
+  if (buffer.size() < n) buffer.resize(n);
+  return buffer.data();
+}
+}  // namespace
+
+float Sq8Quantizer::QuantizeQuery(const float* u, int16_t* out) const {
+  float peak = 0.0f;
+  for (size_t d = 0; d < dim_; ++d) peak = std::max(peak, std::fabs(u[d]));
+  // |out_d| <= limit keeps 255 * sum_d |out_d| <= 255 * dim * limit < 2^31. For dim 784 that is
+  // 10,741 levels (14 bits), far finer than the codes' 256.
+  const float limit = static_cast<float>(
+      std::min(32767.0, std::floor(2147483647.0 / (255.0 * static_cast<double>(dim_)))));
+  if (peak == 0.0f || limit < 1.0f) {
+    std::fill(out, out + query_dim_, int16_t{0});
+    return 0.0f;
+  }
+  const float inv = limit / peak;
+  // |u_d * inv| <= limit, so rounding half away from zero by truncation cannot overflow
+  // (and the loop vectorises, unlike nearbyint).
+  for (size_t d = 0; d < dim_; ++d) {
+    const float x = u[d] * inv;
+    out[d] = static_cast<int16_t>(static_cast<int32_t>(x + (x >= 0.0f ? 0.5f : -0.5f)));
+  }
+  std::fill(out + dim_, out + query_dim_, int16_t{0});
+  return peak / limit;
 }
 
-float Sq8Quantizer::PrepareDot(const float* query, float* s) const {
+Sq8Quantizer::PreparedQuery Sq8Quantizer::PrepareL2(const float* query, int16_t* out) const {
+  float* u = QueryScratch(dim_);
+  float tt = 0.0f;
+  for (size_t d = 0; d < dim_; ++d) {
+    const float t = query[d] - min_[d];
+    tt += t * t;
+    u[d] = t * scale_[d];
+  }
+  const float unit = QuantizeQuery(u, out);
+  return PreparedQuery{tt, -2.0f * unit};
+}
+
+Sq8Quantizer::PreparedQuery Sq8Quantizer::PrepareDot(const float* query, int16_t* out) const {
+  float* u = QueryScratch(dim_);
   float offset = 0.0f;
   for (size_t d = 0; d < dim_; ++d) {
-    s[d] = query[d] * scale_[d];
+    u[d] = query[d] * scale_[d];
     offset += query[d] * min_[d];
   }
-  std::fill(s + dim_, s + padded_dim_, 0.0f);
-  return offset;
+  const float unit = QuantizeQuery(u, out);
+  return PreparedQuery{offset, unit};
+}
+
+float Sq8Quantizer::CodeNorm(const uint8_t* code) const {
+  float sum = 0.0f;
+  for (size_t d = 0; d < dim_; ++d) {
+    const float x = scale_[d] * static_cast<float>(code[d]);
+    sum += x * x;
+  }
+  return sum;
 }
 
 double Sq8Quantizer::clamped_fraction() const noexcept {

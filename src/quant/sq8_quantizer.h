@@ -38,9 +38,25 @@ class Sq8Quantizer {
   // Reconstructs the approximate vector (tests and diagnostics).
   void Decode(const uint8_t* code, float* out) const;
 
-  // Query preparation, once per search; `out` holds padded_dim() floats, 64-byte aligned.
-  void PrepareL2(const float* query, float* t) const;   // t = q - min
-  float PrepareDot(const float* query, float* s) const;  // s = q * scale; returns sum q * min
+  // int16 elements of a prepared query (dim rounded up to 32, as the kernels in simd/sq8.h
+  // require); code_stride() >= query_dim(), so a kernel never reads past a code row.
+  size_t query_dim() const noexcept { return query_dim_; }
+
+  // A query prepared for the integer kernels, once per search: with r = Sq8Ip(q, code),
+  //   L2:  ||query - x||^2 ~ bias + gain * r + CodeNorm(code)
+  //   dot: query . x       ~ bias + gain * r
+  // where x is the decoded code. Expanding sum_d (t_d - scale_d c_d)^2 with t = query - min gives
+  // sum t^2 - 2 sum (t_d scale_d) c_d + sum (scale_d c_d)^2: the middle term is the integer dot
+  // product (t * scale quantized to int16), the last depends on the code only.
+  struct PreparedQuery {
+    float bias = 0.0f;
+    float gain = 0.0f;
+  };
+  // `out` receives query_dim() int16 (zero-padded).
+  PreparedQuery PrepareL2(const float* query, int16_t* out) const;
+  PreparedQuery PrepareDot(const float* query, int16_t* out) const;
+  // sum_d (scale_d * code_d)^2: the code's share of the L2 expansion, stored per slot.
+  float CodeNorm(const uint8_t* code) const;
 
   const float* scale() const noexcept { return scale_.data(); }  // padded_dim() floats
   const float* min() const noexcept { return min_.data(); }
@@ -54,7 +70,11 @@ class Sq8Quantizer {
   Status Restore(std::span<const char> bytes);
 
  private:
-  size_t dim_, padded_dim_, code_stride_;
+  // Scales u (query_dim() floats, zero-padded) to int16 so that 255 * sum |out| < 2^31 (no
+  // kernel can overflow int32); returns the scale back (u ~ gain_unit * out).
+  float QuantizeQuery(const float* u, int16_t* out) const;
+
+  size_t dim_, padded_dim_, query_dim_, code_stride_;
   bool fitted_ = false;
   AlignedBuffer<float> min_, scale_, inv_scale_;
   mutable std::atomic<uint64_t> encoded_{0}, clamped_{0};

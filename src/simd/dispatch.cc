@@ -6,8 +6,7 @@ namespace {
 
 #define AUGUR_TABLE(ns, lvl)                                                              \
   KernelTable{lvl,          &ns::L2Sq,         &ns::Dot,         &ns::NegDot, &ns::CosineDist, \
-              &ns::L2Sq4,   &ns::NegDot4,      &ns::CosineDist4, &ns::Sq8L2,  &ns::Sq8Dot,     \
-              &ns::Sq8L2x4, &ns::Sq8Dotx4}
+              &ns::L2Sq4,   &ns::NegDot4,      &ns::CosineDist4, &ns::Sq8Ip,  &ns::Sq8Ipx4}
 
 constexpr KernelTable kScalarTable = AUGUR_TABLE(scalar, SimdLevel::kScalar);
 #if defined(AUGURDB_HAVE_AVX2)

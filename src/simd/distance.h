@@ -31,10 +31,8 @@ struct KernelTable {
   Distance4Fn l2sq4;
   Distance4Fn neg_dot4;
   Distance4Fn cosine_dist4;
-  Sq8L2Fn sq8_l2;  // SQ8 codes (simd/sq8.h)
-  Sq8DotFn sq8_dot;
-  Sq8L2x4Fn sq8_l2x4;
-  Sq8Dotx4Fn sq8_dotx4;
+  Sq8IpFn sq8_ip;  // SQ8 codes (simd/sq8.h)
+  Sq8Ipx4Fn sq8_ipx4;
 };
 
 #define AUGUR_DECLARE_FP32_KERNELS()                                \

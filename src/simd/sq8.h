@@ -1,12 +1,17 @@
-// Kernels on 8-bit scalar-quantized codes (SQ8), asymmetric: the query stays in float.
+// Kernels on 8-bit scalar-quantized codes (SQ8): an exact integer dot product between a query
+// quantized to int16 and a row of uint8 codes.
 //
-// A code byte c_d stands for x_d ~ min_d + scale_d * c_d. With the query prepared once per
-// search as t_d = q_d - min_d (L2) or s_d = q_d * scale_d (dot), the distances are
-//   Sq8L2:  sum_d (t_d - scale_d * c_d)^2        ~ ||q - x||^2
-//   Sq8Dot: sum_d s_d * c_d                      ~ q.x - sum_d q_d * min_d
-// Codes, t, s and scale are zero-padded to a multiple of 16 elements, so the kernels have no
-// tail: REQUIRES dim % 16 == 0. Four-at-once forms read four codes in one pass (four
-// independent memory streams).
+// Why integers: the float form (widen each byte to fp32, then two FMAs per element) spent ~7
+// instructions per 16 elements; VPMADDWD multiplies and pair-adds 32 int16 x widened-uint8
+// products in one, so the arithmetic per code row drops ~4x and the walk is bound by memory
+// again (PERFORMANCE.md technique 1). The query side is quantized to 14+ bits (see
+// Sq8Quantizer::PrepareQuery), far finer than the 8-bit codes, so ranking is unchanged in practice
+// and the final candidates are re-scored exactly anyway.
+//
+// Overflow: the caller bounds |q_d| so that 255 * sum_d |q_d| < 2^31 (Sq8Quantizer does), so every
+// partial sum fits int32 in every kernel and all levels return identical results.
+// Codes and q are zero-padded to a multiple of 32 elements: REQUIRES dim % 32 == 0. The four-at-
+// once form reads four rows in one pass (four independent memory streams).
 #pragma once
 
 #include <cstddef>
@@ -14,20 +19,13 @@
 
 namespace augurdb::simd {
 
-using Sq8L2Fn = float (*)(const float* t, const float* scale, const uint8_t* code,
-                          size_t dim) noexcept;
-using Sq8DotFn = float (*)(const float* s, const uint8_t* code, size_t dim) noexcept;
-using Sq8L2x4Fn = void (*)(const float* t, const float* scale, const uint8_t* const* codes,
-                           size_t dim, float* out) noexcept;
-using Sq8Dotx4Fn = void (*)(const float* s, const uint8_t* const* codes, size_t dim,
-                            float* out) noexcept;
+using Sq8IpFn = int32_t (*)(const int16_t* q, const uint8_t* code, size_t dim) noexcept;
+using Sq8Ipx4Fn = void (*)(const int16_t* q, const uint8_t* const* codes, size_t dim,
+                           int32_t* out) noexcept;
 
-#define AUGUR_DECLARE_SQ8_KERNELS()                                                            \
-  float Sq8L2(const float* t, const float* scale, const uint8_t* code, size_t dim) noexcept;   \
-  float Sq8Dot(const float* s, const uint8_t* code, size_t dim) noexcept;                      \
-  void Sq8L2x4(const float* t, const float* scale, const uint8_t* const* codes, size_t dim,    \
-               float* out) noexcept;                                                           \
-  void Sq8Dotx4(const float* s, const uint8_t* const* codes, size_t dim, float* out) noexcept
+#define AUGUR_DECLARE_SQ8_KERNELS()                                                 \
+  int32_t Sq8Ip(const int16_t* q, const uint8_t* code, size_t dim) noexcept;        \
+  void Sq8Ipx4(const int16_t* q, const uint8_t* const* codes, size_t dim, int32_t* out) noexcept
 
 namespace scalar {
 AUGUR_DECLARE_SQ8_KERNELS();

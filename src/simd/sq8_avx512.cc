@@ -1,6 +1,6 @@
 // AVX-512 SQ8 kernels (see sq8.h). Compiled with AVX-512 F/BW/DQ/VL flags for this file only.
-// Instructions: VPMOVZXBD widens 16 code bytes to int32, VCVTDQ2PS to float, VFNMADD231PS
-// (t - scale * c) and VFMADD231PS; the four-at-once form shares each t/scale load.
+// Instructions: VPMOVZXBW widens 32 code bytes to int16, VPMADDWD multiplies them with 32 query
+// int16 and adds pairs into 16 int32 lanes; the four-at-once form shares each query load.
 #include <immintrin.h>
 
 #include "simd/sq8.h"
@@ -12,85 +12,40 @@
 namespace augurdb::simd::avx512 {
 namespace {
 
-inline __m512 Widen(const uint8_t* p) noexcept {
-  return _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))));
+inline __m512i Widen(const uint8_t* p) noexcept {
+  return _mm512_cvtepu8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
 }
 
-inline float Sum(__m512 v) noexcept {
-  const __m256 h = _mm256_add_ps(_mm512_castps512_ps256(v), _mm512_extractf32x8_ps(v, 1));
-  __m128 s = _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
-  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  s = _mm_add_ss(s, _mm_movehdup_ps(s));
-  return _mm_cvtss_f32(s);
-}
+inline __m512i Query(const int16_t* q) noexcept { return _mm512_loadu_si512(q); }
 
 }  // namespace
 
-float Sq8L2(const float* t, const float* scale, const uint8_t* code, size_t dim) noexcept {
-  __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps();
+int32_t Sq8Ip(const int16_t* q, const uint8_t* code, size_t dim) noexcept {
+  __m512i a0 = _mm512_setzero_si512(), a1 = _mm512_setzero_si512();
   size_t i = 0;
-  for (; i + 32 <= dim; i += 32) {
-    const __m512 d0 = _mm512_fnmadd_ps(_mm512_load_ps(scale + i), Widen(code + i), _mm512_load_ps(t + i));
-    const __m512 d1 = _mm512_fnmadd_ps(_mm512_load_ps(scale + i + 16), Widen(code + i + 16),
-                                       _mm512_load_ps(t + i + 16));
-    a0 = _mm512_fmadd_ps(d0, d0, a0);
-    a1 = _mm512_fmadd_ps(d1, d1, a1);
+  for (; i + 64 <= dim; i += 64) {
+    a0 = _mm512_add_epi32(a0, _mm512_madd_epi16(Query(q + i), Widen(code + i)));
+    a1 = _mm512_add_epi32(a1, _mm512_madd_epi16(Query(q + i + 32), Widen(code + i + 32)));
   }
-  if (i < dim) {
-    const __m512 d = _mm512_fnmadd_ps(_mm512_load_ps(scale + i), Widen(code + i), _mm512_load_ps(t + i));
-    a0 = _mm512_fmadd_ps(d, d, a0);
-  }
-  return Sum(_mm512_add_ps(a0, a1));
+  if (i < dim) a0 = _mm512_add_epi32(a0, _mm512_madd_epi16(Query(q + i), Widen(code + i)));
+  return _mm512_reduce_add_epi32(_mm512_add_epi32(a0, a1));
 }
 
-float Sq8Dot(const float* s, const uint8_t* code, size_t dim) noexcept {
-  __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps();
-  size_t i = 0;
-  for (; i + 32 <= dim; i += 32) {
-    a0 = _mm512_fmadd_ps(_mm512_load_ps(s + i), Widen(code + i), a0);
-    a1 = _mm512_fmadd_ps(_mm512_load_ps(s + i + 16), Widen(code + i + 16), a1);
-  }
-  if (i < dim) a0 = _mm512_fmadd_ps(_mm512_load_ps(s + i), Widen(code + i), a0);
-  return Sum(_mm512_add_ps(a0, a1));
-}
-
-void Sq8L2x4(const float* t, const float* scale, const uint8_t* const* codes, size_t dim,
-             float* out) noexcept {
-  __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps();
-  __m512 a2 = _mm512_setzero_ps(), a3 = _mm512_setzero_ps();
+void Sq8Ipx4(const int16_t* q, const uint8_t* const* codes, size_t dim, int32_t* out) noexcept {
+  __m512i a0 = _mm512_setzero_si512(), a1 = _mm512_setzero_si512();
+  __m512i a2 = _mm512_setzero_si512(), a3 = _mm512_setzero_si512();
   const uint8_t *c0 = codes[0], *c1 = codes[1], *c2 = codes[2], *c3 = codes[3];
-  for (size_t i = 0; i < dim; i += 16) {
-    const __m512 ti = _mm512_load_ps(t + i), si = _mm512_load_ps(scale + i);
-    const __m512 d0 = _mm512_fnmadd_ps(si, Widen(c0 + i), ti);
-    const __m512 d1 = _mm512_fnmadd_ps(si, Widen(c1 + i), ti);
-    const __m512 d2 = _mm512_fnmadd_ps(si, Widen(c2 + i), ti);
-    const __m512 d3 = _mm512_fnmadd_ps(si, Widen(c3 + i), ti);
-    a0 = _mm512_fmadd_ps(d0, d0, a0);
-    a1 = _mm512_fmadd_ps(d1, d1, a1);
-    a2 = _mm512_fmadd_ps(d2, d2, a2);
-    a3 = _mm512_fmadd_ps(d3, d3, a3);
+  for (size_t i = 0; i < dim; i += 32) {
+    const __m512i qi = Query(q + i);
+    a0 = _mm512_add_epi32(a0, _mm512_madd_epi16(qi, Widen(c0 + i)));
+    a1 = _mm512_add_epi32(a1, _mm512_madd_epi16(qi, Widen(c1 + i)));
+    a2 = _mm512_add_epi32(a2, _mm512_madd_epi16(qi, Widen(c2 + i)));
+    a3 = _mm512_add_epi32(a3, _mm512_madd_epi16(qi, Widen(c3 + i)));
   }
-  out[0] = Sum(a0);
-  out[1] = Sum(a1);
-  out[2] = Sum(a2);
-  out[3] = Sum(a3);
-}
-
-void Sq8Dotx4(const float* s, const uint8_t* const* codes, size_t dim, float* out) noexcept {
-  __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps();
-  __m512 a2 = _mm512_setzero_ps(), a3 = _mm512_setzero_ps();
-  const uint8_t *c0 = codes[0], *c1 = codes[1], *c2 = codes[2], *c3 = codes[3];
-  for (size_t i = 0; i < dim; i += 16) {
-    const __m512 si = _mm512_load_ps(s + i);
-    a0 = _mm512_fmadd_ps(si, Widen(c0 + i), a0);
-    a1 = _mm512_fmadd_ps(si, Widen(c1 + i), a1);
-    a2 = _mm512_fmadd_ps(si, Widen(c2 + i), a2);
-    a3 = _mm512_fmadd_ps(si, Widen(c3 + i), a3);
-  }
-  out[0] = Sum(a0);
-  out[1] = Sum(a1);
-  out[2] = Sum(a2);
-  out[3] = Sum(a3);
+  out[0] = _mm512_reduce_add_epi32(a0);
+  out[1] = _mm512_reduce_add_epi32(a1);
+  out[2] = _mm512_reduce_add_epi32(a2);
+  out[3] = _mm512_reduce_add_epi32(a3);
 }
 
 }  // namespace augurdb::simd::avx512

@@ -1,9 +1,10 @@
-// SQ8 kernels at every compiled level against a double-precision reference.
+// SQ8 integer kernels at every compiled level against an int64 reference: the results must be
+// identical (integer arithmetic), including at the overflow bound sq8.h promises to respect.
 #include "simd/sq8.h"
 
 #include <gtest/gtest.h>
 
-#include <cmath>
+#include <cstdlib>
 #include <random>
 #include <vector>
 
@@ -15,41 +16,53 @@ namespace {
 
 class Sq8KernelTest : public ::testing::TestWithParam<SimdLevel> {};
 
-TEST_P(Sq8KernelTest, MatchesReferenceForPaddedDims) {
-  const KernelTable* table = KernelsFor(GetParam());
-  if (table == nullptr) GTEST_SKIP() << "CPU lacks " << SimdLevelName(GetParam());
+int64_t Reference(const int16_t* q, const uint8_t* code, size_t dim) {
+  int64_t sum = 0;
+  for (size_t i = 0; i < dim; ++i) sum += int64_t{q[i]} * code[i];
+  return sum;
+}
+
+// Checks one and four-at-once forms for every dim that is a multiple of 32 up to 1024, with
+// query values up to `limit` in magnitude, and code rows at odd offsets (unaligned loads).
+void CheckKernels(const KernelTable& table, int limit, bool extremes) {
   std::mt19937 rng(5);
-  std::uniform_real_distribution<float> uni(-2.0f, 2.0f);
-  for (size_t dim = 16; dim <= 1024; dim += 16) {
-    AlignedBuffer<float> t(dim), scale(dim), s(dim);
-    std::vector<AlignedBuffer<uint8_t>> codes(4);
-    for (size_t i = 0; i < dim; ++i) {
-      t[i] = uni(rng);
-      scale[i] = std::fabs(uni(rng)) / 100.0f;
-      s[i] = uni(rng);
-    }
-    for (auto& c : codes) {
-      c.Resize(dim);
-      for (size_t i = 0; i < dim; ++i) c[i] = static_cast<uint8_t>(rng() & 0xff);
-    }
-    const uint8_t* rows[4] = {codes[0].data(), codes[1].data(), codes[2].data(), codes[3].data()};
-    float l2x4[4], dotx4[4];
-    table->sq8_l2x4(t.data(), scale.data(), rows, dim, l2x4);
-    table->sq8_dotx4(s.data(), rows, dim, dotx4);
+  std::uniform_int_distribution<int> qdist(-limit, limit);
+  for (size_t dim = 32; dim <= 1024; dim += 32) {
+    AlignedBuffer<int16_t> q(dim);
+    std::vector<std::vector<uint8_t>> storage(4, std::vector<uint8_t>(dim + 3));
+    const uint8_t* rows[4];
     for (size_t j = 0; j < 4; ++j) {
-      double l2 = 0, dot = 0, abs_dot = 0;
-      for (size_t i = 0; i < dim; ++i) {
-        const double d = static_cast<double>(t[i]) - static_cast<double>(scale[i]) * rows[j][i];
-        l2 += d * d;
-        dot += static_cast<double>(s[i]) * rows[j][i];
-        abs_dot += std::fabs(static_cast<double>(s[i]) * rows[j][i]);
-      }
-      ASSERT_NEAR(table->sq8_l2(t.data(), scale.data(), rows[j], dim), l2, 1e-5 * l2 + 1e-9) << dim;
-      ASSERT_NEAR(l2x4[j], l2, 1e-5 * l2 + 1e-9) << dim << " lane " << j;
-      ASSERT_NEAR(table->sq8_dot(s.data(), rows[j], dim), dot, 1e-5 * abs_dot + 1e-9) << dim;
-      ASSERT_NEAR(dotx4[j], dot, 1e-5 * abs_dot + 1e-9) << dim << " lane " << j;
+      uint8_t* row = storage[j].data() + j;  // offsets 0..3: unaligned
+      for (size_t i = 0; i < dim; ++i) row[i] = extremes ? 255 : static_cast<uint8_t>(rng() & 0xff);
+      rows[j] = row;
+    }
+    for (size_t i = 0; i < dim; ++i) {
+      q[i] = static_cast<int16_t>(extremes ? (i % 2 ? -limit : limit) : qdist(rng));
+    }
+    if (extremes) {  // all positive: the largest sum the bound allows
+      for (size_t i = 0; i < dim; ++i) q[i] = static_cast<int16_t>(limit);
+    }
+    int32_t x4[4];
+    table.sq8_ipx4(q.data(), rows, dim, x4);
+    for (size_t j = 0; j < 4; ++j) {
+      const int64_t want = Reference(q.data(), rows[j], dim);
+      ASSERT_EQ(table.sq8_ip(q.data(), rows[j], dim), want) << dim << " row " << j;
+      ASSERT_EQ(x4[j], want) << dim << " lane " << j;
     }
   }
+}
+
+TEST_P(Sq8KernelTest, MatchesReferenceExactly) {
+  const KernelTable* table = KernelsFor(GetParam());
+  if (table == nullptr) GTEST_SKIP() << "CPU lacks " << SimdLevelName(GetParam());
+  CheckKernels(*table, 32767 / 4, false);
+}
+
+TEST_P(Sq8KernelTest, ExactAtTheOverflowBound) {
+  const KernelTable* table = KernelsFor(GetParam());
+  if (table == nullptr) GTEST_SKIP() << "CPU lacks " << SimdLevelName(GetParam());
+  // 255 * 1024 * limit < 2^31, the bound Sq8Quantizer keeps for dim 1024.
+  CheckKernels(*table, static_cast<int>(2147483647LL / (255LL * 1024)), true);
 }
 
 INSTANTIATE_TEST_SUITE_P(AllLevels, Sq8KernelTest,
