@@ -17,6 +17,7 @@
 #include <augurdb/version.h>
 
 #include "db/collection_impl.h"
+#include "db/collection_testing.h"
 #include "db/vector_checks.h"
 #include "index/hnsw_index.h"
 #include "simd/distance.h"
@@ -257,6 +258,15 @@ Status CheckRange(const char* name, size_t value, size_t lo, size_t hi) {
 }  // namespace
 
 Result<std::unique_ptr<Collection>> Collection::Open(const CollectionOptions& options) {
+  return Impl::Open(options, storage::Env::Default());
+}
+
+Result<std::unique_ptr<Collection>> TEST_OpenCollection(const CollectionOptions& options,
+                                                        storage::Env* env) {
+  return Collection::Impl::Open(options, env);
+}
+
+Result<std::unique_ptr<Collection>> Impl::Open(const CollectionOptions& options, storage::Env* env) {
   AUGUR_RETURN_IF_ERROR(CheckRange("dim", options.dim, 1, 65536));
   AUGUR_RETURN_IF_ERROR(CheckRange("m", options.m, 2, 512));
   AUGUR_RETURN_IF_ERROR(CheckRange("ef_construction", options.ef_construction, 1, 100000));
@@ -270,6 +280,7 @@ Result<std::unique_ptr<Collection>> Collection::Open(const CollectionOptions& op
   }
   try {
     auto impl = std::make_unique<Impl>();
+    impl->env = env;
     impl->options = options;
     impl->pool = std::make_unique<ThreadPool>(options.threads);
     impl->options.threads = impl->pool->size();

@@ -75,6 +75,11 @@ struct [[gnu::visibility("hidden")]] Collection::Impl {
   std::mutex sync_mutex;  // guards last_sync
   std::chrono::steady_clock::time_point last_sync = std::chrono::steady_clock::now();
 
+  // Collection::Open with every file access going through `env` (which must outlive the
+  // collection). A member so that it may call Collection's private constructor.
+  static Result<std::unique_ptr<Collection>> Open(const CollectionOptions& options,
+                                                  storage::Env* env);
+
   bool persistent() const { return !dir.empty(); }
   size_t threads() const { return pool->size(); }
 

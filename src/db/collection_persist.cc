@@ -75,6 +75,14 @@ bool ParseSeq(const std::string& name, const std::string& prefix, const std::str
   return true;
 }
 
+// "a/b/c" -> "a/b", "c" -> ".", "/c" -> "/"; trailing slashes are ignored.
+std::string ParentDir(std::string path) {
+  while (path.size() > 1 && path.back() == '/') path.pop_back();
+  const size_t slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
+
 std::string_view Bytes(const void* p, size_t n) { return {static_cast<const char*>(p), n}; }
 
 Status Corrupt(const std::string& path, const std::string& why) {
@@ -412,7 +420,13 @@ Status ReplayRecord(Impl& impl, uint8_t type, std::string_view payload) {
 
 Status Impl::OpenStorage() {
   const bool writer = !options.read_only;
+  // Directory levels this open creates (mkdir -p), outermost last.
+  std::vector<std::string> created_dirs;
   if (writer) {
+    for (std::string d = dir; !d.empty() && d != "/" && d != "." && !env->FileExists(d);
+         d = ParentDir(d)) {
+      created_dirs.push_back(d);
+    }
     AUGUR_RETURN_IF_ERROR(env->CreateDir(dir));
     AUGUR_ASSIGN_OR_RETURN(file_lock, env->LockFile(storage::JoinPath(dir, "LOCK"),
                                                "pid " + std::to_string(::getpid())));
@@ -445,9 +459,20 @@ Status Impl::OpenStorage() {
     }
     if (!found) {
       if (!writer) return Status::NotFound("no database at " + dir);
-      const bool empty_dir = std::none_of(names->begin(), names->end(), [](const std::string& n) {
-        return n != "LOCK" && n.find(".tmp") == std::string::npos;
-      });
+      // What a creation that failed before its first checkpoint was in place leaves: the lock
+      // file, temp files and empty logs (nothing is acknowledged before checkpoint 1 exists,
+      // and a failed creation may be unable to remove its log). Anything else means the
+      // checkpoint is missing.
+      bool empty_dir = true;
+      for (const std::string& name : *names) {
+        uint64_t s = 0;
+        if (name == "LOCK" || name.find(".tmp") != std::string::npos) continue;
+        if (ParseSeq(name, "wal-", ".log", &s)) {
+          Result<uint64_t> size = env->FileSize(storage::JoinPath(dir, name));
+          if (size.ok() && *size == 0) continue;
+        }
+        empty_dir = false;
+      }
       if (!empty_dir) {
         return Status::Corruption("directory " + dir + " holds files but no checkpoint: not an "
                                   "AugurDB database, or its checkpoint was deleted");
@@ -459,6 +484,14 @@ Status Impl::OpenStorage() {
       if (options.ef_construction == 0) options.ef_construction = 200;
       if (options.ef_search == 0) options.ef_search = 64;
       if (requested_dim != 0) AUGUR_RETURN_IF_ERROR(EnsureIndex(requested_dim));
+      // A directory's name is durable only once its parent is synced: without this, a power
+      // cut after acknowledged writes could lose the whole database directory. Parents of the
+      // levels created now, and of `dir` itself (an earlier open may have created it, then died).
+      std::vector<std::string> parents = {ParentDir(dir)};
+      for (const std::string& d : created_dirs) parents.push_back(ParentDir(d));
+      std::sort(parents.begin(), parents.end());
+      parents.erase(std::unique(parents.begin(), parents.end()), parents.end());
+      for (const std::string& parent : parents) AUGUR_RETURN_IF_ERROR(env->SyncDir(parent));
       // With checkpoint_seq 0, CheckpointLocked writes checkpoint-1 and wal-1.
       checkpoint_seq = 0;
       return CheckpointLocked();
