@@ -5,7 +5,12 @@
 //   * error sweep: for every fault kind (EIO, ENOSPC, short write, fsync failure) and every N
 //     from 1 to the number of calls that kind can hit in a clean run, the Nth such call fails;
 //   * crash sweep: for every K from 0 to the number of Sync/SyncDir calls of a clean run, the
-//     machine dies right after the Kth one and everything not durable is dropped.
+//     machine dies right after the Kth one and what was not durable is lost: unsynced bytes
+//     dropped, torn in half, or zero-filled; unsynced creations, renames and removals undone.
+//
+// Three workloads: "basic" (create, adds, deletes, upserts, a reader, checkpoint, close, reopen,
+// more writes), "recovery" (starts from a killed writer's database: records in the log, a torn
+// record at its end, a stale temp file) and "auto" (automatic checkpoints every few batches).
 //
 // Then the database is reopened with the real Env (twice) and must hold every acknowledged write
 // with its vector and metadata, no acknowledged delete may have come back, a write that failed
@@ -13,9 +18,10 @@
 // an error (unless the failed call is one the engine documents as best effort) and nothing may
 // abort.
 //
-// AUGURDB_FAULT_CASE=<kind>:<n> (kind: eio, enospc, short-write, sync-failure, crash) replays
-// one case verbosely. AUGURDB_FAULT_FULL=1 adds the slow matrix: faults that stay on (a full
-// disk), a power loss after every injected fault, and a workload with automatic checkpoints.
+// AUGURDB_FAULT_CASE="<case name>" (as a failure report prints it, e.g. "basic eio:17" or
+// "recovery crash-torn:3") replays one case verbosely. AUGURDB_FAULT_FULL=1 adds the slow
+// matrix: faults that stay on (a full disk), a power loss after every injected fault, and the
+// automatic-checkpoint workload under faults.
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -31,6 +37,7 @@
 #include <augurdb/collection.h>
 
 #include "db/collection_testing.h"
+#include "storage/wal.h"
 #include "support/fault_env.h"
 #include "support/file_helpers.h"
 
@@ -156,6 +163,9 @@ class Model {
 struct WorkloadOptions {
   uint64_t checkpoint_wal_bytes = uint64_t{64} << 20;  // small: automatic checkpoints too
   bool auto_checkpoints = false;  // checkpoint_wal_bytes is small enough to trigger them
+  // Start from a database left by a killed writer (records in the log, a torn record at its
+  // end, a stale temp file), so that the sweep covers recovery: replay, truncation, cleanup.
+  bool recovery = false;
 };
 
 struct WorkloadResult {
@@ -163,18 +173,7 @@ struct WorkloadResult {
   std::string first_error;
 };
 
-// The workload: two sessions on `env`, a reader in between. Every call's outcome goes into the
-// model; calls keep coming after a failure (the collection may refuse them: poisoned).
-WorkloadResult RunWorkload(storage::Env* env, const std::string& dir, const WorkloadOptions& wo,
-                           Model* model, bool verbose) {
-  WorkloadResult result;
-  auto note = [&](const Status& s, const char* what) {
-    if (verbose) std::fprintf(stderr, "  %-28s %s\n", what, s.ToString().c_str());
-    if (!s.ok()) {
-      if (result.errors++ == 0) result.first_error = std::string(what) + ": " + s.ToString();
-    }
-    return s.ok();
-  };
+CollectionOptions WorkloadCollectionOptions(const std::string& dir, const WorkloadOptions& wo) {
   CollectionOptions options;
   options.path = dir;
   options.dim = kDim;
@@ -183,8 +182,23 @@ WorkloadResult RunWorkload(storage::Env* env, const std::string& dir, const Work
   options.threads = 1;
   options.durability = Durability::kSync;
   options.checkpoint_wal_bytes = wo.checkpoint_wal_bytes;
+  return options;
+}
 
-  auto put = [&](Collection& col, bool upsert, std::vector<int64_t> ids, int version) {
+// Issues writes and records each outcome in the model and the result.
+class Ops {
+ public:
+  Ops(Model* model, WorkloadResult* result, bool verbose)
+      : model_(model), result_(result), verbose_(verbose) {}
+
+  bool Note(const Status& s, const char* what) {
+    if (verbose_) std::fprintf(stderr, "  %-28s %s\n", what, s.ToString().c_str());
+    if (!s.ok() && result_->errors++ == 0) {
+      result_->first_error = std::string(what) + ": " + s.ToString();
+    }
+    return s.ok();
+  }
+  void Put(Collection& col, bool upsert, const std::vector<int64_t>& ids, int version) {
     std::vector<float> flat;
     std::vector<Metadata> metadata;
     std::vector<RowState> states;
@@ -197,65 +211,129 @@ WorkloadResult RunWorkload(storage::Env* env, const std::string& dir, const Work
     const MatrixView matrix{flat.data(), ids.size(), kDim, 0};
     const Status s = upsert ? col.Upsert(IdsView::Ints(ids), matrix, metadata)
                             : col.Add(IdsView::Ints(ids), matrix, metadata);
-    model->Write(ids, states, note(s, upsert ? "upsert" : "add"));
-  };
-  auto del = [&](Collection& col, std::vector<int64_t> ids) {
+    model_->Write(ids, states, Note(s, upsert ? "upsert" : "add"));
+  }
+  void Delete(Collection& col, const std::vector<int64_t>& ids) {
     Result<size_t> r = col.Delete(IdsView::Ints(ids));
-    model->Write(ids, std::vector<RowState>(ids.size()), note(r.status(), "delete"));
-  };
-  auto seq = [](int64_t from, int64_t to) {
+    model_->Write(ids, std::vector<RowState>(ids.size()), Note(r.status(), "delete"));
+  }
+  static std::vector<int64_t> Range(int64_t from, int64_t to) {
     std::vector<int64_t> ids;
     for (int64_t id = from; id < to; ++id) ids.push_back(id);
     return ids;
-  };
+  }
 
+ private:
+  Model* model_;
+  WorkloadResult* result_;
+  bool verbose_;
+};
+
+// The start of the recovery workload, built without faults: what a writer killed mid-append
+// leaves (a process crash: everything it wrote is kept, nothing after the kill happens).
+void PrepareKilledWriter(const std::string& dir, const WorkloadOptions& wo, Model* model) {
+  WorkloadResult result;
+  Ops ops(model, &result, false);
+  FaultEnv env(storage::Env::Default());
+  {
+    Result<std::unique_ptr<Collection>> col =
+        TEST_OpenCollection(WorkloadCollectionOptions(dir, wo), &env);
+    ASSERT_TRUE(col.ok()) << col.status().ToString();
+    ops.Put(**col, false, Ops::Range(0, 10), 1);
+    ops.Put(**col, false, Ops::Range(10, 20), 2);
+    ops.Delete(**col, {1, 4});
+    ops.Put(**col, true, {2, 20}, 3);
+    ASSERT_EQ(result.errors, 0u) << result.first_error;
+    env.CrashAfterSync(env.sync_calls());  // killed: the close below cannot write anything
+    EXPECT_FALSE((*col)->Close().ok());
+  }
+  ASSERT_TRUE(env.Shutdown().ok());
+  // The record being appended when the writer died, torn halfway, and a checkpoint that never
+  // got its name.
+  const std::string record = storage::EncodeWalRecord(1, std::string(200, 'x'));
+  auto log = storage::Env::Default()->NewAppendableFile(storage::JoinPath(dir, "wal-000001.log"));
+  ASSERT_TRUE(log.ok()) << log.status().ToString();
+  ASSERT_TRUE((*log)->Append(std::string_view(record).substr(0, record.size() / 2)).ok());
+  ASSERT_TRUE((*log)->Close().ok());
+  augurdb::testing::WriteAll(storage::JoinPath(dir, "checkpoint-000002.adb.tmp"), "partial");
+}
+
+// The workload: two sessions on `env`, a reader in between (or, for `recovery`, one session
+// that starts by recovering a killed writer's database). Every call's outcome goes into the
+// model; calls keep coming after a failure (the collection may refuse them: poisoned).
+WorkloadResult RunWorkload(storage::Env* env, const std::string& dir, const WorkloadOptions& wo,
+                           Model* model, bool verbose) {
+  WorkloadResult result;
+  Ops ops(model, &result, verbose);
+  const CollectionOptions options = WorkloadCollectionOptions(dir, wo);
+  if (wo.recovery) {
+    Result<std::unique_ptr<Collection>> opened = TEST_OpenCollection(options, env);
+    if (ops.Note(opened.status(), "open (recovery)")) {
+      Collection& col = **opened;
+      ops.Put(col, false, Ops::Range(40, 45), 8);
+      ops.Delete(col, {6, 41});
+      ops.Put(col, true, {7, 45}, 9);
+      ops.Note(col.Checkpoint(), "checkpoint");
+      ops.Put(col, false, Ops::Range(46, 49), 10);
+      ops.Note(col.Close(), "close");
+    }
+    return result;
+  }
   {
     Result<std::unique_ptr<Collection>> opened = TEST_OpenCollection(options, env);
-    if (note(opened.status(), "open (new)")) {
+    if (ops.Note(opened.status(), "open (new)")) {
       Collection& col = **opened;
-      put(col, false, seq(0, 10), 1);
-      put(col, false, seq(10, 20), 2);
-      del(col, {1, 4, 15, 99});
-      put(col, true, {2, 3, 20, 21}, 3);
+      ops.Put(col, false, Ops::Range(0, 10), 1);
+      ops.Put(col, false, Ops::Range(10, 20), 2);
+      ops.Delete(col, {1, 4, 15, 99});
+      ops.Put(col, true, {2, 3, 20, 21}, 3);
       {
         // A reader beside the writer replays the log the writer has appended so far.
         CollectionOptions ro = options;
         ro.read_only = true;
         Result<std::unique_ptr<Collection>> reader = TEST_OpenCollection(ro, env);
-        if (note(reader.status(), "open (reader)") && result.errors == 0) {
+        if (ops.Note(reader.status(), "open (reader)") && result.errors == 0) {
           EXPECT_EQ((*reader)->size(), col.size()) << "the reader misses appended writes";
         }
       }
-      note(col.Checkpoint(), "checkpoint");
-      put(col, false, seq(22, 30), 4);
-      del(col, {22, 5});
-      put(col, true, {10, 30}, 5);
-      note(col.Flush(), "flush");
-      note(col.Close(), "close");
+      ops.Note(col.Checkpoint(), "checkpoint");
+      ops.Put(col, false, Ops::Range(22, 30), 4);
+      ops.Delete(col, {22, 5});
+      ops.Put(col, true, {10, 30}, 5);
+      ops.Note(col.Flush(), "flush");
+      ops.Note(col.Close(), "close");
     }
   }
   {
     Result<std::unique_ptr<Collection>> opened = TEST_OpenCollection(options, env);
-    if (note(opened.status(), "open (existing)")) {
+    if (ops.Note(opened.status(), "open (existing)")) {
       Collection& col = **opened;
-      put(col, false, seq(31, 36), 6);
-      del(col, {0});
-      note(col.Checkpoint(), "checkpoint");
-      put(col, true, {31, 2}, 7);
-      note(col.Close(), "close");
+      ops.Put(col, false, Ops::Range(31, 36), 6);
+      ops.Delete(col, {0});
+      ops.Note(col.Checkpoint(), "checkpoint");
+      ops.Put(col, true, {31, 2}, 7);
+      ops.Note(col.Close(), "close");
     }
   }
   return result;
 }
 
-// Reopens `dir` with the real Env and checks it against the model; "" or what is wrong.
+bool EnvFlag(const char* name) {
+  const char* v = std::getenv(name);
+  return v != nullptr && *v != '\0' && std::string(v) != "0";
+}
+
+// Reopens `dir` with the real Env and checks it against the model; "" or what is wrong. The
+// real Env is wrapped only to skip its fsyncs: durability is simulated here, and thousands of
+// real fsyncs would make the sweep wait on the disk (AUGURDB_FAULT_REAL_SYNC=1 keeps them).
 std::string ReopenAndCheck(const std::string& dir, const Model& model) {
   std::string errors;
+  FaultEnv env(storage::Env::Default(), /*forward_syncs=*/EnvFlag("AUGURDB_FAULT_REAL_SYNC"));
   for (int round = 0; round < 2; ++round) {  // the second open sees the first one's recovery
     CollectionOptions options;
     options.path = dir;
     options.threads = 1;
-    Result<std::unique_ptr<Collection>> col = Collection::Open(options);
+    Result<std::unique_ptr<Collection>> col = TEST_OpenCollection(options, &env);
     if (!col.ok()) return "reopen " + std::to_string(round) + ": " + col.status().ToString();
     errors += model.Check(**col);
     Result<VerifyReport> verified = (*col)->Verify();
@@ -264,7 +342,8 @@ std::string ReopenAndCheck(const std::string& dir, const Model& model) {
     if (!closed.ok()) errors += "close after reopen: " + closed.ToString() + "\n";
     if (!errors.empty()) return "reopen " + std::to_string(round) + ":\n" + errors;
   }
-  return errors;
+  Status settled = env.Shutdown();
+  return settled.ok() ? errors : "FaultEnv: " + settled.ToString();
 }
 
 // Failed calls the engine may swallow by design: removal of superseded files (retried at the
@@ -283,13 +362,74 @@ bool InCheckpoint(const std::string& call) {
          call.rfind("syncdir ", 0) == 0;
 }
 
+// Workloads by name, for case names and replay.
+WorkloadOptions Workload(const std::string& name) {
+  WorkloadOptions wo;
+  if (name == "auto") {
+    wo.checkpoint_wal_bytes = 600;  // about every third batch
+    wo.auto_checkpoints = true;
+  } else if (name == "recovery") {
+    wo.recovery = true;
+  }
+  return wo;
+}
+
+// One run of the workload. Its name, e.g. "basic eio:17", "auto short-write:3 sticky
+// powerloss" or "recovery crash-torn:5", is printed on failure and replays it when passed in
+// AUGURDB_FAULT_CASE.
 struct Case {
-  std::string name;  // "eio:17", "crash:4"
-  bool crash = false;          // power loss: at sync point `n`, or after the injected fault
-  std::optional<FaultKind> kind;
-  uint64_t n = 0;
-  bool sticky = false;
+  std::string workload = "basic";      // basic | auto | recovery
+  std::optional<FaultKind> kind;       // the fault injected at the nth applicable call
+  uint64_t n = 0;                      // that n, or the sync point of a crash
+  bool sticky = false;                 // the fault stays on
+  bool crash = false;                  // power loss: at sync point n, or after the fault
+  testing::CrashMode mode = testing::CrashMode::kDropUnsynced;
+
+  std::string Name() const {
+    std::string name = workload + " ";
+    if (kind) {
+      name += std::string(testing::FaultKindName(*kind)) + ":" + std::to_string(n);
+      if (sticky) name += " sticky";
+      if (crash) name += std::string(" powerloss-") + testing::CrashModeName(mode);
+    } else {
+      name += std::string("crash-") + testing::CrashModeName(mode) + ":" + std::to_string(n);
+    }
+    return name;
+  }
 };
+
+std::optional<Case> ParseCase(const std::string& spec) {
+  std::istringstream in(spec);
+  Case c;
+  std::string what, flag;
+  if (!(in >> c.workload >> what)) return std::nullopt;
+  const size_t colon = what.find(':');
+  if (colon == std::string::npos) return std::nullopt;
+  const std::string kind = what.substr(0, colon);
+  c.n = std::stoull(what.substr(colon + 1));
+  auto parse_mode = [&](const std::string& m) {
+    for (testing::CrashMode mode : testing::kAllCrashModes) {
+      if (m == testing::CrashModeName(mode)) c.mode = mode;
+    }
+  };
+  if (kind.rfind("crash-", 0) == 0) {
+    c.crash = true;
+    parse_mode(kind.substr(6));
+  } else {
+    for (FaultKind k : testing::kAllFaultKinds) {
+      if (kind == testing::FaultKindName(k)) c.kind = k;
+    }
+    if (!c.kind) return std::nullopt;
+  }
+  while (in >> flag) {
+    if (flag == "sticky") c.sticky = true;
+    if (flag.rfind("powerloss-", 0) == 0) {
+      c.crash = true;
+      parse_mode(flag.substr(10));
+    }
+  }
+  return c;
+}
 
 struct SweepStats {
   uint64_t cases = 0;
@@ -298,14 +438,17 @@ struct SweepStats {
   std::vector<std::string> failures;
 };
 
-void RunCase(const Case& c, const WorkloadOptions& wo, const std::string& root, bool verbose,
-             SweepStats* stats) {
+// Runs the workload of `c` on a FaultEnv in a fresh directory under `root`, then settles the
+// Env (crash or clean exit) and checks the reopened database.
+void RunCase(const Case& c, const std::string& root, bool verbose, SweepStats* stats) {
+  const WorkloadOptions wo = Workload(c.workload);
   const std::string dir = root + "/" + std::to_string(stats->cases++);
+  Model model;
+  if (wo.recovery) PrepareKilledWriter(dir, wo, &model);
   FaultEnv env(storage::Env::Default());
   if (c.kind) env.FailNth(*c.kind, c.n, c.sticky);
   if (c.crash && !c.kind) env.CrashAfterSync(c.n);
-  if (verbose) std::fprintf(stderr, "case %s\n", c.name.c_str());
-  Model model;
+  if (verbose) std::fprintf(stderr, "case %s\n", c.Name().c_str());
   const WorkloadResult run = RunWorkload(&env, dir, wo, &model, verbose);
   std::string problem;
   if (c.kind && env.fault_fired()) {
@@ -320,11 +463,11 @@ void RunCase(const Case& c, const WorkloadOptions& wo, const std::string& root, 
   } else if (c.kind) {
     problem += "the fault never fired (the workload's I/O is not deterministic?)\n";
   }
-  const Status settled = c.crash ? env.Crash() : env.Shutdown();
+  const Status settled = c.crash ? env.Crash(c.mode) : env.Shutdown();
   if (!settled.ok()) problem += "FaultEnv: " + settled.ToString() + "\n";
   problem += ReopenAndCheck(dir, model);
   if (!problem.empty()) {
-    stats->failures.push_back(c.name + (c.kind ? " (" + env.fired_call() + ")" : "") +
+    stats->failures.push_back(c.Name() + (c.kind ? " (" + env.fired_call() + ")" : "") +
                               (run.errors ? ", first error " + run.first_error : "") + ":\n" +
                               problem);
   }
@@ -339,10 +482,12 @@ struct Census {
   uint64_t syncs = 0;
 };
 
-Census TakeCensus(const WorkloadOptions& wo, const std::string& root) {
-  FaultEnv env(storage::Env::Default());
-  Model model;
+Census TakeCensus(const std::string& workload, const std::string& root) {
+  const WorkloadOptions wo = Workload(workload);
   const std::string dir = root + "/census";
+  Model model;
+  if (wo.recovery) PrepareKilledWriter(dir, wo, &model);
+  FaultEnv env(storage::Env::Default());
   const WorkloadResult run = RunWorkload(&env, dir, wo, &model, false);
   EXPECT_EQ(run.errors, 0u) << run.first_error;
   EXPECT_TRUE(env.Shutdown().ok());
@@ -356,28 +501,9 @@ Census TakeCensus(const WorkloadOptions& wo, const std::string& root) {
   return census;
 }
 
-bool EnvFlag(const char* name) {
-  const char* v = std::getenv(name);
-  return v != nullptr && *v != '\0' && std::string(v) != "0";
-}
-
-std::optional<Case> ReplayCase() {
+bool Replaying() {
   const char* v = std::getenv("AUGURDB_FAULT_CASE");
-  if (v == nullptr || *v == '\0') return std::nullopt;
-  const std::string spec = v;
-  const size_t colon = spec.find(':');
-  Case c;
-  c.name = spec;
-  const std::string kind = spec.substr(0, colon);
-  c.n = std::stoull(spec.substr(colon + 1));
-  if (kind == "crash") {
-    c.crash = true;
-    return c;
-  }
-  for (FaultKind k : testing::kAllFaultKinds) {
-    if (kind == testing::FaultKindName(k)) c.kind = k;
-  }
-  return c;
+  return v != nullptr && *v != '\0';
 }
 
 std::string Report(const SweepStats& stats) {
@@ -391,31 +517,26 @@ std::string Report(const SweepStats& stats) {
   return out;
 }
 
-void RunErrorSweep(const WorkloadOptions& wo, bool sticky, bool crash_after) {
+// Every fault kind at every applicable call of `workload`.
+void RunErrorSweep(const std::string& workload, bool sticky, bool crash_after) {
   const std::string root = augurdb::testing::MakeTempDir("fault_sweep");
-  if (std::optional<Case> replay = ReplayCase()) {
-    SweepStats stats;
-    RunCase(*replay, wo, root, true, &stats);
-    EXPECT_TRUE(stats.failures.empty()) << Report(stats);
-    return;
-  }
-  const Census census = TakeCensus(wo, root);
+  const Census census = TakeCensus(workload, root);
   SweepStats stats;
   for (FaultKind kind : testing::kAllFaultKinds) {
     for (uint64_t n = 1; n <= census.eligible.at(kind); ++n) {
       Case c;
+      c.workload = workload;
       c.kind = kind;
       c.n = n;
       c.sticky = sticky;
       c.crash = crash_after;
-      c.name = std::string(testing::FaultKindName(kind)) + ":" + std::to_string(n);
-      RunCase(c, wo, root, false, &stats);
+      RunCase(c, root, false, &stats);
     }
   }
-  std::printf("error sweep%s%s: %llu calls in a clean run; %llu cases (eio %llu, enospc %llu, "
-              "short-write %llu, sync-failure %llu), %llu faults fired, %llu swallowed by "
-              "best-effort calls, %zu failed\n",
-              sticky ? " (sticky)" : "", crash_after ? " + power loss" : "",
+  std::printf("error sweep, %s workload%s%s: %llu calls in a clean run; %llu cases (eio %llu, "
+              "enospc %llu, short-write %llu, sync-failure %llu), %llu faults fired, %llu "
+              "swallowed by best-effort calls, %zu failed\n",
+              workload.c_str(), sticky ? ", sticky" : "", crash_after ? ", then power loss" : "",
               static_cast<unsigned long long>(census.calls),
               static_cast<unsigned long long>(stats.cases),
               static_cast<unsigned long long>(census.eligible.at(FaultKind::kEio)),
@@ -429,42 +550,56 @@ void RunErrorSweep(const WorkloadOptions& wo, bool sticky, bool crash_after) {
   std::filesystem::remove_all(root, ec);
 }
 
-void RunCrashSweep(const WorkloadOptions& wo) {
+// A power loss right after every Sync/SyncDir of `workload` (and before the first), once per
+// crash mode.
+void RunCrashSweep(const std::string& workload) {
   const std::string root = augurdb::testing::MakeTempDir("crash_sweep");
-  const Census census = TakeCensus(wo, root);
+  const Census census = TakeCensus(workload, root);
   SweepStats stats;
-  for (uint64_t k = 0; k <= census.syncs; ++k) {
-    Case c;
-    c.crash = true;
-    c.n = k;
-    c.name = "crash:" + std::to_string(k);
-    RunCase(c, wo, root, false, &stats);
+  for (testing::CrashMode mode : testing::kAllCrashModes) {
+    for (uint64_t k = 0; k <= census.syncs; ++k) {
+      Case c;
+      c.workload = workload;
+      c.crash = true;
+      c.mode = mode;
+      c.n = k;
+      RunCase(c, root, false, &stats);
+    }
   }
-  std::printf("crash sweep: %llu sync points, %llu cases, %zu failed\n",
-              static_cast<unsigned long long>(census.syncs),
-              static_cast<unsigned long long>(stats.cases), stats.failures.size());
+  std::printf("crash sweep, %s workload: %llu sync points x %zu crash modes, %llu cases, %zu "
+              "failed\n",
+              workload.c_str(), static_cast<unsigned long long>(census.syncs),
+              testing::kAllCrashModes.size(), static_cast<unsigned long long>(stats.cases),
+              stats.failures.size());
   EXPECT_TRUE(stats.failures.empty()) << Report(stats);
   std::error_code ec;
   std::filesystem::remove_all(root, ec);
 }
 
-WorkloadOptions AutoCheckpoints() {
-  WorkloadOptions wo;
-  wo.checkpoint_wal_bytes = 600;  // about every third batch
-  wo.auto_checkpoints = true;
-  return wo;
+class FaultSweepTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (Replaying()) GTEST_SKIP() << "AUGURDB_FAULT_CASE is set: only FaultSweepTest.Replay runs";
+  }
+};
+
+TEST_F(FaultSweepTest, EveryNthIoCallFailing) { RunErrorSweep("basic", false, false); }
+TEST_F(FaultSweepTest, EveryNthIoCallFailingDuringRecovery) {
+  RunErrorSweep("recovery", false, false);
 }
+TEST_F(FaultSweepTest, CrashAtEverySyncPoint) { RunCrashSweep("basic"); }
+TEST_F(FaultSweepTest, CrashAtEverySyncPointWithAutomaticCheckpoints) { RunCrashSweep("auto"); }
+TEST_F(FaultSweepTest, CrashAtEverySyncPointDuringRecovery) { RunCrashSweep("recovery"); }
 
-TEST(FaultSweepTest, EveryNthIoCallFailing) { RunErrorSweep({}, false, false); }
-
-TEST(FaultSweepTest, CrashAtEverySyncPoint) {
-  if (ReplayCase()) GTEST_SKIP() << "AUGURDB_FAULT_CASE replays in EveryNthIoCallFailing";
-  RunCrashSweep({});
-}
-
-TEST(FaultSweepTest, CrashAtEverySyncPointWithAutomaticCheckpoints) {
-  if (ReplayCase()) GTEST_SKIP() << "AUGURDB_FAULT_CASE replays in EveryNthIoCallFailing";
-  RunCrashSweep(AutoCheckpoints());
+// AUGURDB_FAULT_CASE="<case name from a failure report>" runs that one case verbosely.
+TEST(FaultSweepReplay, Replay) {
+  if (!Replaying()) GTEST_SKIP() << "set AUGURDB_FAULT_CASE to replay one case";
+  std::optional<Case> c = ParseCase(std::getenv("AUGURDB_FAULT_CASE"));
+  ASSERT_TRUE(c.has_value()) << "cannot parse AUGURDB_FAULT_CASE; expected e.g. \"basic eio:17\"";
+  const std::string root = augurdb::testing::MakeTempDir("fault_replay");
+  SweepStats stats;
+  RunCase(*c, root, true, &stats);
+  EXPECT_TRUE(stats.failures.empty()) << Report(stats);
 }
 
 // The slow matrix (AUGURDB_FAULT_FULL=1): a disk that stays broken, power loss after each
@@ -473,19 +608,23 @@ class FaultSweepFullTest : public ::testing::Test {
  protected:
   void SetUp() override {
     if (!EnvFlag("AUGURDB_FAULT_FULL")) GTEST_SKIP() << "set AUGURDB_FAULT_FULL=1 for the full matrix";
-    if (ReplayCase()) GTEST_SKIP() << "AUGURDB_FAULT_CASE replays in EveryNthIoCallFailing";
+    if (Replaying()) GTEST_SKIP() << "AUGURDB_FAULT_CASE is set: only FaultSweepTest.Replay runs";
   }
 };
 
-TEST_F(FaultSweepFullTest, StickyFaults) { RunErrorSweep({}, /*sticky=*/true, /*crash_after=*/false); }
+TEST_F(FaultSweepFullTest, StickyFaults) {
+  RunErrorSweep("basic", /*sticky=*/true, /*crash_after=*/false);
+  RunErrorSweep("recovery", /*sticky=*/true, /*crash_after=*/false);
+}
 TEST_F(FaultSweepFullTest, PowerLossAfterTheFault) {
-  RunErrorSweep({}, /*sticky=*/false, /*crash_after=*/true);
+  RunErrorSweep("basic", /*sticky=*/false, /*crash_after=*/true);
+  RunErrorSweep("recovery", /*sticky=*/false, /*crash_after=*/true);
 }
 TEST_F(FaultSweepFullTest, AutomaticCheckpoints) {
-  RunErrorSweep(AutoCheckpoints(), /*sticky=*/false, /*crash_after=*/false);
+  RunErrorSweep("auto", /*sticky=*/false, /*crash_after=*/false);
 }
 TEST_F(FaultSweepFullTest, AutomaticCheckpointsStickyFaultsThenPowerLoss) {
-  RunErrorSweep(AutoCheckpoints(), /*sticky=*/true, /*crash_after=*/true);
+  RunErrorSweep("auto", /*sticky=*/true, /*crash_after=*/true);
 }
 
 }  // namespace

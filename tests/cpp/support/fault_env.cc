@@ -36,6 +36,15 @@ const char* FaultKindName(FaultKind kind) {
   return "?";
 }
 
+const char* CrashModeName(CrashMode mode) {
+  switch (mode) {
+    case CrashMode::kDropUnsynced: return "drop";
+    case CrashMode::kTornUnsynced: return "torn";
+    case CrashMode::kZeroUnsynced: return "zero";
+  }
+  return "?";
+}
+
 bool FaultApplies(FaultKind kind, IoOp op) {
   switch (kind) {
     case FaultKind::kEio:
@@ -468,14 +477,31 @@ Status FaultEnv::DeleteTrashLocked() {
   return Status::OK();
 }
 
-Status FaultEnv::Crash() {
+Status FaultEnv::Crash(CrashMode mode) {
   std::lock_guard<std::mutex> lock(mutex_);
   dead_ = true;
-  // 1. Data: every file written here keeps only what a Sync made durable.
+  // 1. Data: every file written here keeps what a Sync made durable; the rest as `mode` says.
   for (const std::shared_ptr<FileState>& f : files_) {
     if (!base_->FileExists(f->path)) continue;
     AUGUR_ASSIGN_OR_RETURN(const uint64_t on_disk, base_->FileSize(f->path));
-    if (on_disk > f->synced) AUGUR_RETURN_IF_ERROR(base_->TruncateFile(f->path, f->synced));
+    if (on_disk <= f->synced) continue;
+    const uint64_t unsynced = on_disk - f->synced;
+    switch (mode) {
+      case CrashMode::kDropUnsynced:
+        AUGUR_RETURN_IF_ERROR(base_->TruncateFile(f->path, f->synced));
+        break;
+      case CrashMode::kTornUnsynced:
+        AUGUR_RETURN_IF_ERROR(base_->TruncateFile(f->path, f->synced + unsynced / 2));
+        break;
+      case CrashMode::kZeroUnsynced: {
+        AUGUR_RETURN_IF_ERROR(base_->TruncateFile(f->path, f->synced));
+        AUGUR_ASSIGN_OR_RETURN(std::unique_ptr<WritableFile> file,
+                               base_->NewAppendableFile(f->path));
+        AUGUR_RETURN_IF_ERROR(file->Append(std::string(unsynced, '\0')));
+        AUGUR_RETURN_IF_ERROR(file->Close());
+        break;
+      }
+    }
   }
   // 2. Names: undo directory changes no SyncDir covered, newest first, so that each undo finds
   // the names as they were right after its own change.

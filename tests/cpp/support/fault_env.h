@@ -66,6 +66,17 @@ const char* FaultKindName(FaultKind kind);
 // True if a fault of `kind` can hit `op`: the Nth call of a kind counts only these.
 bool FaultApplies(FaultKind kind, IoOp op);
 
+// What a crash does to the bytes appended after a file's last successful Sync (SQLite's crash
+// VFS keeps, drops or trashes each unsynced sector; these are its deterministic corners).
+enum class CrashMode : uint8_t {
+  kDropUnsynced,  // the file ends at its synced length (LevelDB's FaultInjectionTestEnv)
+  kTornUnsynced,  // the first half of the unsynced bytes reached the disk: a torn last write
+  kZeroUnsynced,  // the size reached the disk, the data did not: the unsynced bytes read as zeros
+};
+inline constexpr std::array<CrashMode, 3> kAllCrashModes = {
+    CrashMode::kDropUnsynced, CrashMode::kTornUnsynced, CrashMode::kZeroUnsynced};
+const char* CrashModeName(CrashMode mode);
+
 class FaultEnv final : public storage::Env {
  public:
   // `base` does the real work and must outlive this Env. With `forward_syncs` false, Sync and
@@ -97,10 +108,10 @@ class FaultEnv final : public storage::Env {
   void CrashAfterSync(uint64_t k);
   bool dead() const;
   // Simulated OS crash / power loss. REQUIRES: no file of this Env is still written to (close
-  // the collection first). Cuts every file written through this Env back to its synced length,
-  // undoes unsynced creations, renames, removals and mkdirs (newest first), and deletes removed
-  // files whose removal was durable. The Env is dead afterwards.
-  Status Crash();
+  // the collection first). Treats the unsynced bytes of every file written through this Env as
+  // `mode` says, undoes unsynced creations, renames, removals and mkdirs (newest first), and
+  // deletes removed files whose removal was durable. The Env is dead afterwards.
+  Status Crash(CrashMode mode = CrashMode::kDropUnsynced);
   // Clean process exit without a crash: removed files are deleted for good, nothing is dropped.
   // REQUIRES: as for Crash().
   Status Shutdown();
