@@ -9,7 +9,7 @@ CMAKE     := $(VENV)/bin/cmake
 DEMO_APT  := dataset-fashion-mnist
 
 .PHONY: demo test test-cpp test-install test-python venv install cpp bench bench-micro bench-quick \
-        test-asan test-tsan format lint clean
+        test-asan test-tsan fuzz format lint clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -61,6 +61,18 @@ test-tsan: $(CMAKE)
 	PATH=$(CURDIR)/$(VENV)/bin:$$PATH cmake -S . -B build/tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAUGURDB_BUILD_TESTS=ON -DAUGURDB_SANITIZE=thread
 	$(CMAKE) --build build/tsan -j $(JOBS)
 	TSAN_OPTIONS=halt_on_error=1 $(VENV)/bin/ctest --test-dir build/tsan --output-on-failure -j 1
+
+# libFuzzer targets (fuzz/, docs/fuzzing.md) under ASan+UBSan, built with Clang in build/fuzz,
+# then each run for FUZZ_RUNS executions or FUZZ_SECONDS seconds, whichever ends first (not part
+# of `make test`). E.g. `make fuzz FUZZ_RUNS=1000000 FUZZ_SECONDS=0` for the >= 1M-execution runs.
+FUZZ_APT     := clang-19 libclang-rt-19-dev llvm-19
+FUZZ_RUNS    ?= 100000
+FUZZ_SECONDS ?= 120
+fuzz: $(CMAKE)
+	tools/apt_deps.sh $(FUZZ_APT)
+	PATH=$(CURDIR)/$(VENV)/bin:$$PATH cmake -S . -B build/fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++-19 -DAUGURDB_FUZZ=ON
+	$(CMAKE) --build build/fuzz -j $(JOBS)
+	FUZZ_RUNS=$(FUZZ_RUNS) FUZZ_SECONDS=$(FUZZ_SECONDS) tools/run_fuzz.sh
 
 # Benchmarks print figures; they never gate anything.
 bench: $(PY)

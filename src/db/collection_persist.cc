@@ -374,6 +374,11 @@ Status LoadCheckpoint(Impl& impl, const storage::CheckpointFile& file) {
     if (impl.index_owner->state(static_cast<Slot>(s)) != index::HnswIndex::SlotState::kLive) {
       return Corrupt(file.path(), "slot " + std::to_string(s) + " is used but not live");
     }
+    // No id table was loaded for kUnset: a used slot would index an empty vector (found by
+    // fuzz/db_open_fuzzer).
+    if (impl.id_kind == IdKind::kUnset) {
+      return Corrupt(file.path(), "slot " + std::to_string(s) + " is used but no id kind is set");
+    }
     const bool fresh = impl.id_kind == IdKind::kString
                            ? impl.str_to_slot.emplace(impl.slot_str_id[s], static_cast<Slot>(s)).second
                            : impl.int_to_slot.emplace(impl.slot_int_id[s], static_cast<Slot>(s)).second;
@@ -503,6 +508,15 @@ Status Impl::OpenStorage() {
       return opened.status();
     }
     file = std::move(opened).value();
+    // The writer names each checkpoint after the sequence in its header. A mismatch means the
+    // file was renamed or copied by hand; trusting either number would let the cleanup below
+    // delete the only checkpoint as "superseded" (found by fuzz/db_open_fuzzer).
+    if (file->sequence() != seq) {
+      return Status::Corruption("checkpoint " + file->path() + " holds sequence " +
+                                std::to_string(file->sequence()) + ", but its name says " +
+                                std::to_string(seq) + ": it was renamed or copied by hand; " +
+                                "name it " + CheckpointName(file->sequence()) + " again");
+    }
     // Open the WAL now: an open file survives the writer removing it at its next checkpoint,
     // so a reader keeps a consistent checkpoint + log pair.
     wal_path = storage::JoinPath(dir, WalName(seq));

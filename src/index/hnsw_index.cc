@@ -974,7 +974,8 @@ Result<std::unique_ptr<HnswIndex>> HnswIndex::FromImage(const HnswParams& params
     x.insert_counter_ = image.insert_counter;
     x.slot_end_.store(end, std::memory_order_release);
     entry = image.entry;
-    if (entry != 0 && (EntrySlot(entry) >= end || EntryLevel(entry) > kMaxLevel)) {
+    // The level field is tested unsigned: EntryLevel() of a huge field would overflow an int.
+    if (entry != 0 && (EntrySlot(entry) >= end || (entry >> 32) > uint64_t{kMaxLevel} + 1)) {
       return bad("entry point out of range");
     }
     x.entry_.store(entry, std::memory_order_release);
@@ -998,11 +999,23 @@ Result<std::unique_ptr<HnswIndex>> HnswIndex::FromImage(const HnswParams& params
         if (list[j] >= end || list[j] == slot) {
           return bad("slot " + std::to_string(i) + " links slot " + std::to_string(list[j]));
         }
+        // A search at `level` reads the neighbour's list at that level: a lower node has none
+        // (found by fuzz/db_open_fuzzer). Upper lists are few, so this costs little.
+        if (level > 0 && x.Level(list[j]) < level) {
+          return bad("slot " + std::to_string(i) + " level " + std::to_string(level) +
+                     " links slot " + std::to_string(list[j]) + " of a lower level");
+        }
       }
     }
   }
   if (entry != 0 && x.state(EntrySlot(entry)) == SlotState::kFree) {
     return bad("entry point is a free slot");
+  }
+  // Searches descend from the entry point's recorded level through its own lists.
+  if (entry != 0 && EntryLevel(entry) != x.Level(EntrySlot(entry))) {
+    return bad("entry point level " + std::to_string(EntryLevel(entry)) + " but slot " +
+               std::to_string(EntrySlot(entry)) + " has level " +
+               std::to_string(x.Level(EntrySlot(entry))));
   }
   return index;
 }
