@@ -41,10 +41,12 @@ void Sq8Quantizer::Encode(const float* vector, uint8_t* code) const {
   uint64_t clamped = 0;
   for (size_t d = 0; d < dim_; ++d) {
     const float level = std::nearbyint((vector[d] - min_[d]) * inv_scale_[d]);
-    const bool outside = level < 0.0f || level > 255.0f ||
+    // NaN when an infinite difference (a value ~FLT_MAX from min) meets a zero inverse scale:
+    // std::clamp passes NaN through and its cast to uint8_t is UB (found by fuzz/db_open_fuzzer).
+    const bool outside = !(level >= 0.0f && level <= 255.0f) ||
                          (scale_[d] == 0.0f && vector[d] != min_[d]);
     clamped += outside;
-    code[d] = static_cast<uint8_t>(std::clamp(level, 0.0f, 255.0f));
+    code[d] = level > 0.0f ? static_cast<uint8_t>(std::min(level, 255.0f)) : uint8_t{0};
   }
   std::memset(code + dim_, 0, code_stride_ - dim_);
   encoded_.fetch_add(dim_, std::memory_order_relaxed);

@@ -70,6 +70,23 @@ TEST(CollectionPersistTest, UpperLinkToLowerLevelIsCorruption) {
       << col.status().ToString();
 }
 
+// An SQ8 collection whose stored range has a zero scale for a dimension, then a logged vector
+// about FLT_MAX away from that dimension's minimum: encoding computed inf * 0 = NaN and cast it to
+// uint8_t (UBSan: "-nan is outside the range of representable values"). Whatever the open
+// returns, it must be a Status, and the collection must be usable (the sanitizer build checks).
+TEST(CollectionPersistTest, QuantizerNaNLevelIsDefined) {
+  const std::string dir = testing::MakeTempDir("persist_sq_nan");
+  WriteDbOpenInput(dir, CorpusFile("db_open/crash-7cd6fd40a5d4c219a8af5f2c8a99d796a1be741a"));
+  Result<std::unique_ptr<Collection>> col = Collection::Open(At(dir));
+  ASSERT_TRUE(col.ok()) << col.status().ToString();
+  ASSERT_GT((*col)->dim(), 0u);
+  const std::vector<float> query((*col)->dim(), 0.5f);
+  SearchOptions opts;
+  opts.k = 4;
+  EXPECT_TRUE((*col)->Search(query, opts).ok());
+  EXPECT_TRUE((*col)->Close().ok());
+}
+
 // Writes a small database and returns its checkpoint bytes and path.
 std::string MakeCheckpoint(const std::string& dir, std::string* path) {
   {
