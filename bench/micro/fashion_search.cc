@@ -2,8 +2,10 @@
 // distance computations and hops per query over an ef sweep, with no Python in the loop. Used
 // to profile the engine and as the "C++ core" side of the Python-overhead comparison.
 //
-// Usage: fashion_search [--threads N] [--limit N] [--ef 10,16,...] [--shared DIR] [--sq8 1]
-// With --sq8 1, an fp32 and an SQ8 index are built and swept interleaved (fp32, sq8, fp32, ...)
+// Usage: fashion_search [--threads N] [--limit N] [--ef 10,16,...] [--shared DIR]
+//                       [--quant sq8,sq4]
+// With --quant, an fp32 index and one per listed quantization are built and swept interleaved
+// (fp32, sq8, sq4, fp32, ...)
 // so that both see the same machine noise.
 #include <zlib.h>
 
@@ -77,7 +79,8 @@ std::vector<size_t> ParseList(const char* s) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  size_t threads = 2, limit = 0, with_sq8 = 0;
+  size_t threads = 2, limit = 0;
+  std::vector<Quantization> variants = {Quantization::kNone};
   std::vector<size_t> efs = {10, 16, 24, 32, 48, 64, 96, 128};
   std::string shared = "../shared/data";
   std::string dir = "/usr/share/datasets/fashion-mnist";
@@ -87,7 +90,20 @@ int main(int argc, char** argv) {
     else if (flag == "--limit") limit = std::strtoul(argv[i + 1], nullptr, 10);
     else if (flag == "--ef") efs = ParseList(argv[i + 1]);
     else if (flag == "--shared") shared = argv[i + 1];
-    else if (flag == "--sq8") with_sq8 = std::strtoul(argv[i + 1], nullptr, 10);
+    else if (flag == "--sq8") variants.push_back(Quantization::kSq8);  // older spelling
+    else if (flag == "--quant") {
+      std::string list = argv[i + 1];
+      for (size_t pos = 0; pos <= list.size();) {
+        const size_t comma = std::min(list.find(',', pos), list.size());
+        const auto q = ParseQuantization(list.substr(pos, comma - pos));
+        if (!q) {
+          std::fprintf(stderr, "unknown quantization in --quant %s\n", list.c_str());
+          return 2;
+        }
+        variants.push_back(*q);
+        pos = comma + 1;
+      }
+    }
   }
   size_t n = 0, nq = 0, dim = 0, gt_rows = 0, gt_cols = 0;
   std::vector<float> base = ReadIdxImages(dir + "/train-images-idx3-ubyte.gz", &n, &dim);
@@ -101,12 +117,12 @@ int main(int argc, char** argv) {
               std::string(simd::SimdLevelName(kernels.level)).c_str(), threads, n, nq);
   std::vector<std::unique_ptr<index::HnswIndex>> indexes;
   std::vector<std::string> names;
-  for (size_t variant = 0; variant <= with_sq8; ++variant) {
+  for (Quantization variant : variants) {
     index::HnswParams params;
     params.dim = dim;
     params.m = 16;
     params.ef_construction = 200;
-    params.quantization = variant == 0 ? Quantization::kNone : Quantization::kSq8;
+    params.quantization = variant;
     auto index = std::move(index::HnswIndex::Create(params, kernels)).value();
     ThreadPool pool(threads);
     std::vector<index::Slot> slots;
@@ -115,7 +131,7 @@ int main(int argc, char** argv) {
     index->Insert(slots, base.data(), dim, &pool, threads);
     index->Publish(slots);
     const double build_s = std::chrono::duration<double>(Clock::now() - t0).count();
-    names.push_back(variant == 0 ? "fp32" : "sq8");
+    names.push_back(variant == Quantization::kNone ? "fp32" : std::string(QuantizationName(variant)));
     std::printf("%s build: %.2f s, %.0f vec/s, memory %.1f MiB\n", names.back().c_str(), build_s,
                 static_cast<double>(n) / build_s, index->MemoryBytes() / 1048576.0);
     indexes.push_back(std::move(index));

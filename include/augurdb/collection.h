@@ -90,9 +90,10 @@ struct CollectionOptions {
   size_t threads = 0;             // worker threads for batch calls; 0 = all cores
   uint64_t seed = 42;             // seeds level draws; one thread + same seed = same graph
   // Representation walked by search; unset = kNone for a new collection, the stored one when
-  // reopening. kSq8 keeps 8-bit codes beside the fp32 vectors (rerank uses the fp32 ones).
+  // reopening. kSq8 / kSq4 keep 8-bit / 4-bit codes beside the fp32 vectors (rerank uses the
+  // fp32 ones).
   std::optional<Quantization> quantization;
-  size_t rerank = 0;              // default SearchOptions::rerank; 0 = 2 * k
+  size_t rerank = 0;              // default SearchOptions::rerank; 0 = 2k (SQ8), 4k (SQ4)
 };
 
 struct SearchOptions {

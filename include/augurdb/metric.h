@@ -35,15 +35,22 @@ constexpr std::optional<Metric> ParseMetric(std::string_view name) noexcept {
 enum class Quantization : uint8_t {
   kNone = 0,  // fp32 distances throughout
   kSq8 = 1,   // 8-bit per-dimension scalar codes, 4x less memory traffic; exact rerank
+  kSq4 = 2,   // 4-bit per-dimension scalar codes, 8x less memory traffic; exact rerank
 };
 
 constexpr std::string_view QuantizationName(Quantization q) noexcept {
-  return q == Quantization::kSq8 ? "sq8" : "none";
+  switch (q) {
+    case Quantization::kSq8: return "sq8";
+    case Quantization::kSq4: return "sq4";
+    case Quantization::kNone: break;
+  }
+  return "none";
 }
 
 constexpr std::optional<Quantization> ParseQuantization(std::string_view name) noexcept {
   if (name == "none") return Quantization::kNone;
   if (name == "sq8") return Quantization::kSq8;
+  if (name == "sq4") return Quantization::kSq4;
   return std::nullopt;
 }
 

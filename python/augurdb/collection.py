@@ -309,7 +309,7 @@ class Collection:
         collection's ``ef_search``) trades speed for recall. Returns fewer than k hits only when
         the collection holds fewer; an empty collection gives ``[]``. ``rerank`` (quantized
         collections) is how many graph candidates are re-scored with the exact vectors
-        (default 2 * k). ``where`` restricts the results to records whose metadata match a
+        (default 2 * k for SQ8, 4 * k for SQ4). ``where`` restricts the results to records whose metadata match a
         filter, e.g. ``{"genre": "news", "year": {"$gte": 2020}}`` (see docs/filters.md).
         """
         return self._c().search(_as_float32(query, 1, "query"), _check_k(k),
@@ -420,8 +420,9 @@ def open(  # noqa: A001 - mirrors builtins.open / sqlite3.connect naming on purp
     size that triggers an automatic checkpoint.
 
     ``quantization="sq8"`` walks the graph on 8-bit per-dimension codes (4x less memory traffic
-    than float32) and re-scores the best ``rerank`` candidates (default 2 * k) with the exact
-    vectors, which are kept too; ``"none"`` (default) uses float32 throughout. Fixed at creation.
+    than float32) and re-scores the best ``rerank`` candidates with the exact vectors, which are
+    kept too; ``"sq4"`` uses 4-bit codes (8x less traffic, coarser, so it re-scores more
+    candidates by default); ``"none"`` (default) uses float32 throughout. Fixed at creation.
     """
     if unknown:
         valid = ("path, mode, durability, dim, metric, m, ef_construction, ef_search, threads, "
@@ -430,8 +431,9 @@ def open(  # noqa: A001 - mirrors builtins.open / sqlite3.connect naming on purp
             f"unknown parameter(s) {', '.join(sorted(unknown))}; valid ones: {valid}")
     if metric is not None and metric not in _METRICS:
         raise errors.InvalidArgument(f"unknown metric {metric!r}: use 'l2', 'ip' or 'cosine'")
-    if quantization is not None and quantization not in ("none", "sq8"):
-        raise errors.InvalidArgument(f"unknown quantization {quantization!r}: use 'none' or 'sq8'")
+    if quantization is not None and quantization not in ("none", "sq8", "sq4"):
+        raise errors.InvalidArgument(
+            f"unknown quantization {quantization!r}: use 'none', 'sq8' or 'sq4'")
     if mode not in ("w", "r"):
         raise errors.InvalidArgument(f"unknown mode {mode!r}: use 'w' (read-write) or 'r'")
     if durability not in ("sync", "batch", "none"):

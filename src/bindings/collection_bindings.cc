@@ -147,7 +147,7 @@ void BindCollection(nb::module_& m) {
               std::optional<Quantization> q = ParseQuantization(quantization);
               if (!q) {
                 throw StatusError{Status::InvalidArgument(
-                    "unknown quantization '" + quantization + "': use 'none' or 'sq8'")};
+                    "unknown quantization '" + quantization + "': use 'none', 'sq8' or 'sq4'")};
               }
               o.quantization = *q;
             }

@@ -219,7 +219,11 @@ Status DecodeParams(std::string_view bytes, StoredParams* out) {
   out->quantization = Quantization::kNone;
   if (version >= 2) {
     uint8_t q = 0;
-    if (!d.GetFixed8(&q) || q > 1) return Malformed("collection parameters (quantization)");
+    if (!d.GetFixed8(&q)) return Malformed("collection parameters (quantization)");
+    if (q > static_cast<uint8_t>(Quantization::kSq4)) {
+      return Status::NotSupported("collection uses quantization code " + std::to_string(q) +
+                                  ", written by a newer AugurDB");
+    }
     out->quantization = static_cast<Quantization>(q);
   }
   return Status::OK();

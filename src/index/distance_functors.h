@@ -33,19 +33,19 @@ struct Fp32Distance {
   void Prefetch(uint32_t slot) const noexcept { PrefetchLines(row(slot), prefetch_lines); }
 };
 
-// Approximate distances on SQ8 codes (simd/sq8.h, Sq8Quantizer::PreparedQuery): an exact
+// Approximate distances on SQ8/SQ4 codes (simd/sq.h, ScalarQuantizer::PreparedQuery): an exact
 // integer dot product r between the int16 query and the code, mapped back by
 // bias + gain * r (+ the code's stored norm for L2). Dot-based metrics fold their sign and the
 // cosine's 1 - dot into bias and gain.
-struct Sq8Distance {
+struct SqDistance {
   const int16_t* query;   // query_dim int16, 64-byte aligned
   const uint8_t* codes;   // row r at codes + r * stride
   const float* norms;     // L2: per-slot CodeNorm; nullptr for dot-based metrics
   size_t stride;
   size_t query_dim;
   float bias, gain;
-  simd::Sq8IpFn ip;
-  simd::Sq8Ipx4Fn ip4;
+  simd::SqIpFn ip;
+  simd::SqIpx4Fn ip4;
   size_t prefetch_lines;
 
   const uint8_t* row(uint32_t slot) const noexcept { return codes + static_cast<size_t>(slot) * stride; }

@@ -16,6 +16,7 @@ namespace augurdb::index {
 namespace {
 
 constexpr int kMaxLevel = 30;
+constexpr size_t kMaxUpperDegree = 512;  // Create() caps m here
 
 inline uint32_t LoadAcquire(const uint32_t* p) noexcept {
   return std::atomic_ref<uint32_t>(*const_cast<uint32_t*>(p)).load(std::memory_order_acquire);
@@ -109,8 +110,9 @@ HnswIndex::HnswIndex(const HnswParams& params, const simd::KernelTable& kernels)
   // Prefetching a whole 784-d fp32 vector (49 lines) competes for bandwidth; a few lines start
   // the hardware stream prefetcher, which fetches the rest (PERFORMANCE.md technique 2).
   prefetch_lines_ = std::min<size_t>(stride_ * sizeof(float) / 64, 4);
-  if (params.quantization == Quantization::kSq8) {
-    sq8_ = std::make_unique<quant::Sq8Quantizer>(params.dim);
+  if (params.quantization != Quantization::kNone) {
+    sq_ = std::make_unique<quant::ScalarQuantizer>(
+        params.dim, params.quantization == Quantization::kSq4 ? 4 : 8);
   }
 }
 
@@ -142,8 +144,8 @@ void HnswIndex::GrowTo(size_t new_capacity) {
   links0_.Resize(new_capacity * links0_stride_);
   levels_.Resize(new_capacity);
   states_.Resize(new_capacity);
-  if (sq8_) {
-    codes_.Resize(new_capacity * sq8_->code_stride());
+  if (sq_) {
+    codes_.Resize(new_capacity * sq_->code_stride());
     if (params_.metric == Metric::kL2) code_norms_.Resize(new_capacity);
   }
   upper_links_.resize(new_capacity);
@@ -215,17 +217,17 @@ void HnswIndex::Insert(std::span<const Slot> slots, const float* vectors, size_t
     }
   });
   // SQ8 range: fitted on the first batch into an empty index (no reader can use codes yet).
-  if (sq8_ && !sq8_->fitted()) {
+  if (sq_ && !sq_->fitted()) {
     std::vector<float> sample(slots.size() * params_.dim);
     for (size_t i = 0; i < slots.size(); ++i) {
       std::memcpy(sample.data() + i * params_.dim, vector(slots[i]), params_.dim * sizeof(float));
     }
-    sq8_->Fit(sample.data(), slots.size(), params_.dim);
+    sq_->Fit(sample.data(), slots.size(), params_.dim);
   }
   // Pass 2: link each node into the graph.
   run([&](size_t worker, size_t i) {
     const Slot slot = slots[i];
-    if (sq8_) EncodeSlot(slot);
+    if (sq_) EncodeSlot(slot);
     // Level ~ floor(-ln(U) * mL), U uniform in (0, 1] from (seed, insertion number).
     const double u = UnitInterval(params_.seed, first_draw + i);
     const int level = std::min(kMaxLevel, static_cast<int>(-std::log(u) * level_mult_));
@@ -244,13 +246,13 @@ void HnswIndex::Insert(std::span<const Slot> slots, const float* vectors, size_t
 }
 
 void HnswIndex::EncodeSlot(Slot slot) {
-  uint8_t* code = codes_.data() + static_cast<size_t>(slot) * sq8_->code_stride();
-  sq8_->Encode(vector(slot), code);
-  if (params_.metric == Metric::kL2) code_norms_[slot] = sq8_->CodeNorm(code);
+  uint8_t* code = codes_.data() + static_cast<size_t>(slot) * sq_->code_stride();
+  sq_->Encode(vector(slot), code);
+  if (params_.metric == Metric::kL2) code_norms_[slot] = sq_->CodeNorm(code);
 }
 
 bool HnswIndex::RefitIfDrifted(double threshold) {
-  if (!sq8_ || !sq8_->fitted() || sq8_->clamped_fraction() <= threshold) return false;
+  if (!sq_ || !sq_->fitted() || sq_->clamped_fraction() <= threshold) return false;
   std::unique_lock<std::shared_mutex> lock(resize_mutex_);
   const size_t end = slot_end();
   std::vector<float> sample;
@@ -260,7 +262,7 @@ bool HnswIndex::RefitIfDrifted(double threshold) {
     sample.insert(sample.end(), vector(static_cast<Slot>(i)), vector(static_cast<Slot>(i)) + params_.dim);
     ++rows;
   }
-  sq8_->Fit(sample.data(), rows, params_.dim);
+  sq_->Fit(sample.data(), rows, params_.dim);
   for (size_t i = 0; i < end; ++i) {
     if (state(static_cast<Slot>(i)) != SlotState::kFree) EncodeSlot(static_cast<Slot>(i));
   }
@@ -297,18 +299,25 @@ Slot HnswIndex::GreedyDescend(const Dist& dist, Slot entry, int from_level, int 
   Slot cur = entry;
   float cur_dist = dist.One(cur);
   uint64_t distances = 1;
+  // One list at a time, scored four at a time like the level-0 beam; then the same first-best
+  // scan as the one-by-one greedy walk, so the path is identical.
+  uint32_t next[kMaxUpperDegree];
+  float d[kMaxUpperDegree];
   for (int level = from_level; level >= to_level; --level) {
     for (bool changed = true; changed;) {
       changed = false;
       const uint32_t* list = Links(cur, level);
       const size_t count = std::min<size_t>(LoadAcquire(list), params_.m);
-      for (size_t j = 1; j <= count; ++j) {
-        const Slot next = LoadAcquire(list + j);
-        const float d = dist.One(next);
-        ++distances;
-        if (d < cur_dist) {
-          cur_dist = d;
-          cur = next;
+      for (size_t j = 0; j < count; ++j) next[j] = LoadAcquire(list + 1 + j);
+      for (size_t j = 0; j < count; ++j) dist.Prefetch(next[j]);
+      size_t j = 0;
+      for (; j + 4 <= count; j += 4) dist.Four(next + j, d + j);
+      for (; j < count; ++j) d[j] = dist.One(next[j]);
+      distances += count;
+      for (j = 0; j < count; ++j) {
+        if (d[j] < cur_dist) {
+          cur_dist = d[j];
+          cur = next[j];
           changed = true;
         }
       }
@@ -333,6 +342,9 @@ void HnswIndex::SearchLayer(const Dist& dist, Slot entry, size_t ef, int level,
   while (pool.HasNext()) {
     const Slot node = pool.Pop();
     ++hops;
+    // The likely next node's list is a cache miss of its own (glass prefetches it too); start
+    // it now so that it overlaps this node's distances.
+    if (pool.HasNext()) PrefetchLines(Links(pool.PeekNext(), level), 2);
     const uint32_t* list = Links(node, level);
     const size_t count = std::min<size_t>(LoadAcquire(list), max_degree);
     // Gather the unvisited neighbours first, so their data can be prefetched while the
@@ -516,7 +528,7 @@ size_t HnswIndex::Search(const float* query, const SearchParams& params, Neighbo
     ScanExact(exact, params.k, scratch, stats, filter);
     return emit(params.k);
   }
-  if (sq8_ == nullptr || !sq8_->fitted()) {
+  if (sq_ == nullptr || !sq_->fitted()) {
     const size_t live = SearchGraph(exact, entry, ef, params.k, scratch, stats, filter);
     if (filter != nullptr && live < params.k && live < filter->count) {
       ScanExact(exact, params.k, scratch, stats, filter);  // the filtered walk fell short
@@ -524,24 +536,27 @@ size_t HnswIndex::Search(const float* query, const SearchParams& params, Neighbo
     return emit(params.k);
   }
   // Quantized: walk on SQ8 codes, then re-score the best candidates with the exact vectors.
-  scratch.prepared.Resize(sq8_->query_dim());
+  scratch.prepared.Resize(sq_->query_dim());
   const bool l2 = params_.metric == Metric::kL2;
-  quant::Sq8Quantizer::PreparedQuery prep = l2 ? sq8_->PrepareL2(q, scratch.prepared.data())
-                                               : sq8_->PrepareDot(q, scratch.prepared.data());
+  quant::ScalarQuantizer::PreparedQuery prep = l2 ? sq_->PrepareL2(q, scratch.prepared.data())
+                                               : sq_->PrepareDot(q, scratch.prepared.data());
   if (!l2) {  // distance = -dot (inner product) or 1 - dot (cosine)
     prep.bias = (params_.metric == Metric::kCosine ? 1.0f : 0.0f) - prep.bias;
     prep.gain = -prep.gain;
   }
-  const Sq8Distance approx{scratch.prepared.data(), codes_.data(),
-                           l2 ? code_norms_.data() : nullptr, sq8_->code_stride(),
-                           sq8_->query_dim(), prep.bias, prep.gain, kernels_.sq8_ip,
-                           kernels_.sq8_ipx4, sq8_->code_stride() / 64};
+  const SqDistance approx{scratch.prepared.data(), codes_.data(),
+                           l2 ? code_norms_.data() : nullptr, sq_->code_stride(),
+                           sq_->query_dim(), prep.bias, prep.gain, sq_->bits() == 4 ? kernels_.sq4_ip : kernels_.sq8_ip,
+                           sq_->bits() == 4 ? kernels_.sq4_ipx4 : kernels_.sq8_ipx4, sq_->code_stride() / 64};
   const size_t live = SearchGraph(approx, entry, ef, params.k, scratch, stats, filter);
   if (filter != nullptr && live < params.k && live < filter->count) {
     ScanExact(exact, params.k, scratch, stats, filter);
     return emit(params.k);
   }
-  const size_t rerank = std::max(params.k, params.rerank != 0 ? params.rerank : 2 * params.k);
+  // SQ4's coarser codes misorder more candidates (most on low-dimensional, tightly clustered
+  // data), so its default re-scores twice as many.
+  const size_t rerank = std::max(
+      params.k, params.rerank != 0 ? params.rerank : (sq_->bits() == 4 ? 4 : 2) * params.k);
   std::vector<Neighbor>& candidates = scratch.candidates;
   candidates.clear();
   for (size_t i = 0; i < pool.size() && candidates.size() < rerank; ++i) {
@@ -882,10 +897,10 @@ HnswImage HnswIndex::ExportImage(std::string* upper_storage,
   }
   image.upper = std::span<char>(upper_storage->data(), upper_storage->size());
   quantizer_storage->clear();
-  if (sq8_ && sq8_->fitted()) {
-    image.codes = bytes(codes_.data(), end * sq8_->code_stride());
-    quantizer_storage->resize(sq8_->serialized_bytes());
-    sq8_->Serialize(quantizer_storage->data());
+  if (sq_ && sq_->fitted()) {
+    image.codes = bytes(codes_.data(), end * sq_->code_stride());
+    quantizer_storage->resize(sq_->serialized_bytes());
+    sq_->Serialize(quantizer_storage->data());
     image.quantizer = std::span<char>(quantizer_storage->data(), quantizer_storage->size());
   }
   return image;
@@ -917,19 +932,19 @@ Result<std::unique_ptr<HnswIndex>> HnswIndex::FromImage(const HnswParams& params
       x.links0_.Adopt(reinterpret_cast<uint32_t*>(image.links0.data()), end * x.links0_stride_,
                       owner);
     }
-    if (x.sq8_ && !image.quantizer.empty()) {
-      if (Status q = x.sq8_->Restore(image.quantizer); !q.ok()) return bad(q.message());
-      if (image.codes.size() != end * x.sq8_->code_stride()) return bad("code array has the wrong size");
+    if (x.sq_ && !image.quantizer.empty()) {
+      if (Status q = x.sq_->Restore(image.quantizer); !q.ok()) return bad(q.message());
+      if (image.codes.size() != end * x.sq_->code_stride()) return bad("code array has the wrong size");
       if (end > 0) {
         x.codes_.Adopt(reinterpret_cast<uint8_t*>(image.codes.data()), image.codes.size(), owner);
       }
       if (params.metric == Metric::kL2) {  // derived from the codes, so never stored
         x.code_norms_.Resize(end);
         for (size_t i = 0; i < end; ++i) {
-          x.code_norms_[i] = x.sq8_->CodeNorm(x.codes_.data() + i * x.sq8_->code_stride());
+          x.code_norms_[i] = x.sq_->CodeNorm(x.codes_.data() + i * x.sq_->code_stride());
         }
       }
-    } else if (!image.codes.empty() || !image.quantizer.empty() || (x.sq8_ && end > 0)) {
+    } else if (!image.codes.empty() || !image.quantizer.empty() || (x.sq_ && end > 0)) {
       // Codes without SQ8, or an SQ8 index with nodes but no fitted range.
       return bad("quantizer state does not match the parameters");
     }

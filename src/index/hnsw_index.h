@@ -40,7 +40,7 @@
 
 #include "index/distance_functors.h"
 #include "index/search_pool.h"
-#include "quant/sq8_quantizer.h"
+#include "quant/scalar_quantizer.h"
 #include "simd/distance.h"
 #include "util/aligned_buffer.h"
 #include "util/thread_pool.h"
@@ -63,7 +63,7 @@ struct HnswParams {
 struct SearchParams {
   size_t k = 10;
   size_t ef = 64;      // beam width; raised to k if smaller
-  size_t rerank = 0;   // quantized search: candidates re-scored exactly; 0 = 2 * k (<= ef)
+  size_t rerank = 0;   // quantized: candidates re-scored exactly; 0 = 2k (SQ8), 4k (SQ4); <= ef
 };
 
 // Restricts a search to the slots whose bit is set (a filter's match set, from the db layer).
@@ -93,7 +93,7 @@ struct HnswImage {
   std::span<char> states;       // slot_end uint8 (SlotState)
   std::span<char> upper;        // for each slot with level > 0, in slot order: level * (1 + m) uint32
   std::span<char> codes;        // SQ8 only: slot_end rows of code_stride() bytes
-  std::span<char> quantizer;    // SQ8 only: Sq8Quantizer::Serialize bytes (empty = not fitted)
+  std::span<char> quantizer;    // SQ8/SQ4 only: ScalarQuantizer::Serialize bytes (empty = not fitted)
 };
 
 class HnswIndex {
@@ -182,7 +182,7 @@ class HnswIndex {
   // `threshold` of the values encoded since the last fit were clamped. Takes the resize lock
   // exclusively. Returns true if it refitted.
   bool RefitIfDrifted(double threshold = 0.01);
-  const quant::Sq8Quantizer* quantizer() const noexcept { return sq8_.get(); }
+  const quant::ScalarQuantizer* quantizer() const noexcept { return sq_.get(); }
 
   // Checks invariants 1 and 2; returns kCorruption describing the first violation. `links`
   // (if given) receives the number of neighbour ids checked.
@@ -269,7 +269,7 @@ class HnswIndex {
   AlignedBuffer<uint8_t> levels_;
   AlignedBuffer<uint8_t> states_;  // SlotState, accessed through atomic_ref
   std::unique_ptr<std::atomic<uint8_t>[]> node_locks_;
-  std::unique_ptr<quant::Sq8Quantizer> sq8_;  // set when params.quantization == kSq8
+  std::unique_ptr<quant::ScalarQuantizer> sq_;  // set when params.quantization != kNone
   AlignedBuffer<uint8_t> codes_;              // SQ8 codes, code_stride() bytes per slot
   AlignedBuffer<float> code_norms_;           // SQ8 with L2: CodeNorm of each slot's code
 

@@ -67,6 +67,10 @@ class SearchPool {
     return slot;
   }
 
+  // The slot Pop() would return now (a prefetch hint: inserts may still change it).
+  // REQUIRES: HasNext().
+  uint32_t PeekNext() const noexcept { return entries_[cursor_].slot & kSlotMask; }
+
   // i-th closest entry, 0 <= i < size().
   Neighbor at(size_t i) const noexcept {
     return Neighbor{entries_[i].distance, entries_[i].slot & kSlotMask};

@@ -12,7 +12,7 @@
 #include <augurdb/metric.h>
 
 #include "simd/cpu_features.h"
-#include "simd/sq8.h"
+#include "simd/sq.h"
 
 namespace augurdb::simd {
 
@@ -31,8 +31,10 @@ struct KernelTable {
   Distance4Fn l2sq4;
   Distance4Fn neg_dot4;
   Distance4Fn cosine_dist4;
-  Sq8IpFn sq8_ip;  // SQ8 codes (simd/sq8.h)
-  Sq8Ipx4Fn sq8_ipx4;
+  SqIpFn sq8_ip;  // scalar-quantized codes (simd/sq.h)
+  SqIpx4Fn sq8_ipx4;
+  SqIpFn sq4_ip;
+  SqIpx4Fn sq4_ipx4;
 };
 
 #define AUGUR_DECLARE_FP32_KERNELS()                                \

@@ -1,4 +1,4 @@
-"""SQ8 traversal vs float32 vs hnswlib on Fashion-MNIST, same process, interleaved per ef:
+"""SQ8 and SQ4 traversal vs float32 vs hnswlib on Fashion-MNIST, same process, interleaved per ef:
 single-thread QPS (one query per call) and recall@10, then QPS interpolated at recall 0.95 and
 0.99, plus memory_bytes.
 
@@ -39,16 +39,18 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--queries", type=int, default=3000)
-    parser.add_argument("--ef", type=int, nargs="+", default=[10, 12, 16, 24, 32, 48, 64])
+    parser.add_argument("--ef", type=int, nargs="+", default=[10, 12, 14, 16, 20, 24, 32, 48])
+    parser.add_argument("--reps", type=int, default=3,
+                        help="interleaved repetitions per ef; the best QPS of each counts")
     args = parser.parse_args(argv)
-    print(f"# SQ8 vs fp32 vs hnswlib ({cpu_info().get('model')}, SIMD "
+    print(f"# SQ8 / SQ4 vs fp32 vs hnswlib ({cpu_info().get('model')}, SIMD "
           f"{augurdb.build_info()['simd']}, {time.strftime('%Y-%m-%d %H:%M')})\n")
     data = load_fashion_mnist()
     gt = load_ground_truth()
     base, queries = data.train, data.test[:args.queries]
     gt_sq = gt.sqdist[:args.queries]
     systems = {}
-    for q in ("none", "sq8"):
+    for q in ("none", "sq8", "sq4"):
         col = augurdb.open(dim=784, m=16, ef_construction=200, quantization=q)
         col.add(np.arange(len(base)), base)
         systems[f"augurdb-{q}"] = col
@@ -56,35 +58,37 @@ def main(argv: list[str] | None = None) -> int:
     h.init_index(len(base), M=16, ef_construction=200, random_seed=42)
     h.add_items(base, num_threads=2)
     curves: dict[str, list[tuple[float, float]]] = {name: [] for name in
-                                                     ["hnswlib", "augurdb-none", "augurdb-sq8"]}
+                                                     ["hnswlib", "augurdb-none", "augurdb-sq8",
+                                                      "augurdb-sq4"]}
     print("| ef | system | recall@10 | QPS 1t |\n|---:|---|---:|---:|")
     for ef in args.ef:
         h.set_ef(ef)
-        for _ in range(2):  # best of 2, interleaved
+        for _ in range(args.reps):  # best of reps, interleaved: noise only ever lowers QPS
             for name in curves:
                 if name == "hnswlib":
                     qps, ids = qps_one_by_one(lambda r: h.knn_query(r, k=10, num_threads=1)[0][0],
                                               queries)
                 else:
-                    col = systems[name]
                     qps, ids = qps_one_by_one(
-                        lambda r, col=col: col.search_batch(r, k=10, ef=ef, threads=1).ids[0], queries)
+                        lambda r, col=systems[name], ef=ef: col.search_batch(
+                            r, k=10, ef=ef, threads=1).ids[0], queries)
                 rec = recall_at_k(ids, queries, base, gt_sq, 10)
-                prev = [p for p in curves[name] if p[2] == ef] if False else None
                 curves[name].append((rec, qps))
         for name in curves:
-            pts = curves[name][-2:]
+            pts = curves[name][-args.reps:]
             best = max(pts, key=lambda p: p[1])
-            curves[name] = curves[name][:-2] + [best]
+            curves[name] = curves[name][:-args.reps] + [best]
             print(f"| {ef} | {name} | {best[0]:.4f} | {best[1]:,.0f} |")
-    print("\n| recall | hnswlib | AugurDB fp32 | AugurDB SQ8 | SQ8 / hnswlib |\n|---:|---:|---:|---:|---:|")
+    print("\n| recall | hnswlib | AugurDB fp32 | AugurDB SQ8 | AugurDB SQ4 | fp32 / hnswlib | "
+          "SQ8 / hnswlib | SQ4 / hnswlib |\n|---:|---:|---:|---:|---:|---:|---:|---:|")
     for target in (0.95, 0.99):
         vals = {n: at_recall(c, target) for n, c in curves.items()}
-        ratio = (f"{vals['augurdb-sq8'] / vals['hnswlib']:.2f}x"
-                 if vals["augurdb-sq8"] and vals["hnswlib"] else "n/a")
         fmt = lambda v: f"{v:,.0f}" if v else "n/a"  # noqa: E731
-        print(f"| {target} | {fmt(vals['hnswlib'])} | {fmt(vals['augurdb-none'])} | "
-              f"{fmt(vals['augurdb-sq8'])} | {ratio} |")
+        names = ["augurdb-none", "augurdb-sq8", "augurdb-sq4"]
+        ratios = [f"{vals[n] / vals['hnswlib']:.2f}x" if vals[n] and vals["hnswlib"] else "n/a"
+                  for n in names]
+        print(f"| {target} | {fmt(vals['hnswlib'])} | "
+              + " | ".join(fmt(vals[n]) for n in names) + " | " + " | ".join(ratios) + " |")
     for name, col in systems.items():
         print(f"\n{name}: memory_bytes {col.stats()['memory_bytes'] / 2**20:.0f} MiB")
     return 0

@@ -1,5 +1,7 @@
-// SQ8: per-dimension 8-bit scalar quantization (faiss QT_8bit's scheme). Each dimension d has
-// its own range [min_d, min_d + 255 * scale_d]; a value is stored as the nearest of 256 levels.
+// Per-dimension scalar quantization to 8 bits (SQ8, faiss QT_8bit's scheme) or 4 bits (SQ4).
+// Each dimension d has its own range [min_d, min_d + max_code * scale_d] (max_code = 255 or 15);
+// a value is stored as the nearest of its levels. SQ4 codes pack two elements per byte in the
+// block layout the kernels want (simd/sq.h).
 //
 // Fit policy: the range is fitted on the first batch inserted into an empty index (all its
 // rows). Later values outside the range are clamped and counted; HnswIndex::RefitIfDrifted()
@@ -20,14 +22,20 @@
 
 namespace augurdb::quant {
 
-class Sq8Quantizer {
+class ScalarQuantizer {
  public:
-  explicit Sq8Quantizer(size_t dim);
+  // REQUIRES: bits is 8 or 4.
+  ScalarQuantizer(size_t dim, int bits);
 
   size_t dim() const noexcept { return dim_; }
-  // Elements the kernels run over (dim rounded up to 16; the padding is zero everywhere).
+  int bits() const noexcept { return bits_; }
+  int max_code() const noexcept { return max_code_; }
+  // Elements of the persisted min/scale arrays (dim rounded up to 16; the padding is zero).
   size_t padded_dim() const noexcept { return padded_dim_; }
-  // Bytes per code row (dim rounded up to 64, so each row starts on a cache line).
+  // int16 elements of a prepared query: dim rounded up to the kernel's step (32 for SQ8, 64 for
+  // SQ4). A code row covers query_dim() elements, so a kernel never reads past it.
+  size_t query_dim() const noexcept { return query_dim_; }
+  // Bytes per code row (rounded up to 64, so each row starts on a cache line).
   size_t code_stride() const noexcept { return code_stride_; }
   bool fitted() const noexcept { return fitted_; }
 
@@ -38,11 +46,7 @@ class Sq8Quantizer {
   // Reconstructs the approximate vector (tests and diagnostics).
   void Decode(const uint8_t* code, float* out) const;
 
-  // int16 elements of a prepared query (dim rounded up to 32, as the kernels in simd/sq8.h
-  // require); code_stride() >= query_dim(), so a kernel never reads past a code row.
-  size_t query_dim() const noexcept { return query_dim_; }
-
-  // A query prepared for the integer kernels, once per search: with r = Sq8Ip(q, code),
+  // A query prepared for the integer kernels, once per search: with r = Sq8Ip/Sq4Ip(q, code),
   //   L2:  ||query - x||^2 ~ bias + gain * r + CodeNorm(code)
   //   dot: query . x       ~ bias + gain * r
   // where x is the decoded code. Expanding sum_d (t_d - scale_d c_d)^2 with t = query - min gives
@@ -70,11 +74,15 @@ class Sq8Quantizer {
   Status Restore(std::span<const char> bytes);
 
  private:
-  // Scales u (query_dim() floats, zero-padded) to int16 so that 255 * sum |out| < 2^31 (no
-  // kernel can overflow int32); returns the scale back (u ~ gain_unit * out).
+  // The code of element d (unpacked).
+  unsigned CodeAt(const uint8_t* code, size_t d) const noexcept;
+  // Scales u (dim floats) to int16 so that max_code * sum |out| < 2^31 (no kernel can overflow
+  // int32); returns the unit (u ~ unit * out).
   float QuantizeQuery(const float* u, int16_t* out) const;
 
-  size_t dim_, padded_dim_, query_dim_, code_stride_;
+  size_t dim_;
+  int bits_, max_code_;
+  size_t padded_dim_, query_dim_, code_stride_;
   bool fitted_ = false;
   AlignedBuffer<float> min_, scale_, inv_scale_;
   mutable std::atomic<uint64_t> encoded_{0}, clamped_{0};

@@ -1,0 +1,52 @@
+// Kernels on scalar-quantized codes (SQ8: one byte per element; SQ4: one nibble): an exact
+// integer dot product between a query quantized to int16 and one row of codes.
+//
+// Why integers: the float form (widen each byte to fp32, then two FMAs per element) spent ~7
+// instructions per 16 elements; VPMADDWD multiplies and pair-adds 32 int16 x widened-code
+// products in one, so the arithmetic per row drops ~4x and the walk is bound by memory again
+// (PERFORMANCE.md technique 1). The query side is quantized to 14+ bits
+// (ScalarQuantizer::PrepareL2/PrepareDot), far finer than the codes, so ranking is unchanged in
+// practice and the final candidates are re-scored exactly anyway.
+//
+// Overflow: the caller bounds |q_d| so that max_code * sum_d |q_d| < 2^31 (ScalarQuantizer does),
+// so every partial sum fits int32 in every kernel and all levels return identical results.
+//
+// Layouts (zero-padded, so the kernels have no tail):
+//   SQ8: byte d holds element d.                                       REQUIRES dim % 32 == 0
+//   SQ4: in each block of 64 elements (32 bytes), byte j holds element j in its low nibble and
+//        element 32 + j in its high nibble, so one AND and one shift split a block into two
+//        runs of 32 consecutive elements.                              REQUIRES dim % 64 == 0
+// The four-at-once forms read four rows in one pass (four independent memory streams).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace augurdb::simd {
+
+using SqIpFn = int32_t (*)(const int16_t* q, const uint8_t* code, size_t dim) noexcept;
+using SqIpx4Fn = void (*)(const int16_t* q, const uint8_t* const* codes, size_t dim,
+                          int32_t* out) noexcept;
+
+#define AUGUR_DECLARE_SQ_KERNELS()                                                             \
+  int32_t Sq8Ip(const int16_t* q, const uint8_t* code, size_t dim) noexcept;                   \
+  void Sq8Ipx4(const int16_t* q, const uint8_t* const* codes, size_t dim, int32_t* out) noexcept; \
+  int32_t Sq4Ip(const int16_t* q, const uint8_t* code, size_t dim) noexcept;                   \
+  void Sq4Ipx4(const int16_t* q, const uint8_t* const* codes, size_t dim, int32_t* out) noexcept
+
+namespace scalar {
+AUGUR_DECLARE_SQ_KERNELS();
+}
+namespace avx2 {
+AUGUR_DECLARE_SQ_KERNELS();
+}
+namespace avx512 {
+AUGUR_DECLARE_SQ_KERNELS();
+}
+namespace neon {
+AUGUR_DECLARE_SQ_KERNELS();
+}
+
+#undef AUGUR_DECLARE_SQ_KERNELS
+
+}  // namespace augurdb::simd

@@ -1,0 +1,92 @@
+// SQ8 and SQ4 integer kernels at every compiled level against an int64 reference: the results must be
+// identical (integer arithmetic), including at the overflow bound sq8.h promises to respect.
+#include "simd/sq.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <random>
+#include <vector>
+
+#include "simd/distance.h"
+#include "util/aligned_buffer.h"
+
+namespace augurdb::simd {
+namespace {
+
+class SqKernelTest : public ::testing::TestWithParam<SimdLevel> {};
+
+int64_t Reference8(const int16_t* q, const uint8_t* code, size_t dim) {
+  int64_t sum = 0;
+  for (size_t i = 0; i < dim; ++i) sum += int64_t{q[i]} * code[i];
+  return sum;
+}
+
+// The SQ4 layout of sq.h, written out element by element.
+int64_t Reference4(const int16_t* q, const uint8_t* code, size_t dim) {
+  int64_t sum = 0;
+  for (size_t i = 0; i < dim; ++i) {
+    const uint8_t byte = code[(i / 64) * 32 + (i % 32)];
+    const int nibble = (i % 64) < 32 ? (byte & 0x0f) : (byte >> 4);
+    sum += int64_t{q[i]} * nibble;
+  }
+  return sum;
+}
+
+// Checks one and four-at-once forms for every dim that is a multiple of the kernel's step up to
+// 1024, with query values up to `limit` in magnitude, and code rows at odd offsets (unaligned
+// loads). bits 8: one byte per element; bits 4: dim / 2 bytes.
+void CheckKernels(const KernelTable& table, int bits, int limit, bool extremes) {
+  std::mt19937 rng(5);
+  std::uniform_int_distribution<int> qdist(-limit, limit);
+  const SqIpFn one = bits == 8 ? table.sq8_ip : table.sq4_ip;
+  const SqIpx4Fn four = bits == 8 ? table.sq8_ipx4 : table.sq4_ipx4;
+  const auto reference = bits == 8 ? Reference8 : Reference4;
+  for (size_t dim = bits == 8 ? 32 : 64; dim <= 1024; dim += bits == 8 ? 32 : 64) {
+    const size_t bytes = dim * static_cast<size_t>(bits) / 8;
+    AlignedBuffer<int16_t> q(dim);
+    std::vector<std::vector<uint8_t>> storage(4, std::vector<uint8_t>(bytes + 3));
+    const uint8_t* rows[4];
+    for (size_t j = 0; j < 4; ++j) {
+      uint8_t* row = storage[j].data() + j;  // offsets 0..3: unaligned
+      for (size_t i = 0; i < bytes; ++i) row[i] = extremes ? 255 : static_cast<uint8_t>(rng() & 0xff);
+      rows[j] = row;
+    }
+    for (size_t i = 0; i < dim; ++i) {
+      q[i] = static_cast<int16_t>(extremes ? (i % 2 ? -limit : limit) : qdist(rng));
+    }
+    if (extremes) {  // all positive: the largest sum the bound allows
+      for (size_t i = 0; i < dim; ++i) q[i] = static_cast<int16_t>(limit);
+    }
+    int32_t x4[4];
+    four(q.data(), rows, dim, x4);
+    for (size_t j = 0; j < 4; ++j) {
+      const int64_t want = reference(q.data(), rows[j], dim);
+      ASSERT_EQ(one(q.data(), rows[j], dim), want) << dim << " row " << j;
+      ASSERT_EQ(x4[j], want) << dim << " lane " << j;
+    }
+  }
+}
+
+TEST_P(SqKernelTest, MatchesReferenceExactly) {
+  const KernelTable* table = KernelsFor(GetParam());
+  if (table == nullptr) GTEST_SKIP() << "CPU lacks " << SimdLevelName(GetParam());
+  CheckKernels(*table, 8, 32767 / 4, false);
+  CheckKernels(*table, 4, 32767, false);
+}
+
+TEST_P(SqKernelTest, ExactAtTheOverflowBound) {
+  const KernelTable* table = KernelsFor(GetParam());
+  if (table == nullptr) GTEST_SKIP() << "CPU lacks " << SimdLevelName(GetParam());
+  // max_code * 1024 * limit < 2^31, the bound ScalarQuantizer keeps for dim 1024.
+  CheckKernels(*table, 8, static_cast<int>(2147483647LL / (255LL * 1024)), true);
+  CheckKernels(*table, 4, 32767, true);
+}
+
+INSTANTIATE_TEST_SUITE_P(AllLevels, SqKernelTest,
+                         ::testing::Values(SimdLevel::kScalar, SimdLevel::kNeon, SimdLevel::kAvx2,
+                                           SimdLevel::kAvx512),
+                         [](const auto& info) { return std::string(SimdLevelName(info.param)); });
+
+}  // namespace
+}  // namespace augurdb::simd
