@@ -93,6 +93,10 @@ struct CollectionOptions {
   // reopening. kSq8 / kSq4 keep 8-bit / 4-bit codes beside the fp32 vectors (rerank uses the
   // fp32 ones).
   std::optional<Quantization> quantization;
+  // Quantized, persistent collections: the fp32 vectors (read only to rerank and by Get) are
+  // served from the checkpoint's file mapping instead of RAM. Rows written since the last
+  // checkpoint stay in memory until the next one. Not stored: chosen at every open.
+  bool vectors_on_disk = false;
   size_t rerank = 0;              // default SearchOptions::rerank; 0 = 2k (SQ8), 4k (SQ4)
 };
 
@@ -135,6 +139,9 @@ struct CollectionStats {
   Metric metric = Metric::kL2;
   size_t memory_bytes = 0;   // RAM held by vectors, graph, ids and metadata
   size_t index_bytes = 0;    // vectors + graph part of memory_bytes
+  // vectors_on_disk: fp32 rows served from the checkpoint mapping, not in memory_bytes (clean
+  // file pages the OS caches and drops as memory demands).
+  size_t mapped_vector_bytes = 0;
   size_t deleted = 0;        // tombstoned slots not yet reclaimed
   size_t m = 0, ef_construction = 0, ef_search = 0, threads = 0;
   std::string simd;          // kernel family in use: "avx512", "avx2", "neon" or "scalar"

@@ -371,7 +371,8 @@ class Collection:
 
     def stats(self) -> dict[str, Any]:
         """count, dim, metric, memory_bytes (RAM held by vectors, graph, ids and metadata),
-        index_bytes, deleted, m, ef_construction, ef_search, threads, simd, id_kind."""
+        index_bytes, mapped_vector_bytes (vectors served from the checkpoint file, see
+        ``vectors_on_disk``), deleted, m, ef_construction, ef_search, threads, simd, id_kind."""
         return dict(self._c().stats())
 
     def __repr__(self) -> str:
@@ -397,6 +398,7 @@ def open(  # noqa: A001 - mirrors builtins.open / sqlite3.connect naming on purp
     checkpoint_wal_bytes: int | None = None,
     quantization: str | None = None,
     rerank: int | None = None,
+    vectors_on_disk: bool = False,
     **unknown: Any,
 ) -> Collection:
     """Opens a collection.
@@ -423,10 +425,16 @@ def open(  # noqa: A001 - mirrors builtins.open / sqlite3.connect naming on purp
     than float32) and re-scores the best ``rerank`` candidates with the exact vectors, which are
     kept too; ``"sq4"`` uses 4-bit codes (8x less traffic, coarser, so it re-scores more
     candidates by default); ``"none"`` (default) uses float32 throughout. Fixed at creation.
+
+    ``vectors_on_disk=True`` (quantized collections with a path) serves the float32 vectors,
+    which only reranking and :meth:`Collection.get` read, from the checkpoint file's mapping
+    instead of RAM: ``stats()["memory_bytes"]`` then counts codes and graph, and
+    ``stats()["mapped_vector_bytes"]`` the file-backed vectors (OS page cache, evictable).
+    Vectors added since the last checkpoint stay in memory until the next one. Chosen per open.
     """
     if unknown:
         valid = ("path, mode, durability, dim, metric, m, ef_construction, ef_search, threads, "
-                 "seed, checkpoint_wal_bytes, quantization, rerank")
+                 "seed, checkpoint_wal_bytes, quantization, rerank, vectors_on_disk")
         raise errors.InvalidArgument(
             f"unknown parameter(s) {', '.join(sorted(unknown))}; valid ones: {valid}")
     if metric is not None and metric not in _METRICS:
@@ -439,6 +447,9 @@ def open(  # noqa: A001 - mirrors builtins.open / sqlite3.connect naming on purp
     if durability not in ("sync", "batch", "none"):
         raise errors.InvalidArgument(
             f"unknown durability {durability!r}: use 'sync', 'batch' or 'none'")
+    if not isinstance(vectors_on_disk, bool):
+        raise errors.InvalidArgument(
+            f"vectors_on_disk must be True or False, got {vectors_on_disk!r}")
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
         raise errors.InvalidArgument(f"seed must be a non-negative int, got {seed!r}")
     values = {name: _check_optional_positive(name, value) for name, value in (
@@ -456,5 +467,5 @@ def open(  # noqa: A001 - mirrors builtins.open / sqlite3.connect naming on purp
                                  values["checkpoint_wal_bytes"], values["dim"], metric or "",
                                  values["m"], values["ef_construction"], values["ef_search"],
                                  values["threads"], int(seed), quantization or "",
-                                 values["rerank"])
+                                 values["rerank"], vectors_on_disk)
     return Collection(core, path_str or None)

@@ -100,6 +100,7 @@ nb::dict StatsDict(const CollectionStats& s) {
   d["metric"] = std::string(MetricName(s.metric));
   d["memory_bytes"] = s.memory_bytes;
   d["index_bytes"] = s.index_bytes;
+  d["mapped_vector_bytes"] = s.mapped_vector_bytes;
   d["deleted"] = s.deleted;
   d["m"] = s.m;
   d["ef_construction"] = s.ef_construction;
@@ -141,7 +142,7 @@ void BindCollection(nb::module_& m) {
           [](const std::string& path, bool read_only, const std::string& durability,
              uint64_t checkpoint_wal_bytes, size_t dim, const std::string& metric, size_t m_,
              size_t efc, size_t ef, size_t threads, uint64_t seed, const std::string& quantization,
-             size_t rerank) {
+             size_t rerank, bool vectors_on_disk) {
             CollectionOptions o;
             if (!quantization.empty()) {
               std::optional<Quantization> q = ParseQuantization(quantization);
@@ -152,6 +153,7 @@ void BindCollection(nb::module_& m) {
               o.quantization = *q;
             }
             o.rerank = rerank;
+            o.vectors_on_disk = vectors_on_disk;
             if (!metric.empty()) {
               std::optional<Metric> parsed = ParseMetric(metric);
               if (!parsed) {
@@ -186,7 +188,8 @@ void BindCollection(nb::module_& m) {
           nb::arg("path"), nb::arg("read_only"), nb::arg("durability"),
           nb::arg("checkpoint_wal_bytes"), nb::arg("dim"), nb::arg("metric"), nb::arg("m"),
           nb::arg("ef_construction"), nb::arg("ef_search"), nb::arg("threads"), nb::arg("seed"),
-          nb::arg("quantization"), nb::arg("rerank"), nb::rv_policy::take_ownership)
+          nb::arg("quantization"), nb::arg("rerank"), nb::arg("vectors_on_disk"),
+          nb::rv_policy::take_ownership)
       .def("flush", [](Collection& c) {
         nb::gil_scoped_release release;
         ThrowIfError(c.Flush());

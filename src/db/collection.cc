@@ -111,6 +111,7 @@ Status Impl::EnsureIndex(size_t d) {
   params.ef_construction = options.ef_construction;
   params.seed = options.seed;
   params.quantization = *options.quantization;
+  params.vectors_on_disk = options.vectors_on_disk;
   AUGUR_ASSIGN_OR_RETURN(index_owner, HnswIndex::Create(params, kernels));
   dim.store(d);
   index.store(index_owner.get(), std::memory_order_release);
@@ -277,6 +278,12 @@ Result<std::unique_ptr<Collection>> Impl::Open(const CollectionOptions& options,
   }
   if (options.read_only && options.path.empty()) {
     return Status::InvalidArgument("read_only needs a path: an in-memory collection is new");
+  }
+  if (options.vectors_on_disk && options.path.empty()) {
+    return Status::InvalidArgument("vectors_on_disk needs a path: vectors are served from its checkpoints");
+  }
+  if (options.vectors_on_disk && options.quantization == Quantization::kNone) {
+    return Status::InvalidArgument("vectors_on_disk needs quantization 'sq8' or 'sq4'");
   }
   try {
     auto impl = std::make_unique<Impl>();
@@ -704,6 +711,7 @@ CollectionStats Collection::Stats() const {
     for (const auto& [key, value] : m) meta_bytes += 48 + key.capacity() + value.MemoryBytes();
   }
   st.memory_bytes = st.index_bytes + ids_bytes + meta_bytes;
+  if (idx != nullptr) st.mapped_vector_bytes = idx->MappedVectorBytes();
   st.checkpoint_bytes = impl_->checkpoint_bytes.load();
   st.checkpoint_sequence = impl_->checkpoint_seq.load();
   std::shared_ptr<storage::WalWriter> log;

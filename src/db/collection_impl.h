@@ -116,6 +116,8 @@ struct [[gnu::visibility("hidden")]] Collection::Impl {
   // After a logged write (write_mutex released): durability wait, then maybe a checkpoint.
   Status AfterWrite(const std::shared_ptr<storage::WalWriter>& log, uint64_t end);
   Status CheckpointLocked();                       // REQUIRES: write_mutex held
+  // vectors_on_disk: serves the index's fp32 rows from checkpoint `path` (just written).
+  void ServeVectorsFrom(const std::string& path);  // REQUIRES: write_mutex held
   // Recomputes the checksums of the current checkpoint and WAL. REQUIRES: write_mutex held.
   Status VerifyStorageLocked(VerifyReport* report) const;
   Status CloseLocked();                            // REQUIRES: write_mutex held

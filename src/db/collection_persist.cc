@@ -157,7 +157,9 @@ Status Impl::CheckpointLocked() {
     PutFixed64(&index_header, image.insert_counter);
     const size_t end = image.slot_end;
     sections.push_back({kIndexHeader, {index_header}});
-    sections.push_back({kVectors, {Bytes(image.vectors.data(), image.vectors.size())}});
+    sections.push_back({kVectors,
+                        {Bytes(image.vectors.data(), image.vectors.size()),
+                         Bytes(image.vectors_tail.data(), image.vectors_tail.size())}});
     sections.push_back({kLinks0, {Bytes(image.links0.data(), image.links0.size())}});
     sections.push_back({kLevels, {Bytes(image.levels.data(), image.levels.size())}});
     sections.push_back({kStates, {Bytes(image.states.data(), image.states.size())}});
@@ -210,7 +212,31 @@ Status Impl::CheckpointLocked() {
   Result<uint64_t> size = env->FileSize(storage::JoinPath(dir, name));
   checkpoint_bytes = size.ok() ? *size : 0;
   dirty = false;
+  if (options.vectors_on_disk && index_owner) ServeVectorsFrom(storage::JoinPath(dir, name));
   return Status::OK();
+}
+
+void Impl::ServeVectorsFrom(const std::string& path) {
+  // The checkpoint is durable and complete; failing to map it only means the vectors stay in
+  // memory until the next checkpoint, so report and carry on.
+  Result<std::unique_ptr<storage::CheckpointFile>> file =
+      storage::CheckpointFile::Open(env, path, /*verify_sections=*/false);
+  if (!file.ok()) {
+    std::fprintf(stderr, "augurdb: vectors stay in memory: %s\n", file.status().ToString().c_str());
+    return;
+  }
+  const std::span<char> rows = (*file)->section(kVectors);
+  index::HnswIndex& idx = *index_owner;
+  if (rows.size() != idx.slot_end() * idx.vector_stride() * sizeof(float)) {
+    std::fprintf(stderr, "augurdb: vectors stay in memory: %s has %zu vector bytes\n",
+                 path.c_str(), rows.size());
+    return;
+  }
+  try {
+    idx.RemapVectors(reinterpret_cast<float*>(rows.data()), (*file)->mapping());
+  } catch (const std::bad_alloc&) {
+    std::fprintf(stderr, "augurdb: vectors stay in memory: out of memory remapping them\n");
+  }
 }
 
 Status Impl::VerifyStorageLocked(VerifyReport* report) const {
@@ -319,6 +345,7 @@ Status LoadCheckpoint(Impl& impl, const storage::CheckpointFile& file) {
   params.m = stored.m;
   params.ef_construction = stored.ef_construction;
   params.seed = stored.seed;
+  params.vectors_on_disk = o.vectors_on_disk;
   Result<std::unique_ptr<index::HnswIndex>> loaded =
       index::HnswIndex::FromImage(params, impl.kernels, image, file.mapping());
   if (!loaded.ok()) {

@@ -90,6 +90,10 @@ Result<std::unique_ptr<HnswIndex>> HnswIndex::Create(const HnswParams& params,
   if (params.m < 2 || params.m > 512) {
     return Status::InvalidArgument("m must be in 2..512, got " + std::to_string(params.m));
   }
+  if (params.vectors_on_disk && params.quantization == Quantization::kNone) {
+    // An fp32 walk reads the full rows at every step: from the file that is page faults.
+    return Status::InvalidArgument("vectors on disk need a quantized index ('sq8' or 'sq4')");
+  }
   if (params.ef_construction < 1 || params.ef_construction > 100000) {
     return Status::InvalidArgument("ef_construction must be in 1..100000, got " +
                                    std::to_string(params.ef_construction));
@@ -140,7 +144,7 @@ inline void SetState(AlignedBuffer<uint8_t>& states, Slot slot, HnswIndex::SlotS
 
 
 void HnswIndex::GrowTo(size_t new_capacity) {
-  vectors_.Resize(new_capacity * stride_);
+  vectors_.Resize((new_capacity - mapped_rows_) * stride_);
   links0_.Resize(new_capacity * links0_stride_);
   levels_.Resize(new_capacity);
   states_.Resize(new_capacity);
@@ -206,7 +210,7 @@ void HnswIndex::Insert(std::span<const Slot> slots, const float* vectors, size_t
   run([&](size_t, size_t i) {
     const Slot slot = slots[i];
     AUGUR_CHECK(slot < capacity_);
-    float* dst = vectors_.data() + static_cast<size_t>(slot) * stride_;
+    float* dst = MutableRow(slot);  // a reused mapped row is copied on write (private mapping)
     std::memcpy(dst, vectors + i * row_stride, params_.dim * sizeof(float));
     if (params_.metric == Metric::kCosine) {
       const float norm = std::sqrt(kernels_.dot(dst, dst, params_.dim));
@@ -270,8 +274,8 @@ bool HnswIndex::RefitIfDrifted(double threshold) {
 }
 
 Fp32Distance HnswIndex::ExactDistance(const float* query) const noexcept {
-  return Fp32Distance{query, vectors_.data(), stride_, params_.dim, distance_, distance4_,
-                      prefetch_lines_};
+  return Fp32Distance{query, mapped_vectors_, static_cast<uint32_t>(mapped_rows_), vectors_.data(),
+                      stride_, params_.dim, distance_, distance4_, prefetch_lines_};
 }
 
 namespace {
@@ -869,6 +873,22 @@ size_t HnswIndex::MemoryBytes() const {
          upper_bytes_.load(std::memory_order_relaxed);
 }
 
+size_t HnswIndex::MappedVectorBytes() const {
+  std::shared_lock<std::shared_mutex> lock(resize_mutex_);
+  return mapped_rows_ * stride_ * sizeof(float);
+}
+
+void HnswIndex::RemapVectors(float* rows, std::shared_ptr<void> owner) {
+  std::unique_lock<std::shared_mutex> lock(resize_mutex_);
+  const size_t end = slot_end();
+  AlignedBuffer<float> tail;
+  tail.Resize((capacity_ - end) * stride_);  // may throw: nothing changed yet
+  mapped_vectors_ = rows;
+  mapped_rows_ = end;
+  mapped_owner_ = std::move(owner);
+  vectors_ = std::move(tail);
+}
+
 void HnswIndex::CopyVector(Slot slot, float* out) const {
   std::shared_lock<std::shared_mutex> lock(resize_mutex_);
   std::memcpy(out, vector(slot), params_.dim * sizeof(float));
@@ -884,7 +904,10 @@ HnswImage HnswIndex::ExportImage(std::string* upper_storage,
   auto bytes = [](const void* p, size_t n) {
     return std::span<char>(static_cast<char*>(const_cast<void*>(p)), n);
   };
-  image.vectors = bytes(vectors_.data(), end * stride_ * sizeof(float));
+  const size_t mapped = std::min(end, mapped_rows_);
+  image.vectors = bytes(mapped_rows_ > 0 ? mapped_vectors_ : vectors_.data(),
+                        (mapped_rows_ > 0 ? mapped : end) * stride_ * sizeof(float));
+  if (mapped_rows_ > 0) image.vectors_tail = bytes(vectors_.data(), (end - mapped) * stride_ * sizeof(float));
   image.links0 = bytes(links0_.data(), end * links0_stride_ * sizeof(uint32_t));
   image.levels = bytes(levels_.data(), end);
   image.states = bytes(states_.data(), end);
@@ -927,8 +950,15 @@ Result<std::unique_ptr<HnswIndex>> HnswIndex::FromImage(const HnswParams& params
     return bad("arrays are not 64-byte aligned");
   }
   try {
+    if (end > 0 && params.vectors_on_disk) {
+      x.mapped_vectors_ = reinterpret_cast<float*>(image.vectors.data());
+      x.mapped_rows_ = end;
+      x.mapped_owner_ = owner;
+    }
     if (end > 0) {
-      x.vectors_.Adopt(reinterpret_cast<float*>(image.vectors.data()), end * x.stride_, owner);
+      if (!params.vectors_on_disk) {
+        x.vectors_.Adopt(reinterpret_cast<float*>(image.vectors.data()), end * x.stride_, owner);
+      }
       x.links0_.Adopt(reinterpret_cast<uint32_t*>(image.links0.data()), end * x.links0_stride_,
                       owner);
     }

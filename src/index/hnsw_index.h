@@ -58,6 +58,10 @@ struct HnswParams {
   size_t ef_construction = 200;   // beam width while inserting
   uint64_t seed = 42;             // level draws are a pure function of (seed, insertion number)
   Quantization quantization = Quantization::kNone;  // representation walked by Search
+  // Quantized indexes only: the fp32 rows taken over from a checkpoint (FromImage, RemapVectors)
+  // stay in the file mapping, read only for reranks, instead of being copied into memory when the
+  // index grows; only rows added since live in memory (see MappedVectorBytes).
+  bool vectors_on_disk = false;
 };
 
 struct SearchParams {
@@ -87,7 +91,9 @@ struct HnswImage {
   uint64_t slot_end = 0;        // slots in use, including deleted ones
   uint64_t entry = 0;           // packed entry point (slot | (level + 1) << 32), 0 = empty
   uint64_t insert_counter = 0;  // insertions so far (seeds the next level draws)
-  std::span<char> vectors;      // slot_end rows of vector_stride() floats
+  std::span<char> vectors;      // slot_end rows of vector_stride() floats (ExportImage: the
+  std::span<char> vectors_tail; // first rows; vectors_tail: the rest, when the rows are split
+                                // between a mapped checkpoint and memory; empty otherwise)
   std::span<char> links0;       // slot_end rows of links0_stride() uint32
   std::span<char> levels;       // slot_end uint8
   std::span<char> states;       // slot_end uint8 (SlotState)
@@ -169,14 +175,17 @@ class HnswIndex {
   void CopyVector(Slot slot, float* out) const;
   // The stored (for cosine: normalised) vector of a slot. REQUIRES: slot < slot_end(), and no
   // concurrent growth (writer calls serialised with the caller, or the caller holds a search).
-  const float* vector(Slot slot) const noexcept { return vectors_.data() + slot * stride_; }
+  const float* vector(Slot slot) const noexcept { return Row(slot); }
   // Distance between a query and a stored vector, with the index's metric and kernels.
   float Distance(const float* query, Slot slot) const noexcept {
     return distance_(query, vector(slot), params_.dim);
   }
 
-  // Bytes of RAM held by vectors, graph and per-slot state (allocated capacity).
+  // Bytes of RAM held by vectors, graph and per-slot state (allocated capacity), not counting
+  // rows left in a checkpoint mapping (vectors_on_disk), which MappedVectorBytes reports: those
+  // are clean file pages the kernel can drop and re-read, not memory the index holds.
   size_t MemoryBytes() const;
+  size_t MappedVectorBytes() const;
 
   // SQ8: refits the quantizer on the live vectors and re-encodes every code if more than
   // `threshold` of the values encoded since the last fit were clamped. Takes the resize lock
@@ -198,12 +207,16 @@ class HnswIndex {
   // REQUIRES: no writer call runs concurrently (the views stay valid until the next one).
   HnswImage ExportImage(std::string* upper_storage, std::string* quantizer_storage) const;
   // Rebuilds an index from an image. The vector and level-0 arrays are used in place (kept alive
-  // by `owner`) until the index first grows. Validates sizes and the graph invariants:
-  // kCorruption if they fail.
+  // by `owner`) until the index first grows (vectors_on_disk: the vectors for good). Validates
+  // sizes and the graph invariants: kCorruption if they fail. REQUIRES: image.vectors_tail empty.
   static Result<std::unique_ptr<HnswIndex>> FromImage(const HnswParams& params,
                                                       const simd::KernelTable& kernels,
                                                       const HnswImage& image,
                                                       std::shared_ptr<void> owner);
+  // vectors_on_disk, after a checkpoint: reads rows [0, slot_end()) from `rows` (the vectors
+  // section just written, kept alive by `owner`) from now on and frees the in-memory copies.
+  // A writer call. REQUIRES: `rows` holds exactly slot_end() rows equal to the current ones.
+  void RemapVectors(float* rows, std::shared_ptr<void> owner);
 
  private:
   struct Scratch;
@@ -212,6 +225,12 @@ class HnswIndex {
   HnswIndex(const HnswParams& params, const simd::KernelTable& kernels);
 
   size_t MaxDegree(int level) const noexcept { return level == 0 ? m0_ : params_.m; }
+  // Row of a slot: below mapped_rows_ in the checkpoint mapping, else in vectors_.
+  const float* Row(Slot slot) const noexcept {
+    return slot < mapped_rows_ ? mapped_vectors_ + static_cast<size_t>(slot) * stride_
+                               : vectors_.data() + static_cast<size_t>(slot - mapped_rows_) * stride_;
+  }
+  float* MutableRow(Slot slot) noexcept { return const_cast<float*>(Row(slot)); }
   uint32_t* Links(Slot slot, int level) noexcept;
   const uint32_t* Links(Slot slot, int level) const noexcept;
   int Level(Slot slot) const noexcept;
@@ -263,7 +282,10 @@ class HnswIndex {
   mutable std::shared_mutex resize_mutex_;  // shared: every reader/writer; exclusive: growth
   size_t capacity_ = 0;
   std::atomic<size_t> slot_end_{0};
-  AlignedBuffer<float> vectors_;
+  AlignedBuffer<float> vectors_;   // rows [mapped_rows_, capacity_)
+  float* mapped_vectors_ = nullptr;  // rows [0, mapped_rows_): vectors_on_disk only
+  size_t mapped_rows_ = 0;
+  std::shared_ptr<void> mapped_owner_;
   AlignedBuffer<uint32_t> links0_;
   std::vector<std::unique_ptr<uint32_t[]>> upper_links_;
   AlignedBuffer<uint8_t> levels_;

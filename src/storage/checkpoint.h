@@ -40,10 +40,13 @@ Status WriteCheckpointFile(Env* env, const std::string& dir, const std::string& 
 
 class CheckpointFile {
  public:
-  // Maps `path` and verifies its header and every section checksum.
+  // Maps `path` and verifies its header and every section checksum (with `verify_sections`
+  // false, only the header's: for a file this process has just written and synced, whose bytes
+  // it still holds in memory).
   // Errors: kCorruption (naming the path and byte offset), kNotSupported (a newer format
   // version), kIOError/kNotFound.
-  static Result<std::unique_ptr<CheckpointFile>> Open(Env* env, const std::string& path);
+  static Result<std::unique_ptr<CheckpointFile>> Open(Env* env, const std::string& path,
+                                                      bool verify_sections = true);
 
   uint64_t sequence() const { return sequence_; }
   std::string_view meta() const { return meta_; }

@@ -320,6 +320,38 @@ def test_quantization_persists(tmp_path, data, quantization):
         augurdb.open(tmp_path / "q", quantization="none")
 
 
+@pytest.mark.parametrize("quantization", ["sq8", "sq4"])
+def test_vectors_on_disk(tmp_path, data, queries, quantization):
+    """The float32 vectors move to the checkpoint mapping: memory_bytes drops, results do not
+    change, and reopening keeps them there."""
+    with augurdb.open(tmp_path / "mem", dim=16, quantization=quantization) as mem, \
+            augurdb.open(tmp_path / "disk", dim=16, quantization=quantization,
+                         vectors_on_disk=True) as disk:
+        for col in (mem, disk):
+            col.add(np.arange(len(data)), data)
+        before = disk.stats()
+        disk.checkpoint()
+        after = disk.stats()
+        assert after["mapped_vector_bytes"] >= len(data) * 16 * 4
+        assert after["memory_bytes"] <= before["memory_bytes"] - len(data) * 16 * 4
+        expected = mem.search_batch(queries, k=5)
+        got = disk.search_batch(queries, k=5)
+        np.testing.assert_array_equal(expected.ids, got.ids)
+        np.testing.assert_array_equal(disk.get([3])[0].vector, data[3])
+    with augurdb.open(tmp_path / "disk", vectors_on_disk=True) as disk:
+        assert disk.stats()["mapped_vector_bytes"] >= len(data) * 16 * 4
+        np.testing.assert_array_equal(disk.search_batch(queries, k=5).ids, expected.ids)
+
+
+def test_vectors_on_disk_errors(tmp_path):
+    with pytest.raises(errors.InvalidArgument, match="vectors_on_disk"):
+        augurdb.open(dim=4, quantization="sq8", vectors_on_disk=True)  # no path
+    with pytest.raises(errors.InvalidArgument, match="sq8"):
+        augurdb.open(tmp_path / "a", dim=4, quantization="none", vectors_on_disk=True)
+    with pytest.raises(errors.InvalidArgument, match="True or False"):
+        augurdb.open(tmp_path / "b", dim=4, quantization="sq8", vectors_on_disk="yes")
+
+
 def test_bad_quantization():
     with pytest.raises(errors.InvalidArgument, match="quantization"):
         augurdb.open(dim=4, quantization="pq")

@@ -347,7 +347,8 @@ TEST(PublicTypes, MetricNames) {
 
 TEST(PublicTypes, QuantizationNames) {
   static_assert(QuantizationName(Quantization::kSq8) == "sq8");
-  for (Quantization q : {Quantization::kNone, Quantization::kSq8}) {
+  static_assert(QuantizationName(Quantization::kSq4) == "sq4");
+  for (Quantization q : {Quantization::kNone, Quantization::kSq8, Quantization::kSq4}) {
     EXPECT_EQ(ParseQuantization(QuantizationName(q)), q);
   }
   EXPECT_EQ(QuantizationName(Quantization::kNone), "none");
@@ -355,6 +356,7 @@ TEST(PublicTypes, QuantizationNames) {
   EXPECT_EQ(ParseQuantization("pq"), std::nullopt);
   EXPECT_EQ(static_cast<int>(Quantization::kNone), 0);
   EXPECT_EQ(static_cast<int>(Quantization::kSq8), 1);
+  EXPECT_EQ(static_cast<int>(Quantization::kSq4), 2);
   const CollectionOptions o;
   EXPECT_FALSE(o.quantization.has_value());
   EXPECT_EQ(o.rerank, 0u);
@@ -1639,6 +1641,85 @@ TEST_F(DiskTest, ReopenReturnsIdenticalSearchBatch) {
       }
     }
   }
+}
+
+// vectors_on_disk: the fp32 rows move from memory to the checkpoint mapping at each checkpoint
+// and after reopen; searches, Get, churn (reused slots are written into the private mapping),
+// growth, Verify and a second reopen all behave as with the vectors in memory.
+TEST_F(DiskTest, VectorsOnDiskServeTheSameResults) {
+  for (Quantization q : {Quantization::kSq8, Quantization::kSq4}) {
+    SCOPED_TRACE(std::string(QuantizationName(q)));
+    TempDir local;
+    CollectionOptions mem = Options();
+    mem.path = local.Sub("mem");
+    mem.quantization = q;
+    CollectionOptions disk = mem;
+    disk.path = local.Sub("disk");
+    disk.vectors_on_disk = true;
+    const std::vector<float> queries = RandomVectors(25, kDim, 42);
+    const SearchOptions so{.k = 12, .ef = 40};
+    auto a = OpenOrFail(mem);
+    auto b = OpenOrFail(disk);
+    ASSERT_NE(a, nullptr);
+    ASSERT_NE(b, nullptr);
+    Churn(*a, false);
+    Churn(*b, false);
+    if (HasFailure()) return;
+    const size_t in_memory = b->Stats().memory_bytes;
+    EXPECT_EQ(b->Stats().mapped_vector_bytes, 0u);  // nothing checkpointed yet
+    ASSERT_OK(b->Checkpoint());
+    const CollectionStats after = b->Stats();
+    EXPECT_GT(after.mapped_vector_bytes, 340 * kDim * sizeof(float));
+    EXPECT_LT(after.memory_bytes, in_memory);
+    auto ra = a->SearchBatch(View(queries, kDim), so);
+    auto rb = b->SearchBatch(View(queries, kDim), so);
+    ASSERT_OK(ra);
+    ASSERT_OK(rb);
+    ExpectSameResults(*ra, *rb);
+    // Writes after the checkpoint: deletes free slots, compaction reclaims them, adds reuse
+    // them (rows inside the mapping) and grow past it (rows in memory).
+    const std::vector<float> more = RandomVectors(600, kDim, 43);
+    for (Collection* c : {a.get(), b.get()}) {
+      ASSERT_TRUE(IsOk(c->Delete(IdsView::Ints(Iota(0, 50)))));
+      ASSERT_OK(c->Compact());
+      ASSERT_OK(c->Add(IdsView::Ints(Iota(1000, 600)), View(more, kDim)));
+    }
+    ra = a->SearchBatch(View(queries, kDim), so);
+    rb = b->SearchBatch(View(queries, kDim), so);
+    ASSERT_OK(ra);
+    ASSERT_OK(rb);
+    ExpectSameResults(*ra, *rb);
+    auto got = b->Get(IdsView::Ints(Iota(1001, 1)));
+    ASSERT_OK(got);
+    ASSERT_TRUE((*got)[0].has_value());
+    EXPECT_EQ((*got)[0]->vector, std::vector<float>(more.begin() + kDim, more.begin() + 2 * kDim));
+    ASSERT_OK(b->Verify());
+    ASSERT_OK(a->Close());
+    ASSERT_OK(b->Close());
+    b = OpenOrFail(disk);  // reopen: every row from the checkpoint mapping
+    ASSERT_NE(b, nullptr);
+    EXPECT_EQ(b->size(), 890u);
+    EXPECT_GT(b->Stats().mapped_vector_bytes, 890 * kDim * sizeof(float));
+    rb = b->SearchBatch(View(queries, kDim), so);
+    ASSERT_OK(rb);
+    ExpectSameResults(*ra, *rb);
+    ASSERT_OK(b->Verify());
+  }
+}
+
+TEST_F(DiskTest, VectorsOnDiskNeedAPathAndCodes) {
+  CollectionOptions o = Options();
+  o.vectors_on_disk = true;
+  o.quantization = Quantization::kNone;
+  EXPECT_EQ(Collection::Open(o).status().code(), StatusCode::kInvalidArgument);
+  o.quantization = Quantization::kSq8;
+  o.path.clear();
+  EXPECT_EQ(Collection::Open(o).status().code(), StatusCode::kInvalidArgument);
+  // A stored fp32 collection cannot be reopened with its vectors on disk.
+  CollectionOptions plain = Options();
+  ASSERT_OK(OpenOrFail(plain)->Close());
+  plain.vectors_on_disk = true;
+  EXPECT_EQ(Collection::Open(plain).status().code(), StatusCode::kInvalidArgument);
 }
 
 TEST_F(DiskTest, ReaderReplaysTheWalOfAnOpenWriter) {
