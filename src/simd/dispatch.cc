@@ -15,6 +15,15 @@ constexpr KernelTable kAvx2Table = AUGUR_TABLE(avx2, SimdLevel::kAvx2);
 #endif
 #if defined(AUGURDB_HAVE_AVX512)
 constexpr KernelTable kAvx512Table = AUGUR_TABLE(avx512, SimdLevel::kAvx512);
+// The AVX-512 table with the VNNI forms of the quantized kernels.
+constexpr KernelTable kAvx512VnniTable = [] {
+  KernelTable t = kAvx512Table;
+  t.sq8_ip = &avx512vnni::Sq8Ip;
+  t.sq8_ipx4 = &avx512vnni::Sq8Ipx4;
+  t.sq4_ip = &avx512vnni::Sq4Ip;
+  t.sq4_ipx4 = &avx512vnni::Sq4Ipx4;
+  return t;
+}();
 #endif
 #if defined(AUGURDB_HAVE_NEON)
 constexpr KernelTable kNeonTable = AUGUR_TABLE(neon, SimdLevel::kNeon);
@@ -32,7 +41,7 @@ const KernelTable* KernelsFor(SimdLevel level) noexcept {
     case SimdLevel::kAvx2: return &kAvx2Table;
 #endif
 #if defined(AUGURDB_HAVE_AVX512)
-    case SimdLevel::kAvx512: return &kAvx512Table;
+    case SimdLevel::kAvx512: return HasAvx512Vnni() ? &kAvx512VnniTable : &kAvx512Table;
 #endif
 #if defined(AUGURDB_HAVE_NEON)
     case SimdLevel::kNeon: return &kNeonTable;

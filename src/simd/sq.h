@@ -46,6 +46,12 @@ AUGUR_DECLARE_SQ_KERNELS();
 namespace neon {
 AUGUR_DECLARE_SQ_KERNELS();
 }
+// AVX-512 with VNNI (VPDPWSSD fuses the multiply-add and the accumulate); chosen by dispatch.cc
+// in place of the avx512 ones when the CPU has it. Declared on every platform, defined only
+// where AVX-512 is compiled in.
+namespace avx512vnni {
+AUGUR_DECLARE_SQ_KERNELS();
+}
 
 #undef AUGUR_DECLARE_SQ_KERNELS
 

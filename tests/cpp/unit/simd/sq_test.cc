@@ -83,6 +83,33 @@ TEST_P(SqKernelTest, ExactAtTheOverflowBound) {
   CheckKernels(*table, 4, 32767, true);
 }
 
+// KernelsFor(kAvx512) hands out the VNNI forms on CPUs that have VNNI; check both sets
+// explicitly so that neither goes untested on such a CPU.
+TEST(SqKernelVariants, Avx512WithAndWithoutVnni) {
+#if defined(__x86_64__)  // src/CMakeLists.txt compiles the AVX-512 kernels on x86-64
+  if (!SimdLevelSupported(SimdLevel::kAvx512)) GTEST_SKIP() << "CPU lacks avx512";
+  KernelTable plain = *KernelsFor(SimdLevel::kAvx512);
+  plain.sq8_ip = &avx512::Sq8Ip;
+  plain.sq8_ipx4 = &avx512::Sq8Ipx4;
+  plain.sq4_ip = &avx512::Sq4Ip;
+  plain.sq4_ipx4 = &avx512::Sq4Ipx4;
+  CheckKernels(plain, 8, 32767 / 4, false);
+  CheckKernels(plain, 4, 32767, true);
+  if (!HasAvx512Vnni()) GTEST_SKIP() << "CPU lacks avx512vnni (the plain AVX-512 forms passed)";
+  EXPECT_EQ(KernelsFor(SimdLevel::kAvx512)->sq8_ip, &avx512vnni::Sq8Ip);
+  KernelTable vnni = plain;
+  vnni.sq8_ip = &avx512vnni::Sq8Ip;
+  vnni.sq8_ipx4 = &avx512vnni::Sq8Ipx4;
+  vnni.sq4_ip = &avx512vnni::Sq4Ip;
+  vnni.sq4_ipx4 = &avx512vnni::Sq4Ipx4;
+  CheckKernels(vnni, 8, 32767 / 4, false);
+  CheckKernels(vnni, 8, static_cast<int>(2147483647LL / (255LL * 1024)), true);
+  CheckKernels(vnni, 4, 32767, true);
+#else
+  GTEST_SKIP() << "built without AVX-512 kernels";
+#endif
+}
+
 INSTANTIATE_TEST_SUITE_P(AllLevels, SqKernelTest,
                          ::testing::Values(SimdLevel::kScalar, SimdLevel::kNeon, SimdLevel::kAvx2,
                                            SimdLevel::kAvx512),
