@@ -276,6 +276,14 @@ TEST(WalPayloadCodec, ParamsRoundTrip) {
   std::string newer = db::EncodeParams(p);
   newer[0] = 3;  // params block version 3 is unknown
   EXPECT_EQ(db::DecodeParams(newer, &q).code(), StatusCode::kCorruption);
+  for (Quantization quant : {Quantization::kSq8, Quantization::kSq4}) {
+    p.quantization = quant;
+    ASSERT_TRUE(db::DecodeParams(db::EncodeParams(p), &q).ok());
+    EXPECT_EQ(q.quantization, quant);
+  }
+  std::string future = db::EncodeParams(p);
+  future.back() = 3;  // the quantization byte is last: code 3 is from a newer AugurDB
+  EXPECT_EQ(db::DecodeParams(future, &q).code(), StatusCode::kNotSupported);
   const std::string full = db::EncodeParams(p);
   for (size_t n = 0; n < full.size(); ++n) {  // every strict prefix
     EXPECT_EQ(db::DecodeParams(full.substr(0, n), &q).code(), StatusCode::kCorruption)
