@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <random>
 #include <thread>
 #include <unordered_set>
 
@@ -250,6 +251,63 @@ TEST(HnswIndex, ConcurrentInsertSearchDelete) {
   for (auto& t : readers) t.join();
   EXPECT_GT(searches.load(), 0u);
   ASSERT_TRUE(index->CheckInvariants().ok()) << index->CheckInvariants().ToString();
+}
+
+// A filter correlated with the data (a cluster label): most queries lie in other clusters, so
+// the filtered walk starts among non-matches and must reach matches through bridges (two or
+// three hops, or the lazily added seeds). It must return only matches, k of them, with recall
+// against brute force over the matches; a count above the scan threshold forces the walk.
+TEST(HnswFilter, CorrelatedLabelFilterWalkKeepsRecallAndReturnsOnlyMatches) {
+  const size_t dim = 16, n = 12000, clusters = 4;
+  std::mt19937_64 rng(TestSeed());
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  std::vector<float> centres(clusters * dim);
+  for (float& x : centres) x = 3.0f * normal(rng);
+  auto draw = [&](size_t count, std::vector<uint8_t>* labels) {
+    std::vector<float> out(count * dim);
+    for (size_t i = 0; i < count; ++i) {
+      const size_t c = rng() % clusters;
+      if (labels != nullptr) labels->push_back(static_cast<uint8_t>(c));
+      for (size_t d = 0; d < dim; ++d) out[i * dim + d] = centres[c * dim + d] + normal(rng);
+    }
+    return out;
+  };
+  std::vector<uint8_t> labels;
+  const auto data = draw(n, &labels);
+  const auto queries = draw(200, nullptr);
+  auto index = MakeIndex(dim);
+  ThreadPool pool(2);
+  AddAll(*index, data, &pool, 2);
+  std::vector<uint64_t> words((n + 63) / 64, 0);
+  std::vector<bool> alive(n, false);
+  size_t count = 0;
+  for (size_t i = 0; i < n; ++i) {
+    if (labels[i] != 0) continue;
+    words[i >> 6] |= uint64_t{1} << (i & 63);
+    alive[i] = true;
+    ++count;
+  }
+  const SlotFilter filter{words.data(), n, count};
+  SearchParams sp;
+  sp.k = 10;
+  sp.ef = 64;
+  ASSERT_GT(count, HnswIndex::BruteForceThreshold(sp.ef)) << "the test must exercise the walk";
+  const simd::DistanceFn dist = simd::DistanceFor(simd::ActiveKernels(), Metric::kL2);
+  std::vector<Neighbor> out(sp.k);
+  size_t hits = 0;
+  SearchStats stats;
+  for (size_t q = 0; q < 200; ++q) {
+    const float* query = queries.data() + q * dim;
+    const auto truth = BruteForce(data, dim, query, sp.k, dist, &alive);
+    const size_t found = index->Search(query, sp, out.data(), &stats, &filter);
+    ASSERT_EQ(found, sp.k) << "query " << q << " seed " << TestSeed();
+    for (size_t i = 0; i < found; ++i) {
+      ASSERT_TRUE(alive[out[i].slot]) << "slot " << out[i].slot << " fails the filter";
+      if (out[i].distance <= truth.back().first * (1 + 1e-4f) + 1e-4f) ++hits;
+    }
+  }
+  EXPECT_LT(stats.distances, 200 * count / 2) << "the walk should not degrade to scans";
+  EXPECT_GE(static_cast<double>(hits) / (200.0 * sp.k), 0.95) << "seed " << TestSeed();
 }
 
 }  // namespace
