@@ -110,7 +110,11 @@ float ScalarQuantizer::QuantizeQuery(const float* u, int16_t* out) const {
   // |u_d * inv| <= limit, so rounding half away from zero by truncation cannot overflow
   // (and the loop vectorises, unlike nearbyint).
   for (size_t d = 0; d < dim_; ++d) {
-    const float x = u[d] * inv;
+    // A query value about FLT_MAX away from the stored range overflows u (inf, or NaN where
+    // the scale is 0; an infinite peak makes inv 0), and the int cast of NaN or inf is UB
+    // (found by fuzz/db_open_fuzzer): such levels become 0 or saturate. Still vectorises.
+    const float raw = u[d] * inv;
+    const float x = std::isnan(raw) ? 0.0f : std::clamp(raw, -limit, limit);
     out[d] = static_cast<int16_t>(static_cast<int32_t>(x + (x >= 0.0f ? 0.5f : -0.5f)));
   }
   std::fill(out + dim_, out + query_dim_, int16_t{0});

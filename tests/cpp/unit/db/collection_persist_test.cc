@@ -87,6 +87,38 @@ TEST(CollectionPersistTest, QuantizerNaNLevelIsDefined) {
   EXPECT_TRUE((*col)->Close().ok());
 }
 
+// A live node linking a free slot whose (unchecked) level-0 list held ids past the end: the open's
+// bounds pass skips free slots, so a search read past the visited table (ASan: heap overflow in
+// VisitedTable::TestAndMark). Free slots' lists are now emptied at load.
+TEST(CollectionPersistTest, LinkToFreeSlotIsSafeToSearch) {
+  const std::string dir = testing::MakeTempDir("persist_free_link");
+  WriteDbOpenInput(dir, CorpusFile("db_open/crash-7ab980a999c7d8ca306faa1c5c34fd8623878731"));
+  Result<std::unique_ptr<Collection>> col = Collection::Open(At(dir));
+  ASSERT_TRUE(col.ok()) << col.status().ToString();
+  const std::vector<float> query((*col)->dim(), 0.5f);
+  SearchOptions opts;
+  opts.k = 4;
+  EXPECT_TRUE((*col)->Search(query, opts).ok());
+  // The graph still links a free slot: the full check reports it.
+  Result<VerifyReport> report = (*col)->Verify();
+  ASSERT_FALSE(report.ok());
+  EXPECT_EQ(report.status().code(), StatusCode::kCorruption) << report.status().ToString();
+}
+
+// A quantized collection whose stored range puts the query about FLT_MAX away: preparing the
+// int16 query computed inf (or inf x 0 = NaN) levels and cast them to int (UBSan: "-nan is
+// outside the range of representable values of type 'int'"). Such levels now saturate.
+TEST(CollectionPersistTest, QuantizedQueryOverflowIsDefined) {
+  const std::string dir = testing::MakeTempDir("persist_sq_query");
+  WriteDbOpenInput(dir, CorpusFile("db_open/crash-78cdfaa70ccb0a1a1eae137d3f6a721578a66f9a"));
+  Result<std::unique_ptr<Collection>> col = Collection::Open(At(dir));
+  ASSERT_TRUE(col.ok()) << col.status().ToString();
+  const std::vector<float> query((*col)->dim(), 0.5f);
+  SearchOptions opts;
+  opts.k = 4;
+  EXPECT_TRUE((*col)->Search(query, opts).ok());
+}
+
 // Writes a small database and returns its checkpoint bytes and path.
 std::string MakeCheckpoint(const std::string& dir, std::string* path) {
   {
