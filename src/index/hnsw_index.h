@@ -250,7 +250,9 @@ class HnswIndex {
   size_t SearchGraph(const Dist& dist, uint64_t entry, size_t ef, size_t k, Scratch& scratch,
                      SearchStats* stats, const SlotFilter* filter) const;
   // Level-0 beam restricted to `filter` (ACORN-1, Patel et al. SIGMOD 2024): distances only for
-  // matching nodes; a non-matching neighbour is a bridge whose own neighbours are examined.
+  // matching nodes; a non-matching neighbour is a bridge whose own neighbours are examined, and
+  // when an expansion finds almost no new matches, a third hop through further bridges (a filter
+  // correlated with the data leaves matches two non-matching nodes away; docs/filters.md).
   template <class Dist>
   void SearchLayerFiltered(const Dist& dist, Slot entry, size_t ef, Scratch& scratch,
                            SearchStats* stats, const SlotFilter& filter) const;
