@@ -397,6 +397,11 @@ def header(report: Report, args: argparse.Namespace, base: FloatArray, queries: 
     bi = augurdb.build_info()
     report(f"- AugurDB {bi['version']} SIMD {bi['simd']} (detected {bi['simd_detected']}), "
            f"{bi['compiler']}; checkout {git_commit()}")
+    core = next(Path(augurdb.__file__).parent.glob("_core*"), None)
+    if core is not None:
+        built = time.strftime("%Y-%m-%d %H:%M %Z", time.localtime(core.stat().st_mtime))
+        report(f"- installed extension {core.name} written {built} (the checkout above may have "
+               "changed since it was built)")
     versions = ", ".join(f"{p} {package_version(p) or 'missing'}"
                          for p in ("hnswlib", "faiss-cpu", "usearch", "numpy"))
     report(f"- peers: {versions}; Python {sys.version.split()[0]}")
