@@ -483,7 +483,6 @@ Result<BatchResults> Collection::SearchBatch(const MatrixView& queries,
       params.k = k_eff;
       params.ef = options.ef != 0 ? options.ef : impl_->options.ef_search;
       params.rerank = options.rerank != 0 ? options.rerank : impl_->options.rerank;
-  params.rerank = options.rerank != 0 ? options.rerank : impl_->options.rerank;
       const size_t stride = queries.row_stride == 0 ? queries.dim : queries.row_stride;
       const size_t threads = options.threads != 0 ? options.threads : impl_->threads();
       impl_->pool->ParallelFor(rows, threads, [&](size_t, size_t q) {
