@@ -308,8 +308,9 @@ class USearchI8(System):
 
     def memory(self) -> list[tuple[str, int | None, str]]:
         return [("memory_usage", int(self.index.memory_usage),
-                 f"usearch's own figure (dtype {self.index.dtype}, "
-                 f"SIMD {getattr(self.index, 'hardware_acceleration', '?')})")]
+                 f"bytes usearch reports allocated (dtype {self.index.dtype}, SIMD "
+                 f"{getattr(self.index, 'hardware_acceleration', '?')}); includes capacity "
+                 "reserved ahead, so it can exceed the RSS growth")]
 
 
 class AugurDB(System):
