@@ -70,6 +70,9 @@ TARGETS = (0.95, 0.99)
 DATASETS = ("fashion-mnist", "clustered-1m")
 SYSTEM_ORDER = ("hnswlib", "faiss-hnswsq8", "usearch-i8", "augurdb-fp32", "augurdb-sq8",
                 "augurdb-sq4")
+#: Optional rows (``--systems``): the same quantized collection searched with ``rerank=ef``
+#: instead of the default (2k for SQ8, 4k for SQ4); shares the collection when its default row runs.
+EXTRA_SYSTEMS = ("augurdb-sq8-rerank-ef", "augurdb-sq4-rerank-ef")
 LABELS = {
     "hnswlib": "hnswlib (fp32)",
     "faiss-hnswsq8": "faiss IndexHNSWSQ (SQ8)",
@@ -77,6 +80,8 @@ LABELS = {
     "augurdb-fp32": "AugurDB fp32",
     "augurdb-sq8": "AugurDB SQ8 (fp32 on disk)",
     "augurdb-sq4": "AugurDB SQ4 (fp32 on disk)",
+    "augurdb-sq8-rerank-ef": "AugurDB SQ8, rerank=ef",
+    "augurdb-sq4-rerank-ef": "AugurDB SQ4, rerank=ef",
 }
 PEER_MODULES = {"hnswlib": "hnswlib", "faiss-hnswsq8": "faiss", "usearch-i8": "usearch"}
 PEER_PACKAGES = {"hnswlib": "hnswlib", "faiss-hnswsq8": "faiss-cpu", "usearch-i8": "usearch"}
@@ -319,6 +324,8 @@ class AugurDB(System):
         self.workdir = workdir
         self.name = "augurdb-fp32" if quantization == "none" else f"augurdb-{quantization}"
         self.ef = 10
+        self.rerank_ef = False
+        self.shared = False
 
     def build(self, base: FloatArray, threads: int) -> None:
         common = {"dim": base.shape[1], "metric": "l2", "m": M,
@@ -337,6 +344,8 @@ class AugurDB(System):
         self.ef = ef
 
     def search(self, row: Any) -> Any:
+        if self.rerank_ef:
+            return self.col.search_batch(row, k=K, ef=self.ef, threads=1, rerank=self.ef).ids[0]
         return self.col.search_batch(row, k=K, ef=self.ef, threads=1).ids[0]
 
     def memory(self) -> list[tuple[str, int | None, str]]:
@@ -347,7 +356,15 @@ class AugurDB(System):
                  "fp32 rows served from the checkpoint mapping (page cache, not counted above)")]
 
     def close(self) -> None:
-        self.col.close()
+        if not self.shared:
+            self.col.close()
+
+
+def rerank_ef_view(of: AugurDB) -> AugurDB:
+    """The collection of ``of`` searched with ``rerank=ef`` (no second build)."""
+    view = AugurDB(of.quantization, of.workdir)
+    view.name, view.col, view.rerank_ef, view.shared = f"{of.name}-rerank-ef", of.col, True, True
+    return view
 
 
 def available(name: str) -> str | None:
@@ -374,7 +391,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                         help="interleaved repetitions per ef; the best QPS of each counts "
                              "(default 3, 1 with --quick)")
     parser.add_argument("--build-threads", type=int, default=2)
-    parser.add_argument("--systems", nargs="+", choices=SYSTEM_ORDER, default=list(SYSTEM_ORDER))
+    parser.add_argument("--systems", nargs="+", choices=SYSTEM_ORDER + EXTRA_SYSTEMS,
+                        default=list(SYSTEM_ORDER),
+                        help="default: all of SYSTEM_ORDER; EXTRA_SYSTEMS only when named")
     parser.add_argument("--quick", action="store_true",
                         help=f"smoke run: {QUICK_BASE} base vectors, {QUICK_QUERIES} queries, "
                              f"ef {QUICK_EFS}, 1 rep")
@@ -433,10 +452,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         "augurdb-sq8": lambda: AugurDB("sq8", Path(workdir.name)),
         "augurdb-sq4": lambda: AugurDB("sq4", Path(workdir.name)),
     }
+    for extra in EXTRA_SYSTEMS:
+        quant = extra.split("-")[1]
+        makers[extra] = lambda quant=quant: _rerank_ef(quant)
+
+    def _rerank_ef(quant: str) -> System:
+        system = AugurDB(quant, Path(workdir.name) / "rerank-ef")
+        system.rerank_ef = True
+        system.name = f"augurdb-{quant}-rerank-ef"
+        return system
+
     systems: dict[str, System] = {}
     skipped: dict[str, str] = {}
     builds: dict[str, tuple[Meter, int]] = {}
-    for name in [n for n in SYSTEM_ORDER if n in args.systems]:
+    for name in [n for n in SYSTEM_ORDER + EXTRA_SYSTEMS if n in args.systems]:
+        base_name = name.removesuffix("-rerank-ef")
+        if base_name != name and isinstance(systems.get(base_name), AugurDB):
+            systems[name] = rerank_ef_view(systems[base_name])  # same collection, no build
+            continue
         why = available(name)
         if why:
             skipped[name] = why
@@ -460,6 +493,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     for name, (meter, _rss) in builds.items():
         report(f"| {LABELS[name]} | {meter.seconds:.1f} | {base.shape[0] / meter.seconds:,.0f} | "
                f"{meter.own_cores:.2f} | {meter.other_cores:.2f} |")
+    for name in systems:
+        if name not in builds:
+            report(f"| {LABELS[name]} | shares the {name.removesuffix('-rerank-ef')} build | | | |")
     for name, why in skipped.items():
         report(f"| {LABELS[name]} | skipped: {why} | | | |")
 
@@ -510,10 +546,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     report("| system | figure | value | / raw fp32 | what it is | RSS growth over build |\n"
            "|---|---|---:|---:|---|---:|")
     for name, s in systems.items():
+        if name not in builds:
+            continue  # a view of another row's collection: same memory
         figures = s.memory()
         for i, (label, value, what) in enumerate(figures):
             ratio = f"{value / raw_bytes:.2f}x" if value is not None else "n/a"
-            rss = _mib(builds[name][1]) if i == 0 else ""
+            rss = _mib(builds[name][1]) if i == 0 and name in builds else ""
             report(f"| {LABELS[name]} | `{label}` | {_mib(value)} | {ratio} | {what} | {rss} |")
     if "augurdb-fp32" in systems:
         fp32 = systems["augurdb-fp32"].memory()[0][1]
