@@ -256,7 +256,10 @@ void HnswIndex::EncodeSlot(Slot slot) {
 }
 
 bool HnswIndex::RefitIfDrifted(double threshold) {
-  if (!sq_ || !sq_->fitted() || sq_->clamped_fraction() <= threshold) return false;
+  if (!sq_ || !sq_->fitted() ||
+      sq_->clamped_fraction() - sq_->expected_clamped_fraction() <= threshold) {
+    return false;
+  }
   std::unique_lock<std::shared_mutex> lock(resize_mutex_);
   const size_t end = slot_end();
   std::vector<float> sample;

@@ -187,9 +187,9 @@ class HnswIndex {
   size_t MemoryBytes() const;
   size_t MappedVectorBytes() const;
 
-  // SQ8: refits the quantizer on the live vectors and re-encodes every code if more than
-  // `threshold` of the values encoded since the last fit were clamped. Takes the resize lock
-  // exclusively. Returns true if it refitted.
+  // Quantized: refits the quantizer on the live vectors and re-encodes every code if the share
+  // of values clamped since the last fit exceeds the quantizer's expected share by more than
+  // `threshold`. Takes the resize lock exclusively. Returns true if it refitted.
   bool RefitIfDrifted(double threshold = 0.01);
   const quant::ScalarQuantizer* quantizer() const noexcept { return sq_.get(); }
 

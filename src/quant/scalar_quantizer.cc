@@ -26,12 +26,32 @@ ScalarQuantizer::ScalarQuantizer(size_t dim, int bits)
 }
 
 void ScalarQuantizer::Fit(const float* vectors, size_t n, size_t row_stride) {
+  // SQ4: the range spans the kTrim and 1 - kTrim quantiles of each dimension (from up to
+  // kQuantileSample rows, spread over the batch), not min..max: with 16 levels, a range stretched
+  // to the extremes (about +-5 sigma over 1M Gaussian-like values) doubles the step for the bulk
+  // of the values; clipping ~0.5% a side (+-2.6 sigma) is close to the best uniform 16-level
+  // quantizer, and glass drops 1% of outliers for its SQ4 too. SQ8's 256 levels keep min..max
+  // (exact for 8-bit integer data such as pixels).
+  constexpr size_t kQuantileSample = 100000;
+  const size_t step = bits_ == 4 ? std::max<size_t>(1, n / kQuantileSample) : 1;
+  std::vector<float> column;
   for (size_t d = 0; d < dim_; ++d) {
     float lo = std::numeric_limits<float>::max(), hi = std::numeric_limits<float>::lowest();
-    for (size_t i = 0; i < n; ++i) {
-      const float x = vectors[i * row_stride + d];
-      lo = std::min(lo, x);
-      hi = std::max(hi, x);
+    if (bits_ == 4 && n > 0) {
+      column.clear();
+      for (size_t i = 0; i < n; i += step) column.push_back(vectors[i * row_stride + d]);
+      const size_t low = static_cast<size_t>(kTrim * static_cast<double>(column.size()));
+      const size_t high = column.size() - 1 - low;
+      std::nth_element(column.begin(), column.begin() + static_cast<ptrdiff_t>(low), column.end());
+      lo = column[low];
+      std::nth_element(column.begin(), column.begin() + static_cast<ptrdiff_t>(high), column.end());
+      hi = column[high];
+    } else {
+      for (size_t i = 0; i < n; ++i) {
+        const float x = vectors[i * row_stride + d];
+        lo = std::min(lo, x);
+        hi = std::max(hi, x);
+      }
     }
     if (n == 0) lo = hi = 0.0f;
     min_[d] = lo;

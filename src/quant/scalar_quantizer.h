@@ -4,9 +4,10 @@
 // block layout the kernels want (simd/sq.h).
 //
 // Fit policy: the range is fitted on the first batch inserted into an empty index (all its
-// rows). Later values outside the range are clamped and counted; HnswIndex::RefitIfDrifted()
-// refits on all live vectors and re-encodes once more than 1% of the values encoded since the
-// fit were clamped (called at compaction). Exact fp32 vectors are always kept for reranking.
+// rows): min..max for SQ8, the 0.5% and 99.5% quantiles for SQ4. Later values outside the range
+// are clamped and counted; HnswIndex::RefitIfDrifted() refits on all live vectors and re-encodes
+// once the share of values clamped since the fit exceeds the expected share (0 for SQ8, 1% for
+// SQ4) by more than 1% (called at compaction). Exact fp32 vectors are always kept for reranking.
 //
 // Thread safety: const methods may run concurrently; Fit/Restore must not overlap any use.
 #pragma once
@@ -65,8 +66,12 @@ class ScalarQuantizer {
   const float* scale() const noexcept { return scale_.data(); }  // padded_dim() floats
   const float* min() const noexcept { return min_.data(); }
 
-  // Share of encoded components that were clamped since the last fit.
+  // Share of encoded components that were clamped since the last fit, and the share the fit
+  // itself expects (SQ4 clips its ranges at quantiles: 2 * kTrim; SQ8: 0). Drift is the excess.
   double clamped_fraction() const noexcept;
+  double expected_clamped_fraction() const noexcept { return bits_ == 4 ? 2 * kTrim : 0.0; }
+  // SQ4 range: the kTrim and 1 - kTrim quantiles of each dimension (see Fit).
+  static constexpr double kTrim = 0.005;
 
   // Persistence: min then scale, padded_dim() floats each.
   size_t serialized_bytes() const noexcept { return 2 * padded_dim_ * sizeof(float); }

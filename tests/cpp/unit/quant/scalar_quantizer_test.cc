@@ -140,6 +140,33 @@ TEST(ScalarQuantizer, Sq4RoundTripAndLayout) {
   }
 }
 
+// SQ4 fits its ranges at the 0.5% / 99.5% quantiles: an outlier does not stretch the range (the
+// step stays near 5.2 sigma / 15), the fit's own clipping (~1%) is not reported as drift, and
+// SQ8 keeps min..max.
+TEST(ScalarQuantizer, Sq4RangesSkipOutliersAndExpectTheirClipping) {
+  const size_t dim = 4, n = 20000;
+  std::mt19937 rng(8);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  std::vector<float> data(n * dim);
+  for (float& x : data) x = normal(rng);
+  data[0] = 1000.0f;  // one wild value in dimension 0
+  ScalarQuantizer sq4(dim, 4), sq8(dim, 8);
+  sq4.Fit(data.data(), n, dim);
+  sq8.Fit(data.data(), n, dim);
+  for (size_t d = 0; d < dim; ++d) {
+    EXPECT_NEAR(sq4.min()[d], -2.58f, 0.15f) << d;
+    EXPECT_NEAR(sq4.min()[d] + 15.0f * sq4.scale()[d], 2.58f, 0.15f) << d;
+  }
+  EXPECT_GE(sq8.min()[0] + 255.0f * sq8.scale()[0], 999.0f);  // SQ8: min..max
+  std::vector<uint8_t> code(sq4.code_stride());
+  for (size_t i = 0; i < n; ++i) sq4.Encode(data.data() + i * dim, code.data());
+  // Values within half a step past the range still round to the end levels, so fewer than the
+  // clipped 1% count as clamped: never more than expected, so never drift.
+  EXPECT_GT(sq4.clamped_fraction(), 0.0);
+  EXPECT_LE(sq4.clamped_fraction(), sq4.expected_clamped_fraction());
+  EXPECT_EQ(sq8.expected_clamped_fraction(), 0.0);
+}
+
 // SQ8 traversal + exact rerank keeps recall on clustered float data (not integer pixels), for
 // every metric, and the distances returned are exact.
 class QuantizedIndexTest : public ::testing::TestWithParam<std::tuple<Metric, Quantization>> {};
