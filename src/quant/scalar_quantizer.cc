@@ -98,10 +98,14 @@ void ScalarQuantizer::Decode(const uint8_t* code, float* out) const {
 }
 
 namespace {
-// Per-thread buffer for the float form of a query (no allocation per search).
-float* QueryScratch(size_t n) {
+// The query copied into a per-thread buffer (no allocation per search), zero-padded to `padded`
+// floats so that the lane loops below run whole.
+float* PaddedQueryCopy(const float* query, size_t dim, size_t padded) {
   thread_local std::vector<float> buffer;
-  if (buffer.size() < n) buffer.resize(n);
+  if (buffer.size() < padded) buffer.resize(padded);
+  std::copy(query, query + dim, buffer.begin());
+  std::fill(buffer.begin() + static_cast<ptrdiff_t>(dim),
+            buffer.begin() + static_cast<ptrdiff_t>(padded), 0.0f);
   return buffer.data();
 }
 }  // namespace
@@ -142,9 +146,7 @@ float ScalarQuantizer::QuantizeQuery(const float* u, int16_t* out) const {
 }
 
 ScalarQuantizer::PreparedQuery ScalarQuantizer::PrepareL2(const float* query, int16_t* out) const {
-  float* u = QueryScratch(padded_dim_);
-  std::copy(query, query + dim_, u);
-  std::fill(u + dim_, u + padded_dim_, 0.0f);
+  float* u = PaddedQueryCopy(query, dim_, padded_dim_);
   float lanes[kLanes] = {};
   for (size_t d = 0; d < padded_dim_; d += kLanes) {
     for (size_t l = 0; l < kLanes; ++l) {
@@ -160,9 +162,7 @@ ScalarQuantizer::PreparedQuery ScalarQuantizer::PrepareL2(const float* query, in
 }
 
 ScalarQuantizer::PreparedQuery ScalarQuantizer::PrepareDot(const float* query, int16_t* out) const {
-  float* u = QueryScratch(padded_dim_);
-  std::copy(query, query + dim_, u);
-  std::fill(u + dim_, u + padded_dim_, 0.0f);
+  float* u = PaddedQueryCopy(query, dim_, padded_dim_);
   float lanes[kLanes] = {};
   for (size_t d = 0; d < padded_dim_; d += kLanes) {
     for (size_t l = 0; l < kLanes; ++l) {
