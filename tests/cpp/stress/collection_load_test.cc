@@ -255,7 +255,12 @@ std::string CheckAgainstModels(const Collection& col, const std::vector<std::uni
   return errors;
 }
 
-TEST(CollectionLoadTest, ThreadsWritingAndSearchingTogetherLoseNothing) {
+// The plain run, and one with SQ8 codes and vectors_on_disk, where every automatic checkpoint
+// also swaps the fp32 rows searches and Gets read over to the new file mapping.
+class CollectionLoadTest : public ::testing::TestWithParam<bool> {};
+
+TEST_P(CollectionLoadTest, ThreadsWritingAndSearchingTogetherLoseNothing) {
+  const bool on_disk = GetParam();
   const uint64_t seconds = EnvNumber("AUGURDB_STRESS_SECONDS", 5);
   const int threads = static_cast<int>(EnvNumber("AUGURDB_STRESS_THREADS", 4));
   const uint64_t seed = EnvNumber("AUGUR_TEST_SEED", std::random_device{}());
@@ -271,6 +276,10 @@ TEST(CollectionLoadTest, ThreadsWritingAndSearchingTogetherLoseNothing) {
   options.threads = 2;
   options.durability = Durability::kSync;  // group commit under contention
   options.checkpoint_wal_bytes = 128 << 10;  // automatic checkpoints during the run
+  if (on_disk) {
+    options.quantization = Quantization::kSq8;
+    options.vectors_on_disk = true;
+  }
 
   std::vector<std::unique_ptr<Worker>> workers;
   const auto start = std::chrono::steady_clock::now();
@@ -329,6 +338,7 @@ TEST(CollectionLoadTest, ThreadsWritingAndSearchingTogetherLoseNothing) {
   // Reopen: a clean close leaves one checkpoint holding everything.
   CollectionOptions again;
   again.path = dir;
+  again.vectors_on_disk = on_disk;
   Result<std::unique_ptr<Collection>> reopened = Collection::Open(again);
   ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();
   EXPECT_EQ(CheckAgainstModels(**reopened, workers), "") << "after reopening";
@@ -336,6 +346,9 @@ TEST(CollectionLoadTest, ThreadsWritingAndSearchingTogetherLoseNothing) {
   std::error_code ec;
   std::filesystem::remove_all(dir, ec);
 }
+
+INSTANTIATE_TEST_SUITE_P(Storage, CollectionLoadTest, ::testing::Bool(),
+                         [](const auto& info) { return info.param ? "Sq8VectorsOnDisk" : "Fp32"; });
 
 }  // namespace
 }  // namespace augurdb
