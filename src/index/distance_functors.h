@@ -15,23 +15,31 @@ inline void PrefetchLines(const void* p, size_t lines) noexcept {
   for (size_t line = 0; line < lines; ++line) __builtin_prefetch(c + 64 * line, 0, 3);
 }
 
-// Exact distances on the stored fp32 rows: rows below `mapped_rows` in a checkpoint mapping,
-// the rest in memory (HnswIndex::Row; mapped_rows is 0 unless vectors stay on disk).
-struct Fp32Distance {
-  const float* query;
+// Where the fp32 row of a slot lives: rows below `mapped_rows` in a checkpoint mapping, the rest
+// in memory (mapped_rows is 0 unless vectors stay on disk). HnswIndex and Fp32Distance both
+// resolve rows through this one function.
+struct VectorRows {
   const float* mapped;  // row r < mapped_rows at mapped + r * stride
-  uint32_t mapped_rows;
+  size_t mapped_rows;
   const float* base;    // row r >= mapped_rows at base + (r - mapped_rows) * stride
   size_t stride;
+
+  const float* row(uint32_t slot) const noexcept {
+    return slot < mapped_rows ? mapped + static_cast<size_t>(slot) * stride
+                              : base + (static_cast<size_t>(slot) - mapped_rows) * stride;
+  }
+};
+
+// Exact distances on the stored fp32 rows.
+struct Fp32Distance {
+  const float* query;
+  VectorRows rows;
   size_t dim;
   simd::DistanceFn one;
   simd::Distance4Fn four;
   size_t prefetch_lines;
 
-  const float* row(uint32_t slot) const noexcept {
-    return slot < mapped_rows ? mapped + static_cast<size_t>(slot) * stride
-                              : base + static_cast<size_t>(slot - mapped_rows) * stride;
-  }
+  const float* row(uint32_t slot) const noexcept { return rows.row(slot); }
   float One(uint32_t slot) const noexcept { return one(query, row(slot), dim); }
   void Four(const uint32_t* s, float* out) const noexcept {
     four(query, row(s[0]), row(s[1]), row(s[2]), row(s[3]), dim, out);

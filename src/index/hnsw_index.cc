@@ -47,7 +47,7 @@ struct HnswIndex::Scratch {
   std::vector<Neighbor> candidates;   // neighbour selection input/output
   std::vector<uint32_t> list_copy;    // a neighbour list copied out of its lock
   std::vector<std::vector<Neighbor>> selected;  // the new node's neighbours, per level
-  AlignedBuffer<int16_t> prepared;    // SQ8 query (int16, padded and aligned)
+  AlignedBuffer<int16_t> prepared;    // quantized query (int16, padded and aligned)
 };
 
 // Returns its Scratch to the pool on destruction.
@@ -115,8 +115,10 @@ HnswIndex::HnswIndex(const HnswParams& params, const simd::KernelTable& kernels)
   // the hardware stream prefetcher, which fetches the rest (PERFORMANCE.md technique 2).
   prefetch_lines_ = std::min<size_t>(stride_ * sizeof(float) / 64, 4);
   if (params.quantization != Quantization::kNone) {
-    sq_ = std::make_unique<quant::ScalarQuantizer>(
-        params.dim, params.quantization == Quantization::kSq4 ? 4 : 8);
+    const bool sq4 = params.quantization == Quantization::kSq4;
+    sq_ = std::make_unique<quant::ScalarQuantizer>(params.dim, sq4 ? 4 : 8);
+    sq_ip_ = sq4 ? kernels.sq4_ip : kernels.sq8_ip;
+    sq_ipx4_ = sq4 ? kernels.sq4_ipx4 : kernels.sq8_ipx4;
   }
 }
 
@@ -220,7 +222,7 @@ void HnswIndex::Insert(std::span<const Slot> slots, const float* vectors, size_t
       }
     }
   });
-  // SQ8 range: fitted on the first batch into an empty index (no reader can use codes yet).
+  // Quantizer range: fitted on the first batch into an empty index (no reader can use codes yet).
   if (sq_ && !sq_->fitted()) {
     std::vector<float> sample(slots.size() * params_.dim);
     for (size_t i = 0; i < slots.size(); ++i) {
@@ -277,8 +279,7 @@ bool HnswIndex::RefitIfDrifted(double threshold) {
 }
 
 Fp32Distance HnswIndex::ExactDistance(const float* query) const noexcept {
-  return Fp32Distance{query, mapped_vectors_, static_cast<uint32_t>(mapped_rows_), vectors_.data(),
-                      stride_, params_.dim, distance_, distance4_, prefetch_lines_};
+  return Fp32Distance{query, Rows(), params_.dim, distance_, distance4_, prefetch_lines_};
 }
 
 namespace {
@@ -584,7 +585,7 @@ size_t HnswIndex::Search(const float* query, const SearchParams& params, Neighbo
     }
     return emit(params.k);
   }
-  // Quantized: walk on SQ8 codes, then re-score the best candidates with the exact vectors.
+  // Quantized: walk on the codes, then re-score the best candidates with the exact vectors.
   scratch.prepared.Resize(sq_->query_dim());
   const bool l2 = params_.metric == Metric::kL2;
   quant::ScalarQuantizer::PreparedQuery prep = l2 ? sq_->PrepareL2(q, scratch.prepared.data())
@@ -594,9 +595,8 @@ size_t HnswIndex::Search(const float* query, const SearchParams& params, Neighbo
     prep.gain = -prep.gain;
   }
   const SqDistance approx{scratch.prepared.data(), codes_.data(),
-                           l2 ? code_norms_.data() : nullptr, sq_->code_stride(),
-                           sq_->query_dim(), prep.bias, prep.gain, sq_->bits() == 4 ? kernels_.sq4_ip : kernels_.sq8_ip,
-                           sq_->bits() == 4 ? kernels_.sq4_ipx4 : kernels_.sq8_ipx4, sq_->code_stride() / 64};
+                          l2 ? code_norms_.data() : nullptr, sq_->code_stride(), sq_->query_dim(),
+                          prep.bias, prep.gain, sq_ip_, sq_ipx4_, sq_->code_stride() / 64};
   const size_t live = SearchGraph(approx, entry, ef, params.k, scratch, stats, filter);
   if (filter != nullptr && live < params.k && live < filter->count) {
     ScanExact(exact, params.k, scratch, stats, filter);
@@ -914,7 +914,8 @@ size_t HnswIndex::Degree(Slot slot, int level) const {
 size_t HnswIndex::MemoryBytes() const {
   std::shared_lock<std::shared_mutex> lock(resize_mutex_);
   return vectors_.bytes() + links0_.bytes() + levels_.bytes() + states_.bytes() + codes_.bytes() +
-         code_norms_.bytes() + capacity_ * (sizeof(std::atomic<uint8_t>) + sizeof(std::unique_ptr<uint32_t[]>)) +
+         code_norms_.bytes() +
+         capacity_ * (sizeof(std::atomic<uint8_t>) + sizeof(std::unique_ptr<uint32_t[]>)) +
          upper_bytes_.load(std::memory_order_relaxed);
 }
 
@@ -952,7 +953,9 @@ HnswImage HnswIndex::ExportImage(std::string* upper_storage,
   const size_t mapped = std::min(end, mapped_rows_);
   image.vectors = bytes(mapped_rows_ > 0 ? mapped_vectors_ : vectors_.data(),
                         (mapped_rows_ > 0 ? mapped : end) * stride_ * sizeof(float));
-  if (mapped_rows_ > 0) image.vectors_tail = bytes(vectors_.data(), (end - mapped) * stride_ * sizeof(float));
+  if (mapped_rows_ > 0) {
+    image.vectors_tail = bytes(vectors_.data(), (end - mapped) * stride_ * sizeof(float));
+  }
   image.links0 = bytes(links0_.data(), end * links0_stride_ * sizeof(uint32_t));
   image.levels = bytes(levels_.data(), end);
   image.states = bytes(states_.data(), end);

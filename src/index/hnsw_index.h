@@ -98,7 +98,7 @@ struct HnswImage {
   std::span<char> levels;       // slot_end uint8
   std::span<char> states;       // slot_end uint8 (SlotState)
   std::span<char> upper;        // for each slot with level > 0, in slot order: level * (1 + m) uint32
-  std::span<char> codes;        // SQ8 only: slot_end rows of code_stride() bytes
+  std::span<char> codes;        // SQ8/SQ4 only: slot_end rows of code_stride() bytes
   std::span<char> quantizer;    // SQ8/SQ4 only: ScalarQuantizer::Serialize bytes (empty = not fitted)
 };
 
@@ -226,10 +226,10 @@ class HnswIndex {
 
   size_t MaxDegree(int level) const noexcept { return level == 0 ? m0_ : params_.m; }
   // Row of a slot: below mapped_rows_ in the checkpoint mapping, else in vectors_.
-  const float* Row(Slot slot) const noexcept {
-    return slot < mapped_rows_ ? mapped_vectors_ + static_cast<size_t>(slot) * stride_
-                               : vectors_.data() + static_cast<size_t>(slot - mapped_rows_) * stride_;
+  VectorRows Rows() const noexcept {
+    return VectorRows{mapped_vectors_, mapped_rows_, vectors_.data(), stride_};
   }
+  const float* Row(Slot slot) const noexcept { return Rows().row(slot); }
   float* MutableRow(Slot slot) noexcept { return const_cast<float*>(Row(slot)); }
   uint32_t* Links(Slot slot, int level) noexcept;
   const uint32_t* Links(Slot slot, int level) const noexcept;
@@ -294,8 +294,10 @@ class HnswIndex {
   AlignedBuffer<uint8_t> states_;  // SlotState, accessed through atomic_ref
   std::unique_ptr<std::atomic<uint8_t>[]> node_locks_;
   std::unique_ptr<quant::ScalarQuantizer> sq_;  // set when params.quantization != kNone
-  AlignedBuffer<uint8_t> codes_;              // SQ8 codes, code_stride() bytes per slot
-  AlignedBuffer<float> code_norms_;           // SQ8 with L2: CodeNorm of each slot's code
+  AlignedBuffer<uint8_t> codes_;              // SQ8/SQ4 codes, code_stride() bytes per slot
+  AlignedBuffer<float> code_norms_;           // quantized L2: CodeNorm of each slot's code
+  simd::SqIpFn sq_ip_ = nullptr;              // the kernels for sq_'s code width
+  simd::SqIpx4Fn sq_ipx4_ = nullptr;
 
   // Entry point and max level change together under entry_mutex_ and are published as one
   // packed word (slot in the low 32 bits, level + 1 in the high bits; 0 = empty) so readers
