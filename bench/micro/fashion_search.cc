@@ -3,7 +3,7 @@
 // to profile the engine and as the "C++ core" side of the Python-overhead comparison.
 //
 // Usage: fashion_search [--threads N] [--limit N] [--ef 10,16,...] [--shared DIR]
-//                       [--quant sq8,sq4]
+//                       [--quant sq8,sq4] [--fp32 0]
 // With --quant, an fp32 index and one per listed quantization are built and swept interleaved
 // (fp32, sq8, sq4, fp32, ...)
 // so that both see the same machine noise.
@@ -91,6 +91,12 @@ int main(int argc, char** argv) {
     else if (flag == "--ef") efs = ParseList(argv[i + 1]);
     else if (flag == "--shared") shared = argv[i + 1];
     else if (flag == "--sq8") variants.push_back(Quantization::kSq8);  // older spelling
+    else if (flag == "--fp32") {  // "--fp32 0": sweep only the --quant indexes (profiling)
+      if (std::strtoul(argv[i + 1], nullptr, 10) == 0) {
+        variants.erase(std::remove(variants.begin(), variants.end(), Quantization::kNone),
+                       variants.end());
+      }
+    }
     else if (flag == "--quant") {
       std::string list = argv[i + 1];
       for (size_t pos = 0; pos <= list.size();) {

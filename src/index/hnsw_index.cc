@@ -116,7 +116,7 @@ HnswIndex::HnswIndex(const HnswParams& params, const simd::KernelTable& kernels)
   prefetch_lines_ = std::min<size_t>(stride_ * sizeof(float) / 64, 4);
   if (params.quantization != Quantization::kNone) {
     const bool sq4 = params.quantization == Quantization::kSq4;
-    sq_ = std::make_unique<quant::ScalarQuantizer>(params.dim, sq4 ? 4 : 8);
+    sq_ = std::make_unique<quant::ScalarQuantizer>(params.dim, sq4 ? 4 : 8, kernels);
     sq_ip_ = sq4 ? kernels.sq4_ip : kernels.sq8_ip;
     sq_ipx4_ = sq4 ? kernels.sq4_ipx4 : kernels.sq8_ipx4;
   }
@@ -615,6 +615,10 @@ size_t HnswIndex::Search(const float* query, const SearchParams& params, Neighbo
   size_t j = 0;
   uint32_t slots4[4];
   float d4[4];
+  // Start every row's stream before the first distance (each is a cache miss, mapped rows
+  // too); the hardware prefetcher follows a stream after its first lines.
+  const size_t row_lines = (params_.dim * sizeof(float) + 63) / 64;
+  for (const Neighbor& c : candidates) PrefetchLines(exact.row(c.slot), std::min<size_t>(row_lines, 8));
   for (; j + 4 <= candidates.size(); j += 4) {
     for (size_t t = 0; t < 4; ++t) slots4[t] = candidates[j + t].slot;
     exact.Four(slots4, d4);

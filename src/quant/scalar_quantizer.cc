@@ -13,8 +13,9 @@ namespace {
 size_t RoundUp(size_t x, size_t to) { return (x + to - 1) / to * to; }
 }  // namespace
 
-ScalarQuantizer::ScalarQuantizer(size_t dim, int bits)
-    : dim_(dim),
+ScalarQuantizer::ScalarQuantizer(size_t dim, int bits, const simd::KernelTable& kernels)
+    : kernels_(&kernels),
+      dim_(dim),
       bits_(bits),
       max_code_((1 << bits) - 1),
       padded_dim_(RoundUp(dim, 16)),
@@ -99,7 +100,7 @@ void ScalarQuantizer::Decode(const uint8_t* code, float* out) const {
 
 namespace {
 // The query copied into a per-thread buffer (no allocation per search), zero-padded to `padded`
-// floats so that the lane loops below run whole.
+// floats: the query kernels (simd/sq.h) take whole blocks of 16.
 float* PaddedQueryCopy(const float* query, size_t dim, size_t padded) {
   thread_local std::vector<float> buffer;
   if (buffer.size() < padded) buffer.resize(padded);
@@ -110,18 +111,8 @@ float* PaddedQueryCopy(const float* query, size_t dim, size_t padded) {
 }
 }  // namespace
 
-// Query preparation runs once per search, ~1 us of a ~20 us SQ8 search when written as single
-// float reductions (a serial chain of dependent adds). Eight independent lanes let the compiler
-// use SIMD and keep several adds in flight; the padding of min/scale (zero up to padded_dim, a
-// multiple of 16) makes the full-width loop safe, and padded lanes add exactly zero.
-constexpr size_t kLanes = 8;
-
 float ScalarQuantizer::QuantizeQuery(const float* u, int16_t* out) const {
-  float lanes[kLanes] = {};
-  for (size_t d = 0; d < padded_dim_; d += kLanes) {
-    for (size_t l = 0; l < kLanes; ++l) lanes[l] = std::max(lanes[l], std::fabs(u[d + l]));
-  }
-  const float peak = *std::max_element(lanes, lanes + kLanes);
+  const float peak = kernels_->abs_max(u, padded_dim_);
   // |out_d| <= limit keeps max_code * sum_d |out_d| <= max_code * dim * limit < 2^31. For SQ8
   // at dim 784 that is 10,741 levels (14 bits), far finer than the codes' 256.
   const float limit = static_cast<float>(std::min(
@@ -130,48 +121,24 @@ float ScalarQuantizer::QuantizeQuery(const float* u, int16_t* out) const {
     std::fill(out, out + query_dim_, int16_t{0});
     return 0.0f;
   }
-  const float inv = limit / peak;
-  // |u_d * inv| <= limit, so rounding half away from zero by truncation cannot overflow
-  // (and the loop vectorises, unlike nearbyint).
-  for (size_t d = 0; d < dim_; ++d) {
-    // A query value about FLT_MAX away from the stored range overflows u (inf, or NaN where
-    // the scale is 0; an infinite peak makes inv 0), and the int cast of NaN or inf is UB
-    // (found by fuzz/db_open_fuzzer): such levels become 0 or saturate. Still vectorises.
-    const float raw = u[d] * inv;
-    const float x = std::isnan(raw) ? 0.0f : std::clamp(raw, -limit, limit);
-    out[d] = static_cast<int16_t>(static_cast<int32_t>(x + (x >= 0.0f ? 0.5f : -0.5f)));
-  }
-  std::fill(out + dim_, out + query_dim_, int16_t{0});
+  // A query about FLT_MAX away from the stored range overflows u (inf, or NaN where the scale is
+  // 0); an infinite peak makes inv 0. The kernel maps NaN to 0 and saturates the rest.
+  kernels_->sq_quantize(u, padded_dim_, limit / peak, limit, out);
+  std::fill(out + padded_dim_, out + query_dim_, int16_t{0});
   return peak / limit;
 }
 
 ScalarQuantizer::PreparedQuery ScalarQuantizer::PrepareL2(const float* query, int16_t* out) const {
   float* u = PaddedQueryCopy(query, dim_, padded_dim_);
-  float lanes[kLanes] = {};
-  for (size_t d = 0; d < padded_dim_; d += kLanes) {
-    for (size_t l = 0; l < kLanes; ++l) {
-      const float x = u[d + l] - min_[d + l];  // t = query - min, then u = t * scale
-      lanes[l] += x * x;
-      u[d + l] = x * scale_[d + l];
-    }
-  }
-  float tt = 0.0f;
-  for (float lane : lanes) tt += lane;
+  // t = query - min, u = t * scale; the padding of min/scale is zero, so padded lanes add 0.
+  const float tt = kernels_->sq_shift(u, min_.data(), scale_.data(), padded_dim_, u);
   const float unit = QuantizeQuery(u, out);
   return PreparedQuery{tt, -2.0f * unit};
 }
 
 ScalarQuantizer::PreparedQuery ScalarQuantizer::PrepareDot(const float* query, int16_t* out) const {
   float* u = PaddedQueryCopy(query, dim_, padded_dim_);
-  float lanes[kLanes] = {};
-  for (size_t d = 0; d < padded_dim_; d += kLanes) {
-    for (size_t l = 0; l < kLanes; ++l) {
-      lanes[l] += u[d + l] * min_[d + l];
-      u[d + l] *= scale_[d + l];
-    }
-  }
-  float offset = 0.0f;
-  for (float lane : lanes) offset += lane;
+  const float offset = kernels_->sq_scale(u, min_.data(), scale_.data(), padded_dim_, u);
   const float unit = QuantizeQuery(u, out);
   return PreparedQuery{offset, unit};
 }

@@ -19,14 +19,15 @@
 
 #include <augurdb/status.h>
 
+#include "simd/distance.h"
 #include "util/aligned_buffer.h"
 
 namespace augurdb::quant {
 
 class ScalarQuantizer {
  public:
-  // REQUIRES: bits is 8 or 4.
-  ScalarQuantizer(size_t dim, int bits);
+  // REQUIRES: bits is 8 or 4. `kernels` (query preparation) must outlive the quantizer.
+  ScalarQuantizer(size_t dim, int bits, const simd::KernelTable& kernels);
 
   size_t dim() const noexcept { return dim_; }
   int bits() const noexcept { return bits_; }
@@ -85,6 +86,7 @@ class ScalarQuantizer {
   // int32); returns the unit (u ~ unit * out).
   float QuantizeQuery(const float* u, int16_t* out) const;
 
+  const simd::KernelTable* kernels_;
   size_t dim_;
   int bits_, max_code_;
   size_t padded_dim_, query_dim_, code_stride_;

@@ -7,7 +7,8 @@ namespace {
 #define AUGUR_TABLE(ns, lvl)                                                              \
   KernelTable{lvl,          &ns::L2Sq,         &ns::Dot,         &ns::NegDot, &ns::CosineDist, \
               &ns::L2Sq4,   &ns::NegDot4,      &ns::CosineDist4, &ns::Sq8Ip,  &ns::Sq8Ipx4, \
-              &ns::Sq4Ip,   &ns::Sq4Ipx4}
+              &ns::Sq4Ip,   &ns::Sq4Ipx4,      &ns::SqShift,     &ns::SqScale, &ns::AbsMax,    \
+              &ns::SqQuantize}
 
 constexpr KernelTable kScalarTable = AUGUR_TABLE(scalar, SimdLevel::kScalar);
 #if defined(AUGURDB_HAVE_AVX2)

@@ -35,6 +35,10 @@ struct KernelTable {
   SqIpx4Fn sq8_ipx4;
   SqIpFn sq4_ip;
   SqIpx4Fn sq4_ipx4;
+  SqPrepareFn sq_shift;  // query preparation for the quantized kernels (simd/sq.h)
+  SqPrepareFn sq_scale;
+  AbsMaxFn abs_max;
+  SqQuantizeFn sq_quantize;
 };
 
 #define AUGUR_DECLARE_FP32_KERNELS()                                \

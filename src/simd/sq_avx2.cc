@@ -92,4 +92,69 @@ void Sq4Ipx4(const int16_t* q, const uint8_t* const* codes, size_t dim, int32_t*
   for (int j = 0; j < 4; ++j) out[j] = Sum(acc[j]);
 }
 
+namespace {
+inline float SumLanes(__m256 v) noexcept {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  return _mm_cvtss_f32(_mm_add_ss(s, _mm_movehdup_ps(s)));
+}
+}  // namespace
+
+float SqShift(const float* q, const float* min, const float* scale, size_t n, float* u) noexcept {
+  __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
+  for (size_t d = 0; d < n; d += 16) {
+    const __m256 x0 = _mm256_sub_ps(_mm256_loadu_ps(q + d), _mm256_loadu_ps(min + d));
+    const __m256 x1 = _mm256_sub_ps(_mm256_loadu_ps(q + d + 8), _mm256_loadu_ps(min + d + 8));
+    a0 = _mm256_fmadd_ps(x0, x0, a0);
+    a1 = _mm256_fmadd_ps(x1, x1, a1);
+    _mm256_storeu_ps(u + d, _mm256_mul_ps(x0, _mm256_loadu_ps(scale + d)));
+    _mm256_storeu_ps(u + d + 8, _mm256_mul_ps(x1, _mm256_loadu_ps(scale + d + 8)));
+  }
+  return SumLanes(_mm256_add_ps(a0, a1));
+}
+
+float SqScale(const float* q, const float* min, const float* scale, size_t n, float* u) noexcept {
+  __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
+  for (size_t d = 0; d < n; d += 16) {
+    const __m256 x0 = _mm256_loadu_ps(q + d), x1 = _mm256_loadu_ps(q + d + 8);
+    a0 = _mm256_fmadd_ps(x0, _mm256_loadu_ps(min + d), a0);
+    a1 = _mm256_fmadd_ps(x1, _mm256_loadu_ps(min + d + 8), a1);
+    _mm256_storeu_ps(u + d, _mm256_mul_ps(x0, _mm256_loadu_ps(scale + d)));
+    _mm256_storeu_ps(u + d + 8, _mm256_mul_ps(x1, _mm256_loadu_ps(scale + d + 8)));
+  }
+  return SumLanes(_mm256_add_ps(a0, a1));
+}
+
+float AbsMax(const float* u, size_t n) noexcept {
+  const __m256 sign = _mm256_set1_ps(-0.0f);
+  __m256 peak = _mm256_setzero_ps();
+  // VMAXPS returns its second operand when the first is NaN: NaN elements leave peak unchanged.
+  for (size_t d = 0; d < n; d += 8) {
+    peak = _mm256_max_ps(_mm256_andnot_ps(sign, _mm256_loadu_ps(u + d)), peak);
+  }
+  __m128 m = _mm_max_ps(_mm256_castps256_ps128(peak), _mm256_extractf128_ps(peak, 1));
+  m = _mm_max_ps(m, _mm_movehl_ps(m, m));
+  return _mm_cvtss_f32(_mm_max_ss(m, _mm_movehdup_ps(m)));
+}
+
+void SqQuantize(const float* u, size_t n, float inv, float limit, int16_t* out) noexcept {
+  const __m256 scale = _mm256_set1_ps(inv), hi = _mm256_set1_ps(limit);
+  const __m256 lo = _mm256_set1_ps(-limit), half = _mm256_set1_ps(0.5f);
+  const __m256 sign = _mm256_set1_ps(-0.0f);
+  auto levels = [&](const float* p) {
+    __m256 x = _mm256_mul_ps(_mm256_loadu_ps(p), scale);
+    const __m256 number = _mm256_cmp_ps(x, x, _CMP_ORD_Q);
+    x = _mm256_min_ps(_mm256_max_ps(x, lo), hi);
+    // + copysign(0.5, x), then truncation: rounds half away from zero like the scalar kernel.
+    x = _mm256_add_ps(x, _mm256_or_ps(half, _mm256_and_ps(x, sign)));
+    return _mm256_cvttps_epi32(_mm256_and_ps(x, number));  // NaN lanes -> +0.0 -> 0
+  };
+  for (size_t d = 0; d < n; d += 16) {
+    // VPACKSSDW packs within 128-bit lanes; the permute restores element order.
+    const __m256i packed = _mm256_packs_epi32(levels(u + d), levels(u + d + 8));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + d),
+                        _mm256_permute4x64_epi64(packed, 0xd8));
+  }
+}
+
 }  // namespace augurdb::simd::avx2

@@ -86,6 +86,49 @@ void Sq4Ipx4(const int16_t* q, const uint8_t* const* codes, size_t dim, int32_t*
   for (int j = 0; j < 4; ++j) out[j] = _mm512_reduce_add_epi32(acc[j]);
 }
 
+float SqShift(const float* q, const float* min, const float* scale, size_t n, float* u) noexcept {
+  __m512 acc = _mm512_setzero_ps();
+  for (size_t d = 0; d < n; d += 16) {
+    const __m512 x = _mm512_sub_ps(_mm512_loadu_ps(q + d), _mm512_loadu_ps(min + d));
+    acc = _mm512_fmadd_ps(x, x, acc);
+    _mm512_storeu_ps(u + d, _mm512_mul_ps(x, _mm512_loadu_ps(scale + d)));
+  }
+  return _mm512_reduce_add_ps(acc);
+}
+
+float SqScale(const float* q, const float* min, const float* scale, size_t n, float* u) noexcept {
+  __m512 acc = _mm512_setzero_ps();
+  for (size_t d = 0; d < n; d += 16) {
+    const __m512 x = _mm512_loadu_ps(q + d);
+    acc = _mm512_fmadd_ps(x, _mm512_loadu_ps(min + d), acc);
+    _mm512_storeu_ps(u + d, _mm512_mul_ps(x, _mm512_loadu_ps(scale + d)));
+  }
+  return _mm512_reduce_add_ps(acc);
+}
+
+float AbsMax(const float* u, size_t n) noexcept {
+  __m512 peak = _mm512_setzero_ps();
+  // VMAXPS returns its second operand when the first is NaN: NaN elements leave peak unchanged.
+  for (size_t d = 0; d < n; d += 16) peak = _mm512_max_ps(_mm512_abs_ps(_mm512_loadu_ps(u + d)), peak);
+  return _mm512_reduce_max_ps(peak);
+}
+
+void SqQuantize(const float* u, size_t n, float inv, float limit, int16_t* out) noexcept {
+  const __m512 scale = _mm512_set1_ps(inv), hi = _mm512_set1_ps(limit);
+  const __m512 lo = _mm512_set1_ps(-limit), half = _mm512_set1_ps(0.5f);
+  const __m512 sign = _mm512_set1_ps(-0.0f);
+  for (size_t d = 0; d < n; d += 16) {
+    __m512 x = _mm512_mul_ps(_mm512_loadu_ps(u + d), scale);
+    const __mmask16 number = _mm512_cmp_ps_mask(x, x, _CMP_ORD_Q);
+    x = _mm512_min_ps(_mm512_max_ps(x, lo), hi);
+    // + copysign(0.5, x), then truncation: rounds half away from zero like the scalar kernel
+    // (-0.0 gets -0.5 there and +0.5 here; both truncate to 0).
+    x = _mm512_add_ps(x, _mm512_or_ps(half, _mm512_and_ps(x, sign)));
+    const __m512i levels = _mm512_maskz_cvttps_epi32(number, x);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + d), _mm512_cvtsepi32_epi16(levels));
+  }
+}
+
 }  // namespace augurdb::simd::avx512
 
 // The same kernels with VPDPWSSD (AVX512_VNNI: multiply, pair-add and accumulate in one),

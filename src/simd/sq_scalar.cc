@@ -1,5 +1,8 @@
 // Portable SQ8/SQ4 reference kernels (see sq.h). Also compiled for NEON builds, whose entries
 // forward here until a NEON-specific version is measured to help.
+#include <algorithm>
+#include <cmath>
+
 #include "simd/sq.h"
 
 namespace augurdb::simd::scalar {
@@ -34,6 +37,51 @@ void Sq4Ipx4(const int16_t* q, const uint8_t* const* codes, size_t dim, int32_t*
   for (int j = 0; j < 4; ++j) out[j] = Sq4Ip(q, codes[j], dim);
 }
 
+// Eight independent lanes: the sums are not one serial chain of dependent adds.
+float SqShift(const float* q, const float* min, const float* scale, size_t n, float* u) noexcept {
+  float lanes[8] = {};
+  for (size_t d = 0; d < n; d += 8) {
+    for (size_t l = 0; l < 8; ++l) {
+      const float x = q[d + l] - min[d + l];
+      lanes[l] += x * x;
+      u[d + l] = x * scale[d + l];
+    }
+  }
+  return ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) +
+         ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7]));
+}
+
+float SqScale(const float* q, const float* min, const float* scale, size_t n, float* u) noexcept {
+  float lanes[8] = {};
+  for (size_t d = 0; d < n; d += 8) {
+    for (size_t l = 0; l < 8; ++l) {
+      lanes[l] += q[d + l] * min[d + l];
+      u[d + l] = q[d + l] * scale[d + l];
+    }
+  }
+  return ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) +
+         ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7]));
+}
+
+float AbsMax(const float* u, size_t n) noexcept {
+  float lanes[8] = {};
+  for (size_t d = 0; d < n; d += 8) {
+    // std::max(a, NaN) returns a: NaN elements are ignored.
+    for (size_t l = 0; l < 8; ++l) lanes[l] = std::max(lanes[l], std::fabs(u[d + l]));
+  }
+  return *std::max_element(lanes, lanes + 8);
+}
+
+void SqQuantize(const float* u, size_t n, float inv, float limit, int16_t* out) noexcept {
+  for (size_t d = 0; d < n; ++d) {
+    // The int cast of NaN or of a value past INT_MAX is UB (found by fuzz/db_open_fuzzer: a
+    // query about FLT_MAX away from the stored range overflows u), hence the NaN test and clamp.
+    const float raw = u[d] * inv;
+    const float x = std::isnan(raw) ? 0.0f : std::clamp(raw, -limit, limit);
+    out[d] = static_cast<int16_t>(static_cast<int32_t>(x + (x >= 0.0f ? 0.5f : -0.5f)));
+  }
+}
+
 }  // namespace augurdb::simd::scalar
 
 namespace augurdb::simd::neon {
@@ -49,6 +97,16 @@ int32_t Sq4Ip(const int16_t* q, const uint8_t* code, size_t dim) noexcept {
 }
 void Sq4Ipx4(const int16_t* q, const uint8_t* const* codes, size_t dim, int32_t* out) noexcept {
   scalar::Sq4Ipx4(q, codes, dim, out);
+}
+float SqShift(const float* q, const float* min, const float* scale, size_t n, float* u) noexcept {
+  return scalar::SqShift(q, min, scale, n, u);
+}
+float SqScale(const float* q, const float* min, const float* scale, size_t n, float* u) noexcept {
+  return scalar::SqScale(q, min, scale, n, u);
+}
+float AbsMax(const float* u, size_t n) noexcept { return scalar::AbsMax(u, n); }
+void SqQuantize(const float* u, size_t n, float inv, float limit, int16_t* out) noexcept {
+  scalar::SqQuantize(u, n, inv, limit, out);
 }
 
 }  // namespace augurdb::simd::neon

@@ -37,7 +37,7 @@ TEST(ScalarQuantizer, RoundTripErrorIsHalfAStep) {
   std::normal_distribution<float> normal(0.0f, 1.0f);
   std::vector<float> data(n * dim);
   for (size_t i = 0; i < data.size(); ++i) data[i] = normal(rng) * static_cast<float>(1 + i % dim);
-  ScalarQuantizer q(dim, 8);
+  ScalarQuantizer q(dim, 8, simd::ActiveKernels());
   EXPECT_EQ(q.padded_dim(), 48u);
   EXPECT_EQ(q.code_stride(), 64u);
   q.Fit(data.data(), n, dim);
@@ -46,7 +46,7 @@ TEST(ScalarQuantizer, RoundTripErrorIsHalfAStep) {
 }
 
 TEST(ScalarQuantizer, ClampsOutOfRangeAndCountsDrift) {
-  ScalarQuantizer q(2, 8);
+  ScalarQuantizer q(2, 8, simd::ActiveKernels());
   const float fit[4] = {0, 0, 1, 1};
   q.Fit(fit, 2, 2);
   std::vector<uint8_t> code(q.code_stride());
@@ -58,13 +58,13 @@ TEST(ScalarQuantizer, ClampsOutOfRangeAndCountsDrift) {
 }
 
 TEST(ScalarQuantizer, ConstantDimensionAndSerialization) {
-  ScalarQuantizer q(3, 8);
+  ScalarQuantizer q(3, 8, simd::ActiveKernels());
   const float fit[6] = {1, 7, 0, 1, 9, 4};
   q.Fit(fit, 2, 3);
   EXPECT_EQ(q.scale()[0], 0.0f);  // constant dimension
   std::vector<char> bytes(q.serialized_bytes());
   q.Serialize(bytes.data());
-  ScalarQuantizer r(3, 8);
+  ScalarQuantizer r(3, 8, simd::ActiveKernels());
   ASSERT_TRUE(r.Restore(bytes).ok());
   EXPECT_EQ(r.min()[1], 7.0f);
   bytes[0] = 0x7f;  // make min[0] a huge float, still finite
@@ -84,7 +84,7 @@ TEST_P(PreparedQueryTest, MatchesDecodedDistance) {
   std::normal_distribution<float> normal(0.0f, 1.0f);
   std::vector<float> data(n * dim);
   for (size_t i = 0; i < data.size(); ++i) data[i] = normal(rng) * static_cast<float>(1 + i % 5);
-  ScalarQuantizer q(dim, GetParam());
+  ScalarQuantizer q(dim, GetParam(), simd::ActiveKernels());
   q.Fit(data.data(), n, dim);
   EXPECT_EQ(q.query_dim(), GetParam() == 8 ? 128u : 128u);
   EXPECT_EQ(q.code_stride(), GetParam() == 8 ? 128u : 64u);
@@ -127,7 +127,7 @@ TEST(ScalarQuantizer, Sq4RoundTripAndLayout) {
   std::uniform_real_distribution<float> uni(-1.0f, 3.0f);
   std::vector<float> data(n * dim);
   for (float& x : data) x = uni(rng);
-  ScalarQuantizer q(dim, 4);
+  ScalarQuantizer q(dim, 4, simd::ActiveKernels());
   EXPECT_EQ(q.max_code(), 15);
   EXPECT_EQ(q.query_dim(), 192u);
   EXPECT_EQ(q.code_stride(), 128u);  // 96 bytes of codes, rounded to a cache line
@@ -152,7 +152,7 @@ TEST(ScalarQuantizer, Sq4RangesSkipOutliersAndExpectTheirClipping) {
   std::vector<float> data(n * dim);
   for (float& x : data) x = normal(rng);
   data[0] = 1000.0f;  // one wild value in dimension 0
-  ScalarQuantizer sq4(dim, 4), sq8(dim, 8);
+  ScalarQuantizer sq4(dim, 4, simd::ActiveKernels()), sq8(dim, 8, simd::ActiveKernels());
   sq4.Fit(data.data(), n, dim);
   sq8.Fit(data.data(), n, dim);
   for (size_t d = 0; d < dim; ++d) {

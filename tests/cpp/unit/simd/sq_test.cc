@@ -4,7 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstdlib>
+#include <limits>
 #include <random>
 #include <vector>
 
@@ -81,6 +83,70 @@ TEST_P(SqKernelTest, ExactAtTheOverflowBound) {
   // max_code * 1024 * limit < 2^31, the bound ScalarQuantizer keeps for dim 1024.
   CheckKernels(*table, 8, static_cast<int>(2147483647LL / (255LL * 1024)), true);
   CheckKernels(*table, 4, 32767, true);
+}
+
+// Query preparation: the elementwise outputs (u, the int16 levels) must equal the scalar
+// reference bit for bit; the sums may differ in rounding (lane order, FMA).
+TEST_P(SqKernelTest, QueryKernelsMatchScalar) {
+  const KernelTable* table = KernelsFor(GetParam());
+  if (table == nullptr) GTEST_SKIP() << "CPU lacks " << SimdLevelName(GetParam());
+  const KernelTable& ref = *KernelsFor(SimdLevel::kScalar);
+  std::mt19937 rng(9);
+  std::normal_distribution<float> normal(0.0f, 50.0f);
+  for (size_t n = 16; n <= 1104; n += 16) {
+    AlignedBuffer<float> q(n), lo(n), scale(n), u(n), u_ref(n);
+    for (size_t d = 0; d < n; ++d) {
+      q[d] = normal(rng);
+      lo[d] = normal(rng);
+      scale[d] = std::fabs(normal(rng)) / 100.0f;
+    }
+    const float shift = table->sq_shift(q.data(), lo.data(), scale.data(), n, u.data());
+    const float shift_ref = ref.sq_shift(q.data(), lo.data(), scale.data(), n, u_ref.data());
+    ASSERT_NEAR(shift, shift_ref, 1e-5f * shift_ref) << n;
+    for (size_t d = 0; d < n; ++d) ASSERT_EQ(u[d], u_ref[d]) << n << " " << d;
+    const float dot = table->sq_scale(q.data(), lo.data(), scale.data(), n, u.data());
+    const float dot_ref = ref.sq_scale(q.data(), lo.data(), scale.data(), n, u_ref.data());
+    float magnitude = 0.0f;
+    for (size_t d = 0; d < n; ++d) magnitude += std::fabs(q[d] * lo[d]);
+    ASSERT_NEAR(dot, dot_ref, 1e-5f * magnitude) << n;
+    for (size_t d = 0; d < n; ++d) ASSERT_EQ(u[d], u_ref[d]) << n << " " << d;
+
+    const float peak = table->abs_max(u.data(), n);
+    ASSERT_EQ(peak, ref.abs_max(u.data(), n)) << n;
+    AlignedBuffer<int16_t> levels(n), levels_ref(n);
+    table->sq_quantize(u.data(), n, 10000.0f / peak, 10000.0f, levels.data());
+    ref.sq_quantize(u.data(), n, 10000.0f / peak, 10000.0f, levels_ref.data());
+    for (size_t d = 0; d < n; ++d) ASSERT_EQ(levels[d], levels_ref[d]) << n << " " << d;
+  }
+}
+
+// Rounding ties, saturation, NaN and infinities: every level does exactly what the scalar
+// reference documents (sq.h).
+TEST_P(SqKernelTest, QuantizeEdgeCases) {
+  const KernelTable* table = KernelsFor(GetParam());
+  if (table == nullptr) GTEST_SKIP() << "CPU lacks " << SimdLevelName(GetParam());
+  const float inf = std::numeric_limits<float>::infinity();
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  AlignedBuffer<float> u(32);
+  const float values[32] = {0.5f,  -0.5f, 1.5f,  -1.5f, 2.5f, -2.5f, 0.49f, -0.49f,
+                            -0.0f, 0.0f,  100.f, -100.f, inf, -inf,  nan,   -nan,
+                            3e38f, -3e38f, 7.5f, -7.5f, 0.f,  1.f,   -1.f,  99.5f,
+                            -99.5f, 1e-30f, -1e-30f, 42.f, 43.f, 44.f, 45.f, 46.f};
+  for (size_t d = 0; d < 32; ++d) u[d] = values[d];
+  const int16_t want[32] = {1,   -1,   2,    -2,   3,  -3, 0,   0,   0,   0,  100,
+                            -100, 100, -100, 0,    0,  100, -100, 8,  -8,  0,  1,
+                            -1,  100,  -100, 0,    0,  42, 43,  44,  45,  46};
+  AlignedBuffer<int16_t> out(32);
+  table->sq_quantize(u.data(), 32, 1.0f, 100.0f, out.data());
+  for (size_t d = 0; d < 32; ++d) EXPECT_EQ(out[d], want[d]) << "element " << d;
+  // NaN is ignored by the peak; infinities are not.
+  AlignedBuffer<float> v(16);
+  for (size_t d = 0; d < 16; ++d) v[d] = d == 3 ? nan : -static_cast<float>(d);
+  EXPECT_EQ(table->abs_max(v.data(), 16), 15.0f);
+  v[7] = -inf;
+  EXPECT_EQ(table->abs_max(v.data(), 16), inf);
+  for (size_t d = 0; d < 16; ++d) v[d] = nan;
+  EXPECT_EQ(table->abs_max(v.data(), 16), 0.0f);
 }
 
 // KernelsFor(kAvx512) hands out the VNNI forms on CPUs that have VNNI; check both sets
