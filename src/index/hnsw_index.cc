@@ -285,14 +285,18 @@ Fp32Distance HnswIndex::ExactDistance(const float* query) const noexcept {
 namespace {
 
 // Scores batch[0, n) into the pool, four at a time, prefetching the next group while the
-// current one is computed.
-template <class Dist>
-void ScoreInto(const Dist& dist, const uint32_t* batch, size_t n, SearchPool& pool) {
+// current one is computed. `before_last` runs just before the last group of four is computed
+// (SearchLayer starts the next hop's misses there).
+template <class Dist, class BeforeLast>
+void ScoreInto(const Dist& dist, const uint32_t* batch, size_t n, SearchPool& pool,
+               BeforeLast&& before_last) {
   for (size_t p = 0; p < std::min<size_t>(n, 4); ++p) dist.Prefetch(batch[p]);
   size_t j = 0;
   float d4[4];
+  const size_t last = n >= 4 ? (n - 4) / 4 * 4 : 0;
   for (; j + 4 <= n; j += 4) {
     for (size_t p = j + 4; p < std::min(j + 8, n); ++p) dist.Prefetch(batch[p]);
+    if (j == last) before_last();
     dist.Four(batch + j, d4);
     for (size_t t = 0; t < 4; ++t) pool.Insert(batch[j + t], d4[t]);
   }
@@ -363,7 +367,27 @@ void HnswIndex::SearchLayer(const Dist& dist, Slot entry, size_t ef, int level,
       if (!visited.TestAndMark(next)) batch[n++] = next;
     }
     if (n == 0) continue;
-    ScoreInto(dist, batch, n, pool);
+    // Each hop starts with a full miss on its first codes: they are known only once its node
+    // is popped. The node popped next is most likely the best unexpanded one now (this hop's
+    // last inserts rarely displace it), and its list was prefetched above, so before the last
+    // group its first unvisited neighbours' codes are started. SQ8/SQ4 on Fashion-MNIST: +10%
+    // QPS at ef 12 and 24; fp32 rows (compute-bound, 49 lines) gain nothing: kNextHopRows 0.
+    auto prefetch_next_hop = [&] {
+      if constexpr (Dist::kNextHopRows > 0) {
+        if (!pool.HasNext()) return;
+        const uint32_t* next = Links(pool.PeekNext(), level);
+        const size_t next_count = std::min<size_t>(LoadAcquire(next), max_degree);
+        size_t started = 0;
+        for (size_t j = 1; j <= next_count && started < Dist::kNextHopRows; ++j) {
+          const Slot slot = LoadAcquire(next + j);
+          if (!visited.Visited(slot)) {
+            dist.Prefetch(slot);
+            ++started;
+          }
+        }
+      }
+    };
+    ScoreInto(dist, batch, n, pool, prefetch_next_hop);
     distances += n;
   }
   if (stats != nullptr) {
@@ -440,7 +464,7 @@ void HnswIndex::SearchLayerFiltered(const Dist& dist, Slot entry, size_t ef, Scr
     return n;
   };
   auto score = [&](size_t n) {
-    ScoreInto(dist, batch, n, pool);
+    ScoreInto(dist, batch, n, pool, [] {});
     distances += n;
   };
   // Seeds spread over the match set, for a walk that ran dry before filling the beam: when the
