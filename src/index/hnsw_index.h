@@ -260,6 +260,8 @@ class HnswIndex {
   void ScanExact(const Fp32Distance& exact, size_t k, Scratch& scratch, SearchStats* stats,
                  const SlotFilter* filter) const;
   Fp32Distance ExactDistance(const float* query) const noexcept;
+  // The query prepared for the quantized kernels (in scratch.prepared). REQUIRES: sq_ fitted.
+  SqDistance ApproxDistance(const float* query, Scratch& scratch) const;
   void EncodeSlot(Slot slot);
   // Heuristic neighbour selection (HNSW paper, Algorithm 4, without extension): keeps a
   // candidate only if it is closer to the base than to every candidate already kept.
