@@ -80,6 +80,7 @@ std::vector<size_t> ParseList(const char* s) {
 
 int main(int argc, char** argv) {
   size_t threads = 2, limit = 0;
+  bool with_fp32 = true;
   std::vector<Quantization> variants = {Quantization::kNone};
   std::vector<size_t> efs = {10, 16, 24, 32, 48, 64, 96, 128};
   std::string shared = "../shared/data";
@@ -91,12 +92,7 @@ int main(int argc, char** argv) {
     else if (flag == "--ef") efs = ParseList(argv[i + 1]);
     else if (flag == "--shared") shared = argv[i + 1];
     else if (flag == "--sq8") variants.push_back(Quantization::kSq8);  // older spelling
-    else if (flag == "--fp32") {  // "--fp32 0": sweep only the --quant indexes (profiling)
-      if (std::strtoul(argv[i + 1], nullptr, 10) == 0) {
-        variants.erase(std::remove(variants.begin(), variants.end(), Quantization::kNone),
-                       variants.end());
-      }
-    }
+    else if (flag == "--fp32") with_fp32 = std::strtoul(argv[i + 1], nullptr, 10) != 0;
     else if (flag == "--quant") {
       std::string list = argv[i + 1];
       for (size_t pos = 0; pos <= list.size();) {
@@ -109,6 +105,14 @@ int main(int argc, char** argv) {
         variants.push_back(*q);
         pos = comma + 1;
       }
+    }
+  }
+  if (!with_fp32) {  // "--fp32 0": sweep only the --quant indexes (profiling)
+    variants.erase(std::remove(variants.begin(), variants.end(), Quantization::kNone),
+                   variants.end());
+    if (variants.empty()) {
+      std::fprintf(stderr, "--fp32 0 needs --quant\n");
+      return 2;
     }
   }
   size_t n = 0, nq = 0, dim = 0, gt_rows = 0, gt_cols = 0;

@@ -19,10 +19,11 @@
 //     deleted slot can be reused once Reclaim() has run under the exclusive lock.
 //
 // Concurrency protocol: neighbour ids and counts are read with acquire loads and written with
-// release stores (std::atomic_ref; plain MOVs on x86), and a node's vector and level are written
-// before its slot is first published in any list, so a reader that loads a slot id also sees that
-// node's data. Writers modify a list only under that node's spinlock and never hold two.
-// Arrays grow only under resize_mutex_ held exclusively; every reader holds it shared.
+// release stores (std::atomic_ref; plain MOVs on x86), and a node's vector, level and (quantized)
+// code and code norm are written before its slot is first published in any list, so a reader
+// that loads a slot id also sees that node's data (inserting threads walk the codes too).
+// Writers modify a list only under that node's spinlock and never hold two. Arrays grow only
+// under resize_mutex_ held exclusively; every reader holds it shared.
 #pragma once
 
 #include <algorithm>
@@ -265,6 +266,7 @@ class HnswIndex {
   void EncodeSlot(Slot slot);
   // Heuristic neighbour selection (HNSW paper, Algorithm 4, without extension): keeps a
   // candidate only if it is closer to the base than to every candidate already kept.
+  // REQUIRES: candidates sorted by ascending exact distance to the base.
   void SelectNeighbors(std::vector<Neighbor>& candidates, size_t max_count) const;
   void AddReverseLink(Slot target, Slot source, float distance, int level, Scratch& scratch);
   void RepairNode(Slot slot, int level, Scratch& scratch);

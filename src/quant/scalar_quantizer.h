@@ -48,7 +48,8 @@ class ScalarQuantizer {
   // Reconstructs the approximate vector (tests and diagnostics).
   void Decode(const uint8_t* code, float* out) const;
 
-  // A query prepared for the integer kernels, once per search: with r = Sq8Ip/Sq4Ip(q, code),
+  // A query prepared for the integer kernels, once per search and once per insertion (the graph
+  // is built on codes too): with r = Sq8Ip/Sq4Ip(q, code),
   //   L2:  ||query - x||^2 ~ bias + gain * r + CodeNorm(code)
   //   dot: query . x       ~ bias + gain * r
   // where x is the decoded code. Expanding sum_d (t_d - scale_d c_d)^2 with t = query - min gives
@@ -82,7 +83,7 @@ class ScalarQuantizer {
  private:
   // The code of element d (unpacked).
   unsigned CodeAt(const uint8_t* code, size_t d) const noexcept;
-  // Scales u (dim floats) to int16 so that max_code * sum |out| < 2^31 (no kernel can overflow
+  // Scales u (padded_dim() floats, zero-padded) to int16 so that max_code * sum |out| < 2^31 (no kernel can overflow
   // int32); returns the unit (u ~ unit * out).
   float QuantizeQuery(const float* u, int16_t* out) const;
 

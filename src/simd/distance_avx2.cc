@@ -7,6 +7,7 @@
 
 #include <cstdint>
 
+#include "simd/avx2_reduce.h"
 #include "simd/distance.h"
 #include "simd/four_at_once.h"
 
@@ -18,15 +19,6 @@ inline __m256i TailMask(size_t n) noexcept {
   alignas(32) static constexpr int32_t kMask[16] = {-1, -1, -1, -1, -1, -1, -1, -1,
                                                     0,  0,  0,  0,  0,  0,  0,  0};
   return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(kMask + 8 - n));
-}
-
-inline float HorizontalSum(__m256 v) noexcept {
-  const __m128 lo = _mm256_castps256_ps128(v);
-  const __m128 hi = _mm256_extractf128_ps(v, 1);
-  __m128 s = _mm_add_ps(lo, hi);
-  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  s = _mm_add_ss(s, _mm_movehdup_ps(s));
-  return _mm_cvtss_f32(s);
 }
 
 }  // namespace

@@ -30,7 +30,8 @@ using SqIpx4Fn = void (*)(const int16_t* q, const uint8_t* const* codes, size_t 
 
 // Query preparation, once per search (quant::ScalarQuantizer::PrepareL2 / PrepareDot). Written
 // as plain loops it cost ~1 us per 784-d query (the compiler vectorised it badly), ~7% of an SQ8
-// search. All take n % 16 == 0 floats, zero-padded.
+// search. Unlike the distance kernels, they have no tail: REQUIRES n % 16 == 0 (the quantizer's
+// zero-padded arrays, padded_dim() floats).
 //   SqShift: u_d = (q_d - min_d) * scale_d; returns sum_d (q_d - min_d)^2      (L2)
 //   SqScale: u_d = q_d * scale_d;           returns sum_d q_d * min_d          (dot)
 // q and u may be the same array. The sums' rounding differs between ISAs (lane order, FMA).
@@ -50,8 +51,10 @@ using SqQuantizeFn = void (*)(const float* u, size_t n, float inv, float limit,
   void Sq4Ipx4(const int16_t* q, const uint8_t* const* codes, size_t dim, int32_t* out) noexcept
 
 #define AUGUR_DECLARE_SQ_QUERY_KERNELS()                                                       \
-  float SqShift(const float* q, const float* min, const float* scale, size_t n, float* u) noexcept; \
-  float SqScale(const float* q, const float* min, const float* scale, size_t n, float* u) noexcept; \
+  float SqShift(const float* q, const float* min, const float* scale, size_t n,                \
+                float* u) noexcept;                                                           \
+  float SqScale(const float* q, const float* min, const float* scale, size_t n,                \
+                float* u) noexcept;                                                           \
   float AbsMax(const float* u, size_t n) noexcept;                                              \
   void SqQuantize(const float* u, size_t n, float inv, float limit, int16_t* out) noexcept
 

@@ -2,8 +2,12 @@
 // Instructions: VPMOVZXBW widens 16 code bytes to int16, VPMADDWD multiplies them with 16 query
 // int16 and adds pairs into 8 int32 lanes; two accumulators per stream. SQ4 first splits 16
 // bytes into their low and high nibbles (VPAND, VPSRLW + VPAND), then does the same.
+// Query preparation: VFMADD for the sums (fused, two accumulators: their rounding differs from
+// the scalar reference's), VMAXPS for the peak (a NaN first operand yields the second, so NaN
+// elements leave it unchanged), VCVTTPS2DQ to truncate, VPACKSSDW + VPERMQ to pack in order.
 #include <immintrin.h>
 
+#include "simd/avx2_reduce.h"
 #include "simd/sq.h"
 
 namespace augurdb::simd::avx2 {
@@ -92,14 +96,6 @@ void Sq4Ipx4(const int16_t* q, const uint8_t* const* codes, size_t dim, int32_t*
   for (int j = 0; j < 4; ++j) out[j] = Sum(acc[j]);
 }
 
-namespace {
-inline float SumLanes(__m256 v) noexcept {
-  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  return _mm_cvtss_f32(_mm_add_ss(s, _mm_movehdup_ps(s)));
-}
-}  // namespace
-
 float SqShift(const float* q, const float* min, const float* scale, size_t n, float* u) noexcept {
   __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
   for (size_t d = 0; d < n; d += 16) {
@@ -110,7 +106,7 @@ float SqShift(const float* q, const float* min, const float* scale, size_t n, fl
     _mm256_storeu_ps(u + d, _mm256_mul_ps(x0, _mm256_loadu_ps(scale + d)));
     _mm256_storeu_ps(u + d + 8, _mm256_mul_ps(x1, _mm256_loadu_ps(scale + d + 8)));
   }
-  return SumLanes(_mm256_add_ps(a0, a1));
+  return HorizontalSum(_mm256_add_ps(a0, a1));
 }
 
 float SqScale(const float* q, const float* min, const float* scale, size_t n, float* u) noexcept {
@@ -122,7 +118,7 @@ float SqScale(const float* q, const float* min, const float* scale, size_t n, fl
     _mm256_storeu_ps(u + d, _mm256_mul_ps(x0, _mm256_loadu_ps(scale + d)));
     _mm256_storeu_ps(u + d + 8, _mm256_mul_ps(x1, _mm256_loadu_ps(scale + d + 8)));
   }
-  return SumLanes(_mm256_add_ps(a0, a1));
+  return HorizontalSum(_mm256_add_ps(a0, a1));
 }
 
 float AbsMax(const float* u, size_t n) noexcept {

@@ -3,6 +3,9 @@
 // int16 and adds pairs into 16 int32 lanes; the four-at-once form shares each query load. SQ4
 // first splits a 32-byte block into its low and high nibbles (VPAND, VPSRLW + VPAND): elements
 // [0, 32) and [32, 64) of the block.
+// Query preparation: VFMADD for the sums (fused, two accumulators: their rounding differs from
+// the scalar reference's), VMAXPS for the peak (a NaN first operand yields the second, so NaN
+// elements leave it unchanged), VCVTTPS2DQ under a not-NaN mask to truncate, VPMOVSDW to pack.
 #include <immintrin.h>
 
 #include "simd/sq.h"
@@ -86,30 +89,48 @@ void Sq4Ipx4(const int16_t* q, const uint8_t* const* codes, size_t dim, int32_t*
   for (int j = 0; j < 4; ++j) out[j] = _mm512_reduce_add_epi32(acc[j]);
 }
 
-float SqShift(const float* q, const float* min, const float* scale, size_t n, float* u) noexcept {
-  __m512 acc = _mm512_setzero_ps();
-  for (size_t d = 0; d < n; d += 16) {
-    const __m512 x = _mm512_sub_ps(_mm512_loadu_ps(q + d), _mm512_loadu_ps(min + d));
-    acc = _mm512_fmadd_ps(x, x, acc);
-    _mm512_storeu_ps(u + d, _mm512_mul_ps(x, _mm512_loadu_ps(scale + d)));
+namespace {
+// One block of 16 of SqShift / SqScale: stores u, returns the accumulator updated.
+inline __m512 ShiftBlock(const float* q, const float* min, const float* scale, float* u,
+                         __m512 acc) noexcept {
+  const __m512 x = _mm512_sub_ps(_mm512_loadu_ps(q), _mm512_loadu_ps(min));
+  _mm512_storeu_ps(u, _mm512_mul_ps(x, _mm512_loadu_ps(scale)));
+  return _mm512_fmadd_ps(x, x, acc);
+}
+inline __m512 ScaleBlock(const float* q, const float* min, const float* scale, float* u,
+                         __m512 acc) noexcept {
+  const __m512 x = _mm512_loadu_ps(q);
+  _mm512_storeu_ps(u, _mm512_mul_ps(x, _mm512_loadu_ps(scale)));
+  return _mm512_fmadd_ps(x, _mm512_loadu_ps(min), acc);
+}
+// Two accumulators halve the chain of dependent FMAs; n % 16 == 0 leaves at most one block.
+template <class Block>
+float PrepareSum(const float* q, const float* min, const float* scale, size_t n, float* u,
+                 Block block) noexcept {
+  __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps();
+  size_t d = 0;
+  for (; d + 32 <= n; d += 32) {
+    a0 = block(q + d, min + d, scale + d, u + d, a0);
+    a1 = block(q + d + 16, min + d + 16, scale + d + 16, u + d + 16, a1);
   }
-  return _mm512_reduce_add_ps(acc);
+  if (d < n) a0 = block(q + d, min + d, scale + d, u + d, a0);
+  return _mm512_reduce_add_ps(_mm512_add_ps(a0, a1));
+}
+}  // namespace
+
+float SqShift(const float* q, const float* min, const float* scale, size_t n, float* u) noexcept {
+  return PrepareSum(q, min, scale, n, u, ShiftBlock);
 }
 
 float SqScale(const float* q, const float* min, const float* scale, size_t n, float* u) noexcept {
-  __m512 acc = _mm512_setzero_ps();
-  for (size_t d = 0; d < n; d += 16) {
-    const __m512 x = _mm512_loadu_ps(q + d);
-    acc = _mm512_fmadd_ps(x, _mm512_loadu_ps(min + d), acc);
-    _mm512_storeu_ps(u + d, _mm512_mul_ps(x, _mm512_loadu_ps(scale + d)));
-  }
-  return _mm512_reduce_add_ps(acc);
+  return PrepareSum(q, min, scale, n, u, ScaleBlock);
 }
 
 float AbsMax(const float* u, size_t n) noexcept {
   __m512 peak = _mm512_setzero_ps();
-  // VMAXPS returns its second operand when the first is NaN: NaN elements leave peak unchanged.
-  for (size_t d = 0; d < n; d += 16) peak = _mm512_max_ps(_mm512_abs_ps(_mm512_loadu_ps(u + d)), peak);
+  for (size_t d = 0; d < n; d += 16) {
+    peak = _mm512_max_ps(_mm512_abs_ps(_mm512_loadu_ps(u + d)), peak);
+  }
   return _mm512_reduce_max_ps(peak);
 }
 
@@ -122,7 +143,7 @@ void SqQuantize(const float* u, size_t n, float inv, float limit, int16_t* out) 
     const __mmask16 number = _mm512_cmp_ps_mask(x, x, _CMP_ORD_Q);
     x = _mm512_min_ps(_mm512_max_ps(x, lo), hi);
     // + copysign(0.5, x), then truncation: rounds half away from zero like the scalar kernel
-    // (-0.0 gets -0.5 there and +0.5 here; both truncate to 0).
+    // (-0.0 gets +0.5 there and -0.5 here; both truncate to 0).
     x = _mm512_add_ps(x, _mm512_or_ps(half, _mm512_and_ps(x, sign)));
     const __m512i levels = _mm512_maskz_cvttps_epi32(number, x);
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + d), _mm512_cvtsepi32_epi16(levels));

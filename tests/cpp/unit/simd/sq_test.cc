@@ -94,29 +94,39 @@ TEST_P(SqKernelTest, QueryKernelsMatchScalar) {
   std::mt19937 rng(9);
   std::normal_distribution<float> normal(0.0f, 50.0f);
   for (size_t n = 16; n <= 1104; n += 16) {
-    AlignedBuffer<float> q(n), lo(n), scale(n), u(n), u_ref(n);
+    // Every array one element past an aligned start: the kernels must not assume alignment.
+    std::vector<float> q_store(n + 1), lo_store(n + 1), scale_store(n + 1), u_store(n + 1);
+    std::vector<float> u_ref(n);
+    float *q = q_store.data() + 1, *lo = lo_store.data() + 1, *scale = scale_store.data() + 1;
+    float* u = u_store.data() + 1;
     for (size_t d = 0; d < n; ++d) {
       q[d] = normal(rng);
       lo[d] = normal(rng);
       scale[d] = std::fabs(normal(rng)) / 100.0f;
     }
-    const float shift = table->sq_shift(q.data(), lo.data(), scale.data(), n, u.data());
-    const float shift_ref = ref.sq_shift(q.data(), lo.data(), scale.data(), n, u_ref.data());
+    const float shift = table->sq_shift(q, lo, scale, n, u);
+    const float shift_ref = ref.sq_shift(q, lo, scale, n, u_ref.data());
     ASSERT_NEAR(shift, shift_ref, 1e-5f * shift_ref) << n;
     for (size_t d = 0; d < n; ++d) ASSERT_EQ(u[d], u_ref[d]) << n << " " << d;
-    const float dot = table->sq_scale(q.data(), lo.data(), scale.data(), n, u.data());
-    const float dot_ref = ref.sq_scale(q.data(), lo.data(), scale.data(), n, u_ref.data());
+    const float dot = table->sq_scale(q, lo, scale, n, u);
+    const float dot_ref = ref.sq_scale(q, lo, scale, n, u_ref.data());
     float magnitude = 0.0f;
     for (size_t d = 0; d < n; ++d) magnitude += std::fabs(q[d] * lo[d]);
     ASSERT_NEAR(dot, dot_ref, 1e-5f * magnitude) << n;
     for (size_t d = 0; d < n; ++d) ASSERT_EQ(u[d], u_ref[d]) << n << " " << d;
+    // In place, as ScalarQuantizer calls them (q and u the same array).
+    std::vector<float> in_place(q, q + n);
+    ASSERT_NEAR(table->sq_shift(in_place.data(), lo, scale, n, in_place.data()), shift_ref,
+                1e-5f * shift_ref);
+    ref.sq_shift(q, lo, scale, n, u_ref.data());
+    for (size_t d = 0; d < n; ++d) ASSERT_EQ(in_place[d], u_ref[d]) << n << " " << d;
 
-    const float peak = table->abs_max(u.data(), n);
-    ASSERT_EQ(peak, ref.abs_max(u.data(), n)) << n;
-    AlignedBuffer<int16_t> levels(n), levels_ref(n);
-    table->sq_quantize(u.data(), n, 10000.0f / peak, 10000.0f, levels.data());
-    ref.sq_quantize(u.data(), n, 10000.0f / peak, 10000.0f, levels_ref.data());
-    for (size_t d = 0; d < n; ++d) ASSERT_EQ(levels[d], levels_ref[d]) << n << " " << d;
+    const float peak = table->abs_max(u, n);
+    ASSERT_EQ(peak, ref.abs_max(u, n)) << n;
+    std::vector<int16_t> levels(n + 1), levels_ref(n);
+    table->sq_quantize(u, n, 10000.0f / peak, 10000.0f, levels.data() + 1);
+    ref.sq_quantize(u, n, 10000.0f / peak, 10000.0f, levels_ref.data());
+    for (size_t d = 0; d < n; ++d) ASSERT_EQ(levels[d + 1], levels_ref[d]) << n << " " << d;
   }
 }
 
