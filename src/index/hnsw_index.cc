@@ -19,6 +19,15 @@ namespace {
 constexpr int kMaxLevel = 30;
 constexpr size_t kMaxUpperDegree = 512;  // Create() caps m here
 
+// SelectNeighbors drops a candidate c when a kept neighbour s is closer to it than the base is,
+// relaxed by alpha as in Vamana's RobustPrune (DiskANN, Subramanya et al., NeurIPS 2019): c goes
+// only if alpha * d(c, s) < d(c, base). alpha > 1 keeps some longer edges, so a walk needs fewer
+// hops to cross the data. alpha = 1.1 (1.21 on squared distances): at recall 0.99, +15-19% QPS
+// (fp32, SQ8) on Fashion-MNIST and +19% (fp32) / +24% (SQ8) on 200K x 128 clustered floats;
+// unchanged at 0.95; builds 10% slower. Applies to L2 and cosine (1 - dot on unit vectors is half
+// the squared L2); the inner product's -dot is no distance to scale, so it keeps alpha = 1.
+constexpr float kPruneAlphaSquared = 1.21f;
+
 inline uint32_t LoadAcquire(const uint32_t* p) noexcept {
   return std::atomic_ref<uint32_t>(*const_cast<uint32_t*>(p)).load(std::memory_order_acquire);
 }
@@ -111,7 +120,8 @@ HnswIndex::HnswIndex(const HnswParams& params, const simd::KernelTable& kernels)
       stride_(RoundUp(params.dim, 16)),
       links0_stride_(RoundUp(1 + 2 * params.m, 16)),
       upper_stride_(1 + params.m),
-      level_mult_(1.0 / std::log(static_cast<double>(params.m))) {
+      level_mult_(1.0 / std::log(static_cast<double>(params.m))),
+      prune_factor_(params.metric == Metric::kInnerProduct ? 1.0f : kPruneAlphaSquared) {
   // Prefetching a whole 784-d fp32 vector (49 lines) competes for bandwidth; a few lines start
   // the hardware stream prefetcher, which fetches the rest (PERFORMANCE.md technique 2).
   prefetch_lines_ = std::min<size_t>(stride_ * sizeof(float) / 64, 4);
@@ -368,14 +378,14 @@ Slot HnswIndex::GreedyDescend(const Dist& dist, Slot entry, int from_level, int 
 }
 
 template <class Dist>
-void HnswIndex::SearchLayer(const Dist& dist, Slot entry, size_t ef, int level,
+void HnswIndex::SearchLayer(const Dist& dist, Slot entry, Beam beam, int level,
                             Scratch& scratch, SearchStats* stats) const {
   VisitedTable& visited = scratch.visited;
   SearchPool& pool = scratch.pool;
   uint32_t* batch = scratch.batch.data();
   const size_t max_degree = MaxDegree(level);
   visited.Prepare(capacity_);
-  pool.Reset(ef);
+  pool.Reset(beam.keep, beam.expand);
   pool.Insert(entry, dist.One(entry));
   visited.Mark(entry);
   uint64_t distances = 1, hops = 0;
@@ -425,7 +435,7 @@ void HnswIndex::SearchLayer(const Dist& dist, Slot entry, size_t ef, int level,
 }
 
 template <class Dist>
-void HnswIndex::SearchLayerFiltered(const Dist& dist, Slot entry, size_t ef, Scratch& scratch,
+void HnswIndex::SearchLayerFiltered(const Dist& dist, Slot entry, Beam beam, Scratch& scratch,
                                     SearchStats* stats, const SlotFilter& filter) const {
   // Matches found per expansion, at most: direct (m0) + two hops (m0 * m0) + three hops
   // (kFarBridges * m0).
@@ -438,7 +448,7 @@ void HnswIndex::SearchLayerFiltered(const Dist& dist, Slot entry, size_t ef, Scr
   uint32_t bridges[2 * kMaxUpperDegree];  // m0 <= 2 * kMaxUpperDegree
   uint32_t far[kFarBridges];
   visited.Prepare(capacity_);
-  pool.Reset(ef);
+  pool.Reset(beam.keep, beam.expand);
   uint64_t distances = 0, hops = 0;
   // Collects the unvisited matches around `node`: direct neighbours that match, the matching
   // neighbours of those that do not (two hops, ACORN-1), and, when that finds almost nothing,
@@ -534,7 +544,7 @@ void HnswIndex::SearchLayerFiltered(const Dist& dist, Slot entry, size_t ef, Scr
       ++hops;
       score(gather(node));
     }
-    if (seeded || pool.size() >= ef) break;
+    if (seeded || pool.size() >= beam.keep) break;
     seed();
   }
   if (stats != nullptr) {
@@ -569,7 +579,7 @@ void HnswIndex::ScanExact(const Fp32Distance& exact, size_t k, Scratch& scratch,
 }
 
 template <class Dist>
-size_t HnswIndex::SearchGraph(const Dist& dist, uint64_t entry, size_t ef, size_t k,
+size_t HnswIndex::SearchGraph(const Dist& dist, uint64_t entry, Beam beam, size_t k,
                               Scratch& scratch, SearchStats* stats,
                               const SlotFilter* filter) const {
   Slot start = EntrySlot(entry);
@@ -577,9 +587,9 @@ size_t HnswIndex::SearchGraph(const Dist& dist, uint64_t entry, size_t ef, size_
   if (top > 0) start = GreedyDescend(dist, start, top, 1, stats);
   for (;;) {
     if (filter != nullptr) {
-      SearchLayerFiltered(dist, start, ef, scratch, stats, *filter);
+      SearchLayerFiltered(dist, start, beam, scratch, stats, *filter);
     } else {
-      SearchLayer(dist, start, ef, 0, scratch, stats);
+      SearchLayer(dist, start, beam, 0, scratch, stats);
     }
     size_t live = 0;
     for (size_t i = 0; i < scratch.pool.size(); ++i) {
@@ -587,8 +597,9 @@ size_t HnswIndex::SearchGraph(const Dist& dist, uint64_t entry, size_t ef, size_
     }
     // Nodes being inserted or deleted concurrently take pool places without being results. If
     // they crowded out live ones, widen the beam (rare: only beside a writer).
-    if (live >= k || scratch.pool.size() < ef || ef >= live_count()) return live;
-    ef *= 2;
+    if (live >= k || scratch.pool.size() < beam.keep || beam.keep >= live_count()) return live;
+    beam.expand *= 2;
+    beam.keep *= 2;
   }
 }
 
@@ -625,7 +636,9 @@ size_t HnswIndex::Search(const float* query, const SearchParams& params, Neighbo
     q = scratch.query.data();
   }
   const Fp32Distance exact = ExactDistance(q);
-  const size_t ef = std::max(params.ef, params.k);
+  // ef below k narrows the walk (fewer expansions) while k results are still kept; hnswlib
+  // raises ef to k instead, which leaves no setting between ef = k and an exact scan.
+  const Beam beam{std::max<size_t>(params.ef, 1), std::max(params.ef, params.k)};
   SearchPool& pool = scratch.pool;
   auto emit = [&](size_t limit) {
     size_t found = 0;
@@ -638,14 +651,14 @@ size_t HnswIndex::Search(const float* query, const SearchParams& params, Neighbo
   // Exact scan when the beam would cover every candidate anyway (cheaper, and immune to graph
   // pathologies such as many exact duplicates; Qdrant's full_scan_threshold idea) or when a
   // filter leaves few enough matches (cost model: BruteForceThreshold).
-  const bool scan = filter == nullptr ? live_count() <= ef
-                                      : filter->count <= BruteForceThreshold(ef);
+  const bool scan = filter == nullptr ? live_count() <= beam.keep
+                                      : filter->count <= BruteForceThreshold(beam.keep);
   if (scan) {
     ScanExact(exact, params.k, scratch, stats, filter);
     return emit(params.k);
   }
   if (sq_ == nullptr || !sq_->fitted()) {
-    const size_t live = SearchGraph(exact, entry, ef, params.k, scratch, stats, filter);
+    const size_t live = SearchGraph(exact, entry, beam, params.k, scratch, stats, filter);
     if (filter != nullptr && live < params.k && live < filter->count) {
       ScanExact(exact, params.k, scratch, stats, filter);  // the filtered walk fell short
     }
@@ -653,7 +666,7 @@ size_t HnswIndex::Search(const float* query, const SearchParams& params, Neighbo
   }
   // Quantized: walk on the codes, then re-score the best candidates with the exact vectors.
   const SqDistance approx = ApproxDistance(q, scratch);
-  const size_t live = SearchGraph(approx, entry, ef, params.k, scratch, stats, filter);
+  const size_t live = SearchGraph(approx, entry, beam, params.k, scratch, stats, filter);
   if (filter != nullptr && live < params.k && live < filter->count) {
     ScanExact(exact, params.k, scratch, stats, filter);
     return emit(params.k);
@@ -684,7 +697,8 @@ void HnswIndex::SelectNeighbors(std::vector<Neighbor>& candidates, size_t max_co
     const Neighbor c = candidates[i];
     bool keep = true;
     for (size_t j = 0; j < kept; ++j) {
-      if (distance_(vector(c.slot), vector(candidates[j].slot), params_.dim) < c.distance) {
+      if (prune_factor_ * distance_(vector(c.slot), vector(candidates[j].slot), params_.dim) <
+          c.distance) {
         keep = false;
         break;
       }
@@ -720,7 +734,8 @@ void HnswIndex::InsertOne(Slot slot, Scratch& scratch) {
     Slot cur = EntrySlot(entry);
     if (top > level) cur = GreedyDescend(dist, cur, top, level + 1, nullptr);
     for (int l = linked_top; l >= 0; --l) {
-      SearchLayer(dist, cur, params_.ef_construction, l, scratch, nullptr);
+      SearchLayer(dist, cur, Beam{params_.ef_construction, params_.ef_construction}, l, scratch,
+                  nullptr);
       std::vector<Neighbor>& candidates = scratch.candidates;
       candidates.clear();
       for (size_t i = 0; i < scratch.pool.size(); ++i) {

@@ -67,8 +67,9 @@ struct HnswParams {
 
 struct SearchParams {
   size_t k = 10;
-  size_t ef = 64;      // beam width; raised to k if smaller
-  size_t rerank = 0;   // quantized: candidates re-scored exactly; 0 = 2k (SQ8), 4k (SQ4); <= ef
+  size_t ef = 64;      // beam width: nodes expanded; the best max(ef, k) scored are kept
+  size_t rerank = 0;   // quantized: candidates re-scored exactly; 0 = 2k (SQ8), 4k (SQ4);
+                       // at most max(ef, k)
 };
 
 // Restricts a search to the slots whose bit is set (a filter's match set, from the db layer).
@@ -225,6 +226,13 @@ class HnswIndex {
 
   HnswIndex(const HnswParams& params, const simd::KernelTable& kernels);
 
+  // A beam search's widths: the best `expand` candidates are expanded, the best `keep`
+  // (>= expand) are kept as results (SearchPool::Reset).
+  struct Beam {
+    size_t expand;
+    size_t keep;
+  };
+
   size_t MaxDegree(int level) const noexcept { return level == 0 ? m0_ : params_.m; }
   // Row of a slot: below mapped_rows_ in the checkpoint mapping, else in vectors_.
   VectorRows Rows() const noexcept {
@@ -243,19 +251,19 @@ class HnswIndex {
                      SearchStats* stats) const;
   // Beam search on one level from `entry`; leaves the best `ef` in scratch.pool.
   template <class Dist>
-  void SearchLayer(const Dist& dist, Slot entry, size_t ef, int level, Scratch& scratch,
+  void SearchLayer(const Dist& dist, Slot entry, Beam beam, int level, Scratch& scratch,
                    SearchStats* stats) const;
   // Greedy descent plus level-0 beam (widened when concurrent writers crowd the pool); returns
   // how many live candidates scratch.pool holds.
   template <class Dist>
-  size_t SearchGraph(const Dist& dist, uint64_t entry, size_t ef, size_t k, Scratch& scratch,
+  size_t SearchGraph(const Dist& dist, uint64_t entry, Beam beam, size_t k, Scratch& scratch,
                      SearchStats* stats, const SlotFilter* filter) const;
   // Level-0 beam restricted to `filter` (ACORN-1, Patel et al. SIGMOD 2024): distances only for
   // matching nodes; a non-matching neighbour is a bridge whose own neighbours are examined, and
   // when an expansion finds almost no new matches, a third hop through further bridges (a filter
   // correlated with the data leaves matches two non-matching nodes away; docs/filters.md).
   template <class Dist>
-  void SearchLayerFiltered(const Dist& dist, Slot entry, size_t ef, Scratch& scratch,
+  void SearchLayerFiltered(const Dist& dist, Slot entry, Beam beam, Scratch& scratch,
                            SearchStats* stats, const SlotFilter& filter) const;
   // Exact scan of the live slots (restricted to `filter` if given) into scratch.pool (size k).
   void ScanExact(const Fp32Distance& exact, size_t k, Scratch& scratch, SearchStats* stats,
@@ -264,8 +272,9 @@ class HnswIndex {
   // The query prepared for the quantized kernels (in scratch.prepared). REQUIRES: sq_ fitted.
   SqDistance ApproxDistance(const float* query, Scratch& scratch) const;
   void EncodeSlot(Slot slot);
-  // Heuristic neighbour selection (HNSW paper, Algorithm 4, without extension): keeps a
-  // candidate only if it is closer to the base than to every candidate already kept.
+  // Heuristic neighbour selection (HNSW paper, Algorithm 4, without extension, relaxed by
+  // Vamana's alpha): keeps a candidate unless some candidate already kept is closer to it, by a
+  // factor alpha, than the base is (hnsw_index.cc, kPruneAlphaSquared).
   // REQUIRES: candidates sorted by ascending exact distance to the base.
   void SelectNeighbors(std::vector<Neighbor>& candidates, size_t max_count) const;
   void AddReverseLink(Slot target, Slot source, float distance, int level, Scratch& scratch);
@@ -283,6 +292,7 @@ class HnswIndex {
   const size_t links0_stride_;  // uint32 per level-0 row (1 + m0, rounded up to 16)
   const size_t upper_stride_;   // uint32 per upper level (1 + m)
   const double level_mult_;     // 1 / ln(m)
+  const float prune_factor_;    // alpha of the neighbour heuristic, on this metric's distances
   size_t prefetch_lines_;       // cache lines of a vector prefetched ahead
 
   mutable std::shared_mutex resize_mutex_;  // shared: every reader/writer; exclusive: growth

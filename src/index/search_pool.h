@@ -20,14 +20,18 @@ struct Neighbor {
 
 class SearchPool {
  public:
-  // Sets the capacity (the beam width ef) and empties the pool. Allocates only when `capacity`
-  // exceeds every earlier one.
-  void Reset(size_t capacity) {
+  // Empties the pool and sets its capacity (how many of the best entries it keeps) and its beam
+  // (how many of the best HasNext looks at for expansion; <= capacity). A beam narrower than the
+  // capacity walks like a search with ef = beam but keeps the best `capacity` nodes it scored
+  // (a search with ef < k). Allocates only when `capacity` exceeds every earlier one.
+  void Reset(size_t capacity, size_t beam) {
     if (entries_.size() < capacity + 1) entries_.resize(capacity + 1);
     capacity_ = capacity;
+    beam_ = std::min(beam, capacity);
     size_ = 0;
     cursor_ = 0;
   }
+  void Reset(size_t capacity) { Reset(capacity, capacity); }
 
   size_t size() const noexcept { return size_; }
   bool full() const noexcept { return size_ == capacity_; }
@@ -57,7 +61,7 @@ class SearchPool {
     if (lo < cursor_) cursor_ = lo;
   }
 
-  bool HasNext() const noexcept { return cursor_ < size_; }
+  bool HasNext() const noexcept { return cursor_ < std::min(size_, beam_); }
 
   // Marks the closest unexpanded entry expanded and returns its slot. REQUIRES: HasNext().
   uint32_t Pop() noexcept {
@@ -85,6 +89,7 @@ class SearchPool {
   };
   std::vector<Entry> entries_;
   size_t capacity_ = 0;
+  size_t beam_ = 0;
   size_t size_ = 0;
   size_t cursor_ = 0;
 };

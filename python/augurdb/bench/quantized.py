@@ -85,7 +85,7 @@ LABELS = {
 }
 PEER_MODULES = {"hnswlib": "hnswlib", "faiss-hnswsq8": "faiss", "usearch-i8": "usearch"}
 PEER_PACKAGES = {"hnswlib": "hnswlib", "faiss-hnswsq8": "faiss-cpu", "usearch-i8": "usearch"}
-DEFAULT_EFS = {"fashion-mnist": [10, 12, 14, 16, 20, 24, 32, 48],
+DEFAULT_EFS = {"fashion-mnist": [6, 8, 10, 12, 14, 16, 20, 24, 32, 48],
                "clustered-1m": [10, 16, 24, 40, 64, 100]}
 DEFAULT_QUERIES = {"fashion-mnist": 3000, "clustered-1m": 1000}
 QUICK_BASE = 5000

@@ -69,7 +69,7 @@ from . import datasets, peers, synthetic
 from .hnsw_vs_hnswlib import git_commit, markdown_table, qps_at_recall
 
 K = 10
-DEFAULT_EFS = (10, 16, 24, 32, 48, 64, 96, 128, 192, 256)
+DEFAULT_EFS = (6, 8, 10, 16, 24, 32, 48, 64, 96, 128, 192, 256)
 QUICK_EFS = (10, 20, 40, 80)
 TARGET_RECALLS = (0.90, 0.95, 0.99)
 QUICK_TRAIN, QUICK_QUERIES = 2_000, 100

@@ -47,6 +47,23 @@ TEST(SearchPool, InsertBeforeCursorIsExpandedNext) {
   EXPECT_TRUE(pool.Admits(1000.f));
 }
 
+// A beam narrower than the capacity expands only the best `beam` entries but keeps them all.
+TEST(SearchPool, BeamNarrowerThanCapacityKeepsMoreThanItExpands) {
+  SearchPool pool;
+  pool.Reset(5, 2);
+  for (uint32_t i = 0; i < 5; ++i) pool.Insert(i, static_cast<float>(10 * i));
+  EXPECT_EQ(pool.size(), 5u);
+  EXPECT_EQ(pool.Pop(), 0u);
+  EXPECT_EQ(pool.Pop(), 1u);
+  EXPECT_FALSE(pool.HasNext());  // entries 2..4 are kept, not expanded
+  pool.Insert(9, 5.0f);          // lands inside the beam: expandable again
+  ASSERT_TRUE(pool.HasNext());
+  EXPECT_EQ(pool.Pop(), 9u);
+  EXPECT_FALSE(pool.HasNext());
+  EXPECT_EQ(pool.size(), 5u);
+  EXPECT_EQ(pool.at(4).slot, 3u);  // the worst (4 at 40) fell out
+}
+
 TEST(VisitedTable, EpochsClearAndWrap) {
   VisitedTable v;
   for (int round = 0; round < 70000; ++round) {  // crosses the 16-bit wrap
