@@ -394,7 +394,9 @@ class Suite:
     def efs_of(self, key: str) -> list[int]:
         """The ef values swept for ``key``: all of them, or every third plus the largest for a
         system that must be rebuilt to change ef."""
-        efs = list(self.args.ef)
+        # Below k only AugurDB's ef means something (a narrower walk); the peers raise ef to k
+        # (hnswlib, faiss) or reject it, so they sweep from k.
+        efs = [ef for ef in self.args.ef if ef >= K or key == "augurdb"]
         if peers.SYSTEMS[key].rebuild_per_ef:
             efs = sorted({*efs[::3], max(efs)})
         return efs
@@ -963,8 +965,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         (os.cpu_count() or 1)
     if args.threads is None:
         args.threads = sorted({1, cores})
-    if args.runs < 1 or any(ef < K for ef in args.ef) or any(t < 1 for t in args.threads):
-        parser.error(f"--runs and --threads must be >= 1 and every --ef >= k={K}")
+    if args.runs < 1 or any(ef < 1 for ef in args.ef) or any(t < 1 for t in args.threads):
+        parser.error("--runs, --threads and every --ef must be >= 1")
     args.ef = sorted(set(args.ef))
     args.threads = sorted(set(args.threads))
     return args
