@@ -102,7 +102,7 @@ struct CollectionOptions {
 
 struct SearchOptions {
   size_t k = 10;        // results per query, >= 1
-  size_t ef = 0;        // beam width (nodes expanded); 0 = ef_search; may be below k
+  size_t ef = 0;        // beam width (nodes expanded), may be below k; 0 = max(ef_search, k)
   size_t threads = 0;   // SearchBatch only: 0 = the collection's threads
   size_t rerank = 0;    // quantized collections: candidates re-scored exactly; 0 = default
   bool include_metadata = false;  // Search only: fill Hit::metadata

@@ -305,9 +305,9 @@ class Collection:
         """The ``k`` nearest records to ``query`` (a ``(dim,)`` vector), closest first.
 
         Each :class:`Hit` has ``.id``, ``.distance`` (squared L2 for "l2", ``1 - dot`` for
-        "cosine", ``-dot`` for "ip") and ``.metadata``. ``ef`` (beam width, default the
-        collection's ``ef_search``) trades speed for recall; below ``k`` it narrows the walk
-        further and still returns ``k`` hits. Returns fewer than k hits only when
+        "cosine", ``-dot`` for "ip") and ``.metadata``. ``ef`` (beam width; default the
+        collection's ``ef_search``, raised to ``k``) trades speed for recall; an ``ef`` below
+        ``k`` narrows the walk further and still returns ``k`` hits. Returns fewer than k hits only when
         the collection holds fewer; an empty collection gives ``[]``. ``rerank`` (quantized
         collections) is how many graph candidates are re-scored with the exact vectors
         (default 2 * k for SQ8, 4 * k for SQ4). ``where`` restricts the results to records whose metadata match a

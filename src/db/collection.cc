@@ -36,6 +36,13 @@ std::string IdToString(const IdsView& ids, size_t i) {
   return ids.is_string() ? "'" + ids.strings()[i] + "'" : std::to_string(ids.ints()[i]);
 }
 
+// An ef passed with the call is the beam width as given, even below k (a narrower walk). The
+// collection's default ef_search is raised to k, so that asking for many results without
+// choosing an ef keeps the recall it had when the index raised every ef to k.
+size_t EffectiveEf(const SearchOptions& options, size_t ef_search) {
+  return options.ef != 0 ? options.ef : std::max(ef_search, options.k);
+}
+
 }  // namespace
 
 std::optional<Slot> Impl::FindLocked(const IdsView& ids, size_t i) const {
@@ -433,7 +440,7 @@ Result<std::vector<Hit>> Collection::Search(std::span<const float> query,
   index::SearchParams params;
   // Results never outnumber the records: a huge k must not size the search's buffers.
   params.k = std::min(options.k, std::max<size_t>(idx->live_count(), 1));
-  params.ef = options.ef != 0 ? options.ef : impl_->options.ef_search;
+  params.ef = EffectiveEf(options, impl_->options.ef_search);
   params.rerank = options.rerank != 0 ? options.rerank : impl_->options.rerank;
   try {
     std::shared_lock<std::shared_mutex> no_reuse(impl_->reclaim_mutex);
@@ -481,7 +488,7 @@ Result<BatchResults> Collection::SearchBatch(const MatrixView& queries,
     if (idx != nullptr && rows > 0) {
       index::SearchParams params;
       params.k = k_eff;
-      params.ef = options.ef != 0 ? options.ef : impl_->options.ef_search;
+      params.ef = EffectiveEf(options, impl_->options.ef_search);
       params.rerank = options.rerank != 0 ? options.rerank : impl_->options.rerank;
       const size_t stride = queries.row_stride == 0 ? queries.dim : queries.row_stride;
       const size_t threads = options.threads != 0 ? options.threads : impl_->threads();

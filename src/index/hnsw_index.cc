@@ -595,9 +595,17 @@ size_t HnswIndex::SearchGraph(const Dist& dist, uint64_t entry, Beam beam, size_
     for (size_t i = 0; i < scratch.pool.size(); ++i) {
       live += state(scratch.pool.at(i).slot) == SlotState::kLive;
     }
+    if (live >= k) return live;
+    // A beam narrower than k can run dry before it has scored k nodes: walk again with the beam
+    // as wide as the pool (the ef = k search), so that fewer than k results still means fewer
+    // reachable nodes.
+    if (beam.expand < beam.keep) {
+      beam.expand = beam.keep;
+      continue;
+    }
     // Nodes being inserted or deleted concurrently take pool places without being results. If
     // they crowded out live ones, widen the beam (rare: only beside a writer).
-    if (live >= k || scratch.pool.size() < beam.keep || beam.keep >= live_count()) return live;
+    if (scratch.pool.size() < beam.keep || beam.keep >= live_count()) return live;
     beam.expand *= 2;
     beam.keep *= 2;
   }

@@ -940,6 +940,37 @@ TEST_P(CollectionTest, SearchFindsNeighboursOnLargerCollections) {
   EXPECT_GE(found, 20u);  // of 21
 }
 
+// Without an ef in the call the collection's ef_search is raised to k (asking for many results
+// keeps its recall); an ef given in the call is the beam as given, even below k, and still
+// returns k results (a beam that runs dry walks again as wide as k).
+TEST_P(CollectionTest, DefaultEfIsRaisedToKButAnExplicitOneIsNot) {
+  auto col = Open();
+  ASSERT_NE(col, nullptr);
+  const size_t n = 3000;
+  const std::vector<float> data = RandomVectors(n, kDim, 23);
+  ASSERT_OK(col->Add(IdsView::Ints(Iota(0, n)), View(data, kDim)));
+  ASSERT_EQ(col->Stats().ef_search, 64u);
+  size_t narrower = 0;
+  for (size_t r = 0; r < n; r += 150) {
+    auto by_default = col->Search(Row(data, kDim, r), {.k = 200});
+    auto at_k = col->Search(Row(data, kDim, r), {.k = 200, .ef = 200});
+    auto dry = col->Search(Row(data, kDim, r), {.k = 200, .ef = 2});
+    ASSERT_OK(by_default);
+    ASSERT_OK(at_k);
+    ASSERT_OK(dry);
+    ASSERT_EQ(by_default->size(), 200u);
+    ASSERT_EQ(dry->size(), 200u);
+    for (size_t i = 0; i < 200; ++i) ASSERT_EQ((*by_default)[i].id, (*at_k)[i].id) << r << " " << i;
+    auto narrow = col->Search(Row(data, kDim, r), {.k = 20, .ef = 2});
+    auto wide = col->Search(Row(data, kDim, r), {.k = 20, .ef = 20});
+    ASSERT_OK(narrow);
+    ASSERT_OK(wide);
+    ASSERT_EQ(narrow->size(), 20u);
+    narrower += (*narrow)[19].distance > (*wide)[19].distance;
+  }
+  EXPECT_GT(narrower, 0u) << "a beam of 2 should miss some of the 20 nearest";
+}
+
 TEST_P(CollectionTest, IncludeMetadata) {
   auto col = Open();
   ASSERT_NE(col, nullptr);
