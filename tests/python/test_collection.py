@@ -84,6 +84,18 @@ def test_search_matches_exact_on_small_set(data, queries, metric):
         assert hits[0].distance == pytest.approx(expect, rel=1e-4, abs=1e-4)
 
 
+def test_ef_below_k_still_returns_k_and_default_ef_is_raised_to_k():
+    data = clustered(3000, 16, seed=5)
+    col = make(data, ef_search=16)
+    q = data[7]
+    wide = col.search_batch(q[None, :], k=100, ef=100)
+    default = col.search_batch(q[None, :], k=100)  # ef_search 16 raised to k
+    np.testing.assert_array_equal(default.ids, wide.ids)
+    narrow = col.search(q, k=100, ef=2)
+    assert len(narrow) == 100 and len({h.id for h in narrow}) == 100
+    assert [h.distance for h in narrow] == sorted(h.distance for h in narrow)
+
+
 def test_add_get_roundtrip_with_metadata():
     col = augurdb.open(dim=3)
     md = [{"s": "x", "i": 3, "f": 1.5, "b": True, "n": None, "l": [1, "a", None]}, None]
