@@ -250,6 +250,9 @@ int main(int argc, char** argv) {
   IntIds(w, augurdb::Metric::kL2, augurdb::Quantization::kNone, "int_l2");
   IntIds(w, augurdb::Metric::kCosine, augurdb::Quantization::kNone, "int_cos");
   IntIds(w, augurdb::Metric::kInnerProduct, augurdb::Quantization::kSq8, "int_ip_sq8");
+  // L2 quantized collections also keep per-slot code norms; SQ4 packs nibbles.
+  IntIds(w, augurdb::Metric::kL2, augurdb::Quantization::kSq8, "int_l2_sq8");
+  IntIds(w, augurdb::Metric::kL2, augurdb::Quantization::kSq4, "int_l2_sq4");
   StringIds(w);
   for (size_t i = 0; i < std::size(kFilters); ++i) w.SaveFilter(i, kFilters[i]);
   return 0;
