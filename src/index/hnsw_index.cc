@@ -319,9 +319,9 @@ void ScoreInto(const Dist& dist, const uint32_t* batch, size_t n, SearchPool& po
 // Replaces each candidate's distance by the exact one, four rows at a time. Every row is a cache
 // miss: the first lines of the next kRowsAhead rows are prefetched (the hardware prefetcher
 // follows a stream after its first lines), a window so a large rerank does not evict its own rows.
-void RescoreExact(const Fp32Distance& exact, size_t dim, std::vector<Neighbor>& candidates) {
+void RescoreExact(const Fp32Distance& exact, std::vector<Neighbor>& candidates) {
   constexpr size_t kRowsAhead = 12, kLinesPerRow = 8;
-  const size_t lines = std::min((dim * sizeof(float) + 63) / 64, kLinesPerRow);
+  const size_t lines = std::min((exact.dim * sizeof(float) + 63) / 64, kLinesPerRow);
   const size_t n = candidates.size();
   auto prefetch = [&](size_t from, size_t to) {
     for (size_t i = from; i < std::min(to, n); ++i) {
@@ -689,7 +689,7 @@ size_t HnswIndex::Search(const float* query, const SearchParams& params, Neighbo
     const Neighbor nb = pool.at(i);
     if (state(nb.slot) == SlotState::kLive) candidates.push_back(nb);
   }
-  RescoreExact(exact, params_.dim, candidates);
+  RescoreExact(exact, candidates);
   if (stats != nullptr) stats->distances += candidates.size();
   const size_t found = std::min(params.k, candidates.size());
   std::partial_sort(candidates.begin(), candidates.begin() + static_cast<ptrdiff_t>(found),
@@ -754,7 +754,7 @@ void HnswIndex::InsertOne(Slot slot, Scratch& scratch) {
       selected.clear();
       if (candidates.empty()) continue;
       if constexpr (kApproximate) {  // the heuristic compares exact distances: re-score, sort
-        RescoreExact(exact, params_.dim, candidates);
+        RescoreExact(exact, candidates);
         std::sort(candidates.begin(), candidates.end(), ByDistance);
       }
       cur = candidates.front().slot;
