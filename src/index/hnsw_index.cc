@@ -8,6 +8,7 @@
 #include <string>
 #include <type_traits>
 #include <functional>
+#include <limits>
 
 #include "util/check.h"
 #include "util/hash.h"
@@ -19,13 +20,18 @@ namespace {
 constexpr int kMaxLevel = 30;
 constexpr size_t kMaxUpperDegree = 512;  // Create() caps m here
 
-// SelectNeighbors drops a candidate c when a kept neighbour s is closer to it than the base is,
-// relaxed by alpha as in Vamana's RobustPrune (DiskANN, Subramanya et al., NeurIPS 2019): c goes
-// only if alpha * d(c, s) < d(c, base). alpha > 1 keeps some longer edges, so a walk needs fewer
-// hops to cross the data. alpha = 1.1 (1.21 on squared distances): at recall 0.99, +15-19% QPS
-// (fp32, SQ8) on Fashion-MNIST and +19% (fp32) / +24% (SQ8) on 200K x 128 clustered floats;
-// unchanged at 0.95; builds 10% slower. Applies to L2 and cosine (1 - dot on unit vectors is half
-// the squared L2); the inner product's -dot is no distance to scale, so it keeps alpha = 1.
+// SelectNeighbors runs the HNSW heuristic twice, as DiskANN's RobustPrune does over a rising
+// alpha (Subramanya et al., NeurIPS 2019; Vamana's occlude_list): first plain (drop candidate c
+// when a kept neighbour s is closer to it than the base is: d(c, s) < d(c, base)), then over the
+// dropped ones with the rule relaxed by alpha (drop c only if alpha * d(c, s) < d(c, base)) to
+// fill the slots the first pass left free. The first pass keeps hnswlib's diverse set, long
+// edges between clusters included; the second adds near neighbours that shorten walks.
+// A single relaxed pass (commit 0b9a60f) filled the budget with near neighbours before the long
+// edges came up in distance order: recall fell well below hnswlib's on clustered and
+// high-dimensional data (issue 24). alpha = 1.1 (1.21 on squared distances); the data-set
+// matrix (python -m augurdb.bench.graph_quality) measured it. Applies to L2 and cosine (1 - dot
+// on unit vectors is half the squared L2); the inner product's -dot is no distance to scale,
+// so it keeps the plain pass only.
 constexpr float kPruneAlphaSquared = 1.21f;
 
 inline uint32_t LoadAcquire(const uint32_t* p) noexcept {
@@ -55,6 +61,8 @@ struct HnswIndex::Scratch {
   std::vector<uint32_t> batch;        // unvisited neighbours of one expansion
   std::vector<float> query;           // normalised query copy (cosine)
   std::vector<Neighbor> candidates;   // neighbour selection input/output
+  std::vector<Neighbor> kept;         // SelectNeighbors: the chosen neighbours
+  std::vector<float> pruner;          // SelectNeighbors: distance to a candidate's pruner
   std::vector<uint32_t> list_copy;    // a neighbour list copied out of its lock
   std::vector<std::vector<Neighbor>> selected;  // the new node's neighbours, per level
   AlignedBuffer<int16_t> prepared;    // quantized query (int16, padded and aligned)
@@ -698,22 +706,39 @@ size_t HnswIndex::Search(const float* query, const SearchParams& params, Neighbo
   return found;
 }
 
-void HnswIndex::SelectNeighbors(std::vector<Neighbor>& candidates, size_t max_count) const {
+void HnswIndex::SelectNeighbors(std::vector<Neighbor>& candidates, size_t max_count,
+                                Scratch& scratch) const {
   if (candidates.size() <= max_count) return;
-  size_t kept = 0;
-  for (size_t i = 0; i < candidates.size() && kept < max_count; ++i) {
-    const Neighbor c = candidates[i];
-    bool keep = true;
-    for (size_t j = 0; j < kept; ++j) {
-      if (prune_factor_ * distance_(vector(c.slot), vector(candidates[j].slot), params_.dim) <
-          c.distance) {
-        keep = false;
-        break;
+  // pruner[i]: d(c_i, s) for the kept s that last dropped candidate i (+inf: not tested yet,
+  // -inf: kept). The relaxed pass retests a dropped candidate against that neighbour first, which
+  // settles most of them without a new distance.
+  std::vector<float>& pruner = scratch.pruner;
+  pruner.assign(candidates.size(), std::numeric_limits<float>::infinity());
+  std::vector<Neighbor>& kept = scratch.kept;
+  kept.clear();
+  auto pass = [&](float factor) {
+    for (size_t i = 0; i < candidates.size() && kept.size() < max_count; ++i) {
+      const Neighbor c = candidates[i];
+      if (factor * pruner[i] < c.distance) continue;  // kept already, or dropped again
+      bool keep = true;
+      for (const Neighbor& s : kept) {
+        const float d = distance_(vector(c.slot), vector(s.slot), params_.dim);
+        if (factor * d < c.distance) {
+          keep = false;
+          pruner[i] = d;
+          break;
+        }
+      }
+      if (keep) {
+        pruner[i] = -std::numeric_limits<float>::infinity();
+        kept.push_back(c);
       }
     }
-    if (keep) candidates[kept++] = c;
-  }
-  candidates.resize(kept);
+  };
+  pass(1.0f);
+  if (prune_factor_ != 1.0f) pass(prune_factor_);
+  std::sort(kept.begin(), kept.end(), ByDistance);
+  candidates.assign(kept.begin(), kept.end());
 }
 
 void HnswIndex::InsertOne(Slot slot, Scratch& scratch) {
@@ -758,7 +783,7 @@ void HnswIndex::InsertOne(Slot slot, Scratch& scratch) {
         std::sort(candidates.begin(), candidates.end(), ByDistance);
       }
       cur = candidates.front().slot;
-      SelectNeighbors(candidates, params_.m);
+      SelectNeighbors(candidates, params_.m, scratch);
       selected.assign(candidates.begin(), candidates.end());
       SpinGuard guard(node_locks_[slot]);
       uint32_t* list = Links(slot, l);
@@ -819,7 +844,7 @@ void HnswIndex::AddReverseLink(Slot target, Slot source, float distance, int lev
     }
     candidates.push_back(Neighbor{distance, source});
     std::sort(candidates.begin(), candidates.end(), ByDistance);
-    SelectNeighbors(candidates, max_degree);
+    SelectNeighbors(candidates, max_degree, scratch);
     if (!hold) {
       SpinLock(lock);
       bool unchanged = LoadAcquire(list) == copy.size();
@@ -942,7 +967,7 @@ void HnswIndex::RepairNode(Slot slot, int level, Scratch& scratch) {
   scratch.selected.resize(std::max<size_t>(scratch.selected.size(), 1));
   std::vector<Neighbor>& all = scratch.selected[0];
   all.assign(candidates.begin(), candidates.end());
-  SelectNeighbors(candidates, max_degree);
+  SelectNeighbors(candidates, max_degree, scratch);
   for (size_t a = 0; a < all.size() && candidates.size() < target_degree; ++a) {
     bool kept = false;
     for (const Neighbor& c : candidates) kept = kept || c.slot == all[a].slot;

@@ -272,11 +272,12 @@ class HnswIndex {
   // The query prepared for the quantized kernels (in scratch.prepared). REQUIRES: sq_ fitted.
   SqDistance ApproxDistance(const float* query, Scratch& scratch) const;
   void EncodeSlot(Slot slot);
-  // Heuristic neighbour selection (HNSW paper, Algorithm 4, without extension, relaxed by
-  // Vamana's alpha): keeps a candidate unless some candidate already kept is closer to it, by a
-  // factor alpha, than the base is (hnsw_index.cc, kPruneAlphaSquared).
+  // Heuristic neighbour selection (HNSW paper, Algorithm 4, without extension), then the slots
+  // it left free filled by the same rule relaxed by Vamana's alpha (hnsw_index.cc,
+  // kPruneAlphaSquared). Output sorted by distance, at most max_count.
   // REQUIRES: candidates sorted by ascending exact distance to the base.
-  void SelectNeighbors(std::vector<Neighbor>& candidates, size_t max_count) const;
+  void SelectNeighbors(std::vector<Neighbor>& candidates, size_t max_count,
+                       Scratch& scratch) const;
   void AddReverseLink(Slot target, Slot source, float distance, int level, Scratch& scratch);
   void RepairNode(Slot slot, int level, Scratch& scratch);
   void ResetEntryPoint();

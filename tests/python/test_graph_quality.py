@@ -1,0 +1,64 @@
+"""Graph quality against hnswlib at equal ef (issue 24).
+
+A neighbour heuristic tuned on one data set (Vamana's alpha, single pass) lost recall against
+hnswlib on clustered and high-intrinsic-dimension data. These tests build both indexes on one
+thread (deterministic for a fixed seed) from the same arrays and require AugurDB's recall at a
+fixed ef to be at least hnswlib's minus 0.005. Speed is not judged here (benchmarks do that).
+"""
+
+from __future__ import annotations
+
+import augurdb
+import hnswlib  # a test dependency (pyproject [test]): the yardstick must be present
+import numpy as np
+import pytest
+from augurdb.bench.matrix import gaussian_clusters
+
+M, EF_CONSTRUCTION, SEED = 16, 200, 42
+TOLERANCE = 0.005
+
+
+def exact_ids(base: np.ndarray, queries: np.ndarray, k: int) -> np.ndarray:
+    d = (np.einsum("ij,ij->i", base, base)[None, :] - 2.0 * queries.astype(np.float64) @ base.T)
+    return np.argsort(d, axis=1, kind="stable")[:, :k]
+
+
+def recall(found: np.ndarray, truth: np.ndarray) -> float:
+    return float(np.mean([len(set(f) & set(t)) / truth.shape[1] for f, t in zip(found, truth)]))
+
+
+def both_recalls(base: np.ndarray, queries: np.ndarray, k: int, efs: list[int]) -> list[tuple]:
+    truth = exact_ids(base, queries, k)
+    ref = hnswlib.Index(space="l2", dim=base.shape[1])
+    ref.init_index(max_elements=len(base), M=M, ef_construction=EF_CONSTRUCTION, random_seed=SEED)
+    ref.add_items(base, np.arange(len(base)), num_threads=1)
+    col = augurdb.open(dim=base.shape[1], m=M, ef_construction=EF_CONSTRUCTION, threads=1,
+                       seed=SEED)
+    col.add(np.arange(len(base)), base)
+    out = []
+    for ef in efs:
+        ref.set_ef(ef)
+        theirs = recall(ref.knn_query(queries, k=k, num_threads=1)[0], truth)
+        ours = recall(col.search_batch(queries, k=k, ef=ef, threads=1).ids, truth)
+        out.append((ef, ours, theirs))
+    col.close()
+    return out
+
+
+@pytest.mark.parametrize("ef", [16, 32])
+def test_clustered_recall_at_least_hnswlib(ef: int) -> None:
+    # 500 well-separated clusters of ~60 points: the graph needs long edges between them. (The
+    # single-pass alpha rule gave 0.9863 / 0.9933 here against hnswlib's 0.9927 / 1.0; 20K x 64
+    # with 200 clusters was too easy to show it.)
+    base, queries = gaussian_clusters(30_000, 300, clusters=500, dim=128)
+    for ef_, ours, theirs in both_recalls(base, queries, 10, [ef]):
+        assert ours >= theirs - TOLERANCE, f"ef={ef_}: AugurDB {ours:.4f} vs hnswlib {theirs:.4f}"
+
+
+def test_high_dimensional_self_queries_at_least_hnswlib() -> None:
+    # N(0, I) in 64-d: distances concentrate; every base point queried with itself, k = 1.
+    rng = np.random.default_rng(7)
+    base = rng.normal(size=(20_000, 64)).astype(np.float32)
+    queries = np.ascontiguousarray(base[rng.choice(len(base), 600, replace=False)])
+    for ef, ours, theirs in both_recalls(base, queries, 1, [16, 32]):
+        assert ours >= theirs - TOLERANCE, f"ef={ef}: AugurDB {ours:.4f} vs hnswlib {theirs:.4f}"
