@@ -13,14 +13,10 @@ import hnswlib  # a test dependency (pyproject [test]): the yardstick must be pr
 import numpy as np
 import pytest
 from augurdb.bench.matrix import gaussian_clusters
+from augurdb.bench.synthetic import exact_ground_truth
 
 M, EF_CONSTRUCTION, SEED = 16, 200, 42
 TOLERANCE = 0.005
-
-
-def exact_ids(base: np.ndarray, queries: np.ndarray, k: int) -> np.ndarray:
-    d = (np.einsum("ij,ij->i", base, base)[None, :] - 2.0 * queries.astype(np.float64) @ base.T)
-    return np.argsort(d, axis=1, kind="stable")[:, :k]
 
 
 def recall(found: np.ndarray, truth: np.ndarray) -> float:
@@ -28,7 +24,7 @@ def recall(found: np.ndarray, truth: np.ndarray) -> float:
 
 
 def both_recalls(base: np.ndarray, queries: np.ndarray, k: int, efs: list[int]) -> list[tuple]:
-    truth = exact_ids(base, queries, k)
+    truth = exact_ground_truth(base, queries, k=k).ids
     ref = hnswlib.Index(space="l2", dim=base.shape[1])
     ref.init_index(max_elements=len(base), M=M, ef_construction=EF_CONSTRUCTION, random_seed=SEED)
     ref.add_items(base, np.arange(len(base)), num_threads=1)
