@@ -1,14 +1,9 @@
-"""Benchmarks for AugurDB, runnable from an installed package.
+"""AugurDB's recall/QPS benchmarks against its peers. Not in the wheel: run from the repository
+root as ``python -m bench.ann.<runner>`` with ``augurdb`` installed (see BENCHMARKS.md).
 
-Modules:
-
-- :mod:`bench.ann.datasets`: loaders for the benchmark data (Fashion-MNIST-784 from the
-  Debian package ``dataset-fashion-mnist`` and the shared exact ground truth), the
-  ann-benchmarks recall@k rule, and a description of the machine a result was measured on.
-- :mod:`bench.ann.hnsw_vs_hnswlib`: AugurDB against hnswlib side by side in one process
-  (build throughput, single-thread QPS vs recall@10, batch QPS, memory). Run it with
-  ``python -m bench.ann.hnsw_vs_hnswlib [--quick] [--out DIR]``.
-
-Nothing here is imported by ``import augurdb``; the benchmark's extra dependencies
-(``hnswlib``, optionally ``tqdm``) are the ``bench`` extra: ``pip install augurdb[bench]``.
+Runners: hnsw_vs_hnswlib, suite (every peer, one worker process each), quantized, graph_quality
+(the data-set matrix), filtered, delete_recall, storage, python_overhead, minilm (builds the
+MiniLM data set). Shared pieces: common (machine header, timing, recall, QPS at recall, ground
+truth cache, result files), datasets / synthetic / matrix (data), peers/ (one adapter per system
+on peers.base.Adapter), plots.
 """
