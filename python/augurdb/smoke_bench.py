@@ -1,26 +1,23 @@
-"""Benchmark data, the ann-benchmarks recall rule, and a description of the machine.
+"""The built-in smoke benchmark behind ``augurdb bench`` when the repository's suite is absent.
 
-Data sources (see ``shared/data/README.md`` next to the repository):
+Builds one index, searches it one query per call, and prints recall@10 against exact NumPy
+ground truth and QPS for a few ef values, under a line naming the CPU and the SIMD level in use.
+Data: Fashion-MNIST-784 when the Debian package ``dataset-fashion-mnist`` is installed, else a
+seeded Gaussian-cluster set (held-out queries). Only NumPy is needed.
 
-- Fashion-MNIST vectors come from the Debian package ``dataset-fashion-mnist``
-  (``/usr/share/datasets/fashion-mnist/``, IDX files, gzip). They are returned as float32
-  without scaling (pixel values 0..255), exactly as ann-benchmarks does.
-- The exact ground truth (100 nearest base vectors per query, with their integer squared
-  distances) lives in ``shared/data/``. ``shared/`` is found next to the repository root (its
-  parent directory holds ``shared/``) or wherever the environment variable
-  ``AUGURDB_SHARED_DIR`` points.
-
-Recall follows the ann-benchmarks "k-nn" metric: a returned id is correct when its *true*
-Euclidean distance to the query, recomputed from the vectors, is at most the true k-th nearest
-distance plus 1e-3 (additive, on the unsquared distance). See the "Measuring honestly" section of
-``shared/PERFORMANCE.md`` for why the additive form is used.
+The peer suite (hnswlib, faiss, usearch, Chroma, LanceDB, OmenDB, ...) lives in the repository's
+``bench/ann/`` and reuses the data, ground-truth and recall helpers below, so a figure printed
+here and one printed there mean the same thing.
 """
 
 from __future__ import annotations
 
+import argparse
 import gzip
 import os
 import struct
+import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -29,14 +26,15 @@ import numpy.typing as npt
 
 FASHION_MNIST_DIR = Path("/usr/share/datasets/fashion-mnist")
 FASHION_MNIST_APT_PACKAGE = "dataset-fashion-mnist"
-GROUND_TRUTH_BASENAME = "fashion-mnist-784-euclidean.gt100"
-SHARED_DIR_ENV = "AUGURDB_SHARED_DIR"
 
 #: Additive tolerance on the unsquared distance (ann-benchmarks ``knn_threshold``).
 RECALL_EPSILON = 1e-3
 
 # IDX type codes (http://yann.lecun.com/exdb/mnist/): only unsigned bytes are used here.
 _IDX_UBYTE = 0x08
+
+# Candidates kept per query beyond k before the float64 re-rank (exact_ground_truth).
+SHORTLIST_SLACK = 32
 
 
 class DatasetMissingError(FileNotFoundError):
@@ -63,55 +61,6 @@ class GroundTruth(NamedTuple):
 
 # --------------------------------------------------------------------------------------------
 # Locating files
-
-
-def _ancestors(start: Path) -> list[Path]:
-    start = start.resolve()
-    return [start, *start.parents]
-
-
-def repo_root() -> Path | None:
-    """The AugurDB source checkout this code runs from (or the working directory is in), found by
-    walking up to a directory holding ``pyproject.toml`` and ``python/augurdb``; None if neither
-    is inside a checkout (e.g. an installed wheel run from elsewhere)."""
-    for start in (Path(__file__).parent, Path.cwd()):
-        for directory in _ancestors(start):
-            is_checkout = (directory / "pyproject.toml").is_file() and (
-                directory / "python" / "augurdb").is_dir()
-            if is_checkout:
-                return directory
-    return None
-
-
-def shared_dir() -> Path:
-    """The ``shared/`` directory with benchmark data.
-
-    ``$AUGURDB_SHARED_DIR`` if set; otherwise ``shared/`` in the repository root's parent
-    directory (or in the repository root itself). Raises :class:`DatasetMissingError` naming the
-    places looked at when none exists.
-    """
-    override = os.environ.get(SHARED_DIR_ENV)
-    if override:
-        path = Path(override).expanduser()
-        if not path.is_dir():
-            raise DatasetMissingError(f"{SHARED_DIR_ENV}={override!r} is not a directory")
-        return path
-    root = repo_root()
-    candidates = [root.parent / "shared", root / "shared"] if root is not None else []
-    for candidate in candidates:
-        if candidate.is_dir():
-            return candidate
-    if candidates:
-        looked = ", ".join(str(c) for c in candidates)
-    else:
-        looked = f"nothing (no AugurDB checkout above {Path(__file__).parent} or {Path.cwd()})"
-    raise DatasetMissingError(
-        f"cannot find the shared/ data directory; looked at: {looked}. "
-        f"Set {SHARED_DIR_ENV} to the directory that holds data/{GROUND_TRUTH_BASENAME}.*.npy")
-
-
-# --------------------------------------------------------------------------------------------
-# Loading
 
 
 def read_idx_ubyte(path: Path, limit: int | None = None) -> npt.NDArray[np.uint8]:
@@ -169,59 +118,56 @@ def load_fashion_mnist(limit_train: int | None = None,
     )
 
 
-def load_ground_truth() -> GroundTruth:
-    """Loads the exact Fashion-MNIST ground truth (int32 ``(10000, 100)`` ids and squared
-    distances, query order = file order) from ``shared/data/``; see :func:`shared_dir`."""
-    data = shared_dir() / "data"
-    paths = {kind: data / f"{GROUND_TRUTH_BASENAME}.{kind}.npy" for kind in ("ids", "sqdist")}
-    for path in paths.values():
-        if not path.is_file():
-            raise DatasetMissingError(
-                f"{path} is missing; set {SHARED_DIR_ENV} to the shared/ directory that holds "
-                f"data/{GROUND_TRUTH_BASENAME}.*.npy")
-    truth = GroundTruth(ids=np.load(paths["ids"]), sqdist=np.load(paths["sqdist"]))
-    if truth.ids.shape != truth.sqdist.shape:
-        raise ValueError(f"ground truth shapes differ: ids {truth.ids.shape}, "
-                         f"sqdist {truth.sqdist.shape}")
-    return truth
+
+def gaussian_clusters(n: int, n_queries: int, clusters: int = 1_000, dim: int = 128,
+                      seed: int = 20261205) -> tuple[npt.NDArray[np.float32],
+                                                     npt.NDArray[np.float32]]:
+    """``n`` base points and ``n_queries`` held-out queries from one Gaussian mixture: centres
+    ``4 * N(0, I)``, unit-variance clusters, uniform cluster choice."""
+    rng = np.random.default_rng(np.random.SeedSequence([seed, clusters, dim]))
+    centres = 4.0 * rng.normal(size=(clusters, dim))
+
+    def sample(count: int, stream: int) -> npt.NDArray[np.float32]:
+        r = np.random.default_rng(np.random.SeedSequence([seed, clusters, dim, stream]))
+        out = np.empty((count, dim), dtype=np.float32)
+        for start in range(0, count, 65_536):  # bounded float64 temporaries at 1M
+            stop = min(count, start + 65_536)
+            which = r.integers(0, clusters, size=stop - start)
+            out[start:stop] = centres[which] + r.normal(size=(stop - start, dim))
+        return out
+
+    return sample(n, 1), sample(n_queries, 2)
 
 
-def brute_force_ground_truth(base: npt.NDArray[np.floating[Any]],
-                             queries: npt.NDArray[np.floating[Any]], k: int = 100,
-                             chunk: int = 256) -> GroundTruth:
-    """Exact k nearest neighbours by a full scan, in the same form as :func:`load_ground_truth`
-    (ties broken by smaller index).
 
-    Distances are computed in float64; for integer-valued vectors such as Fashion-MNIST they are
-    exact (all partial sums are integers below 2**53) and are returned as int64. Meant for
-    subsets (the quick benchmark); a 60K x 10K scan is slow in NumPy.
+
+def exact_ground_truth(base: npt.NDArray[np.float32], queries: npt.NDArray[np.float32],
+                       k: int = 100, chunk: int = 64) -> GroundTruth:
+    """Exact ``k`` nearest base vectors per query: ``ids`` int64 and ``sqdist`` float64
+    ``(nq, k)``, ordered by (distance, index).
+
+    A float32 matrix product picks a shortlist of ``k + 32`` candidates per query (the slack
+    absorbs float32 rounding near the k-th distance), which are re-ranked with float64 distances
+    recomputed from the vectors: exact for integer-valued data such as Fashion-MNIST, whose
+    partial sums stay below 2**53.
     """
     k = min(k, base.shape[0])
-    base64 = np.asarray(base, dtype=np.float64)
-    base_norms = np.einsum("ij,ij->i", base64, base64)
+    width = min(base.shape[0], k + SHORTLIST_SLACK)
+    base_norms = np.einsum("ij,ij->i", base, base, dtype=np.float32)
     ids = np.empty((queries.shape[0], k), dtype=np.int64)
     sqdist = np.empty((queries.shape[0], k), dtype=np.float64)
     for start in range(0, queries.shape[0], chunk):
-        q = np.asarray(queries[start:start + chunk], dtype=np.float64)
-        dist = np.einsum("ij,ij->i", q, q)[:, None] + base_norms[None, :] - 2.0 * (q @ base64.T)
-        np.maximum(dist, 0.0, out=dist)
-        # Shortlist with argpartition (a little wider, so ties at the k-th value survive), then
-        # order by (distance, index).
-        width = min(base.shape[0], k + 16)
-        shortlist = np.argpartition(dist, width - 1, axis=1)[:, :width]
+        q = queries[start:start + chunk]
+        approx = base_norms[None, :] - 2.0 * (q @ base.T)  # + |q|^2, constant per row
+        shortlist = np.argpartition(approx, width - 1, axis=1)[:, :width]
         for row in range(q.shape[0]):
             cand = shortlist[row]
-            cand_dist = dist[row, cand]
-            order = np.lexsort((cand, cand_dist))[:k]
+            diff = base[cand].astype(np.float64) - q[row].astype(np.float64)
+            exact = np.einsum("ij,ij->i", diff, diff)
+            order = np.lexsort((cand, exact))[:k]
             ids[start + row] = cand[order]
-            sqdist[start + row] = cand_dist[order]
-    integral = bool(np.all(base64 == np.round(base64))) and bool(
-        np.all(np.asarray(queries) == np.round(np.asarray(queries))))
-    return GroundTruth(ids=ids, sqdist=np.round(sqdist).astype(np.int64) if integral else sqdist)
-
-
-# --------------------------------------------------------------------------------------------
-# Recall
+            sqdist[start + row] = exact[order]
+    return GroundTruth(ids=ids, sqdist=sqdist)
 
 
 def true_sqdist(found_ids: npt.ArrayLike, queries: npt.NDArray[np.floating[Any]],
@@ -318,3 +264,96 @@ def cpu_info() -> dict[str, Any]:
         "thp": thp,
         "loadavg": load,
     }
+
+
+def machine_banner() -> str:
+    """One line naming what a figure was measured on: CPU model and cores, the SIMD level the
+    engine dispatches to (and the best this CPU offers), and the load average at start."""
+    import augurdb
+
+    cpu, build = cpu_info(), augurdb.build_info()
+    override = os.environ.get("AUGURDB_SIMD")
+    return (f"CPU {cpu['model']} ({cpu['cores']} cores, {cpu['cores_usable']} usable), SIMD "
+            f"{build.get('simd')} (detected {build.get('simd_detected')}"
+            + (f", AUGURDB_SIMD={override}" if override else "")
+            + f"), load {cpu['loadavg']}, augurdb {augurdb.__version__}")
+
+
+# --------------------------------------------------------------------------------------------
+# The smoke run
+
+K = 10
+SMOKE_EFS = (10, 16, 32, 64, 128)
+
+
+def _smoke_data(n: int, n_queries: int, dataset: str) -> tuple[Any, Any, str]:
+    if dataset in ("auto", "fashion-mnist"):
+        try:
+            data = load_fashion_mnist(limit_train=n, limit_test=n_queries)
+            return data.train, data.test, f"Fashion-MNIST-784, first {len(data.train):,} images"
+        except DatasetMissingError:
+            if dataset == "fashion-mnist":
+                raise
+    base, queries = gaussian_clusters(n, n_queries, clusters=max(1, n // 100), dim=96)
+    return base, queries, f"Gaussian clusters, {n:,} x 96 (Fashion-MNIST not installed)"
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="augurdb bench",
+        description="Built-in smoke benchmark: one build, recall@10 against exact NumPy ground "
+                    "truth and single-query QPS per ef. Run inside the source checkout, "
+                    "'augurdb bench' runs the repository's suite instead (bench/ann: AugurDB vs "
+                    "hnswlib and the other peers); --smoke forces this one.")
+    parser.add_argument("--quick", action="store_true",
+                        help="2,000 vectors and 100 queries instead of 20,000 and 1,000")
+    parser.add_argument("--dataset", choices=("auto", "fashion-mnist", "clusters"),
+                        default="auto", help="default: Fashion-MNIST when installed")
+    parser.add_argument("--n", type=int, default=None, help="base vectors")
+    parser.add_argument("--queries", type=int, default=None, help="queries")
+    parser.add_argument("--ef", type=int, nargs="+", default=list(SMOKE_EFS),
+                        help="ef values (default: %(default)s)")
+    parser.add_argument("--runs", type=int, default=2,
+                        help="timed runs per ef, the best is reported (default 2)")
+    parser.add_argument("--threads", type=int, default=0,
+                        help="build threads (default: all cores)")
+    args = parser.parse_args(argv)
+    args.n = args.n or (2_000 if args.quick else 20_000)
+    args.queries = args.queries or (100 if args.quick else 1_000)
+    if args.runs < 1 or args.n < 1 or args.queries < 1 or any(ef < 1 for ef in args.ef):
+        parser.error("--runs, --n, --queries and every --ef must be >= 1")
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    import augurdb
+
+    args = parse_args(argv)
+    print(machine_banner(), flush=True)
+    base, queries, source = _smoke_data(args.n, args.queries, args.dataset)
+    truth = exact_ground_truth(base, queries, k=K)
+    print(f"data: {source}; {len(queries):,} queries, exact ground truth by NumPy")
+    start = time.perf_counter()
+    with augurdb.open(dim=base.shape[1], metric="l2", m=16, ef_construction=200,
+                      threads=args.threads or None) as col:
+        col.add(np.arange(len(base)), base)
+        build_s = time.perf_counter() - start
+        print(f"build: {len(base):,} vectors in {build_s:.2f} s ({len(base) / build_s:,.0f} "
+              "vectors/s), M=16, ef_construction=200")
+        rows = [queries[i:i + 1] for i in range(len(queries))]
+        print(f"\n{'ef':>5}  {'recall@10':>9}  {'QPS (1 query/call)':>18}")
+        for ef in sorted(set(args.ef)):
+            best = float("inf")
+            for _ in range(args.runs):
+                out = []
+                started = time.perf_counter()
+                for row in rows:
+                    out.append(col.search_batch(row, K, ef=ef, threads=1).ids)
+                best = min(best, time.perf_counter() - started)
+            recall = recall_at_k(np.concatenate(out), queries, base, truth.sqdist, K)
+            print(f"{ef:>5}  {recall:>9.4f}  {len(rows) / best:>18,.0f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -2,9 +2,9 @@
 
 Run::
 
-    python -m augurdb.bench.hnsw_vs_hnswlib            # full: 60,000 base vectors, 10,000 queries
-    python -m augurdb.bench.hnsw_vs_hnswlib --quick    # 5,000 / 200, brute-force ground truth
-    python -m augurdb.bench.hnsw_vs_hnswlib --out DIR  # where hnsw_vs_hnswlib.json goes
+    python -m bench.ann.hnsw_vs_hnswlib            # full: 60,000 base vectors, 10,000 queries
+    python -m bench.ann.hnsw_vs_hnswlib --quick    # 5,000 / 200, brute-force ground truth
+    python -m bench.ann.hnsw_vs_hnswlib --out DIR  # where hnsw_vs_hnswlib.json goes
 
 Both engines get the same float32 arrays, M=16, ef_construction=200 and the same random seed,
 and every setting is measured interleaved (AugurDB, hnswlib, AugurDB, hnswlib, ...) so that
@@ -25,7 +25,7 @@ drifting machine load hits both alike. Measured, following the "Measuring honest
 - **Memory**: AugurDB's ``stats()["memory_bytes"]`` and, for both, the growth of the process's
   resident set (``/proc/self/statm``) across each build.
 
-Recall@10 uses the ann-benchmarks rule (:func:`augurdb.bench.datasets.recall_at_k`): distances
+Recall@10 uses the ann-benchmarks rule (:func:`bench.ann.common.recall_at_k`): distances
 are recomputed from the returned ids, never taken from the engine. Numbers are only comparable
 within one run on one machine; the header records the machine and its load.
 """
@@ -33,20 +33,11 @@ within one run on one machine; the header records the machine and its load.
 from __future__ import annotations
 
 import argparse
-import ctypes
-import datetime
-import gc
 import hashlib
-import importlib.metadata
-import json
-import math
-import os
-import platform
 import statistics
-import subprocess
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, TypeVar
@@ -56,7 +47,23 @@ import numpy.typing as npt
 
 import augurdb
 
-from . import datasets
+from . import common, datasets
+from .common import (
+    Meter as CpuMeter,
+    default_out_dir,
+    fmt_int as _fmt_int,
+    fmt_mib as _fmt_mib,
+    fmt_ratio as _fmt_ratio,
+    log as _log,
+    markdown_table,
+    progress as _progress,
+    qps_at_recall,
+    ratio as _ratio,
+    release_free_memory,
+    require,
+    rss_bytes,
+    write_json,
+)
 
 M = 16
 EF_CONSTRUCTION = 200
@@ -89,156 +96,8 @@ IdArray = npt.NDArray[np.int64]
 # Small utilities
 
 
-def _progress(items: Sequence[T], desc: str) -> Iterator[T]:
-    """Iterates ``items`` with a tqdm bar when tqdm is installed, else with one line per item."""
-    try:
-        from tqdm import tqdm
-    except ImportError:
-        for index, item in enumerate(items):
-            print(f"  {desc}: {index + 1}/{len(items)} ({item})", file=sys.stderr, flush=True)
-            yield item
-        return
-    yield from tqdm(items, desc=desc, leave=False, file=sys.stderr, dynamic_ncols=True)
-
-
-def _log(message: str) -> None:
-    """A progress line on stderr that does not break a running tqdm bar."""
-    try:
-        from tqdm import tqdm
-    except ImportError:
-        print(message, file=sys.stderr, flush=True)
-    else:
-        tqdm.write(message, file=sys.stderr)
-
-
-def rss_bytes() -> int:
-    """Resident set size of this process (``/proc/self/statm``, field 2, times the page size)."""
-    with open("/proc/self/statm", encoding="ascii") as statm:
-        resident_pages = int(statm.read().split()[1])
-    return resident_pages * int(os.sysconf("SC_PAGE_SIZE"))
-
-
-def release_free_memory() -> None:
-    """Returns freed heap memory to the OS (glibc ``malloc_trim``), so that a following RSS delta
-    counts new allocations instead of reused free pages. A no-op where unavailable."""
-    gc.collect()
-    try:
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):
-        pass
-
-
-def _machine_cpu_seconds() -> tuple[float, float]:
-    """(busy, steal) CPU seconds of the whole machine since boot, from the first line of
-    /proc/stat: busy = user + nice + system + irq + softirq; steal = time the hypervisor gave
-    our virtual CPUs to someone else. NaN where /proc/stat is unreadable."""
-    try:
-        with open("/proc/stat", encoding="ascii") as stat:
-            ticks = [int(x) for x in stat.readline().split()[1:9]]
-    except (OSError, ValueError):
-        return math.nan, math.nan
-    user, nice, system, _idle, _iowait, irq, softirq, steal = (ticks + [0] * 8)[:8]
-    hz = float(os.sysconf("SC_CLK_TCK"))
-    return (user + nice + system + irq + softirq) / hz, steal / hz
-
-
-@dataclass
-class CpuUse:
-    """What the CPUs did during a measured interval: this process's average busy cores, other
-    processes' average busy cores, and hypervisor steal (in cores). Contention shows up as
-    ``other_cores`` or ``steal_cores`` well above zero."""
-
-    seconds: float = 0.0
-    own_cores: float = 0.0
-    other_cores: float = 0.0
-    steal_cores: float = 0.0
-
-
-class CpuMeter:
-    """``with CpuMeter() as use: ...`` fills ``use`` (a :class:`CpuUse`) on exit."""
-
-    def __init__(self) -> None:
-        self.use = CpuUse()
-
-    def __enter__(self) -> CpuUse:
-        self._machine = _machine_cpu_seconds()
-        self._own = time.process_time()
-        self._start = time.perf_counter()
-        return self.use
-
-    def __exit__(self, *exc: object) -> None:
-        wall = time.perf_counter() - self._start
-        own = time.process_time() - self._own
-        busy, steal = (after - before for after, before in
-                       zip(_machine_cpu_seconds(), self._machine))
-        self.use.seconds = wall
-        self.use.own_cores = own / wall if wall > 0 else 0.0
-        self.use.other_cores = max(0.0, (busy - own) / wall) if wall > 0 else 0.0
-        self.use.steal_cores = steal / wall if wall > 0 else 0.0
-
-
-def git_commit() -> str:
-    """Short commit of the checkout this runs in (``+dirty`` with uncommitted tracked changes),
-    or "unknown" outside a git checkout. The installed package may still differ from it."""
-    cwd = datasets.repo_root() or Path.cwd()
-    try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=cwd, check=True,
-                                capture_output=True, text=True, timeout=10).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=cwd,
-                               check=True, capture_output=True, text=True, timeout=10).stdout
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-    return f"{commit}+dirty" if dirty.strip() else (commit or "unknown")
-
-
-def _package_version(name: str) -> str:
-    try:
-        return importlib.metadata.version(name)
-    except importlib.metadata.PackageNotFoundError:
-        return "unknown"
-
-
 def _import_hnswlib() -> Any:
-    try:
-        import hnswlib
-    except ImportError:
-        sys.exit("error: this benchmark needs hnswlib: pip install hnswlib "
-                 "(or pip install 'augurdb[bench]')")
-    return hnswlib
-
-
-def default_out_dir() -> Path:
-    """``bench/results/`` in the source checkout, or under the working directory outside one."""
-    return (datasets.repo_root() or Path.cwd()) / "bench" / "results"
-
-
-def _fmt_int(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:,.0f}"
-
-
-def _fmt_ratio(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.2f}x"
-
-
-def _fmt_mib(value: float | None) -> str:
-    return "n/a" if value is None else f"{value / 2**20:,.1f} MiB"
-
-
-def _ratio(numerator: float | None, denominator: float | None) -> float | None:
-    if numerator is None or denominator is None or denominator == 0:
-        return None
-    return numerator / denominator
-
-
-def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    """A GitHub-flavoured Markdown table, columns padded for reading in a terminal."""
-    widths = [max(len(str(c)) for c in column) for column in zip(headers, *rows)]
-
-    def line(cells: Sequence[str]) -> str:
-        return "| " + " | ".join(str(c).ljust(w) for c, w in zip(cells, widths)) + " |"
-
-    return "\n".join([line(headers), "|" + "|".join("-" * (w + 2) for w in widths) + "|",
-                      *(line(row) for row in rows)])
+    return require("hnswlib", "hnswlib (or pip install 'augurdb[bench]')")
 
 
 # --------------------------------------------------------------------------------------------
@@ -431,7 +290,7 @@ class SweepPoint:
 class Sweep:
     points: list[SweepPoint] = field(default_factory=list)
     augurdb_search_matches_batch: dict[int, bool] = field(default_factory=dict)
-    cpu: CpuUse = field(default_factory=CpuUse)
+    cpu: CpuMeter = field(default_factory=CpuMeter)
 
     def of(self, method: str) -> list[SweepPoint]:
         return [p for p in self.points if p.method == method]
@@ -449,7 +308,7 @@ def run_sweep(runner: QueryRunner, efs: Sequence[int], runs: int, base: FloatArr
     def recall_of(ids: IdArray) -> float:
         key = hashlib.sha1(np.ascontiguousarray(ids).tobytes()).hexdigest()
         if key not in recall_cache:
-            recall_cache[key] = datasets.recall_at_k(ids, queries, base, gt_sqdist, K)
+            recall_cache[key] = common.recall_at_k(ids, queries, base, gt_sqdist, K)
         return recall_cache[key]
 
     methods = (*SINGLE_METHODS, *BATCH_METHODS)
@@ -486,41 +345,6 @@ def run_sweep(runner: QueryRunner, efs: Sequence[int], runs: int, base: FloatArr
 # Interpolation at a target recall
 
 
-def pareto_frontier(points: Sequence[tuple[float, float]]) -> list[tuple[float, float]]:
-    """The (recall, qps) points no other point beats on both, sorted by increasing recall."""
-    frontier: list[tuple[float, float]] = []
-    best_qps = -math.inf
-    for recall, qps in sorted(points, key=lambda p: (-p[0], -p[1])):
-        if qps > best_qps:
-            frontier.append((recall, qps))
-            best_qps = qps
-    return sorted(frontier)
-
-
-def qps_at_recall(points: Sequence[tuple[float, float]], target: float) -> float | None:
-    """QPS at exactly ``target`` recall: linear in recall, on log QPS, between the two bracketing
-    points of the Pareto frontier. None when the sweep does not reach ``target`` or starts above
-    it (no extrapolation).
-
-    When the sweep brackets ``target`` but the frontier starts above it (a higher-recall point
-    was also faster than every point below ``target``, which timing noise can cause), that
-    point's QPS is returned: it is achievable at a recall of at least ``target``.
-    """
-    frontier = pareto_frontier(points)
-    if not frontier:
-        return None
-    for recall, qps in frontier:
-        if recall == target:
-            return qps
-    if frontier[0][0] > target and any(recall < target for recall, _ in points):
-        return frontier[0][1]
-    for (r0, q0), (r1, q1) in zip(frontier, frontier[1:]):
-        if r0 < target < r1:
-            t = (target - r0) / (r1 - r0)
-            return math.exp(math.log(q0) + t * (math.log(q1) - math.log(q0)))
-    return None
-
-
 def interpolate(sweep: Sweep) -> dict[str, dict[str, dict[str, float | None]]]:
     """{method: {"0.95": {"best": qps, "median": qps}, ...}} for every method in the sweep."""
     out: dict[str, dict[str, dict[str, float | None]]] = {}
@@ -546,7 +370,7 @@ def distance_check(col: augurdb.Collection, queries: FloatArray, base: FloatArra
     checks that each result list is sorted and free of duplicates."""
     res = col.search_batch(queries, K, ef=ef, threads=threads)
     ids = np.asarray(res.ids, dtype=np.int64)
-    exact = datasets.true_sqdist(ids, queries, base)
+    exact = common.true_sqdist(ids, queries, base)
     reported = res.distances.astype(np.float64)
     valid = ids >= 0
     abs_err = np.abs(reported - exact)[valid]
@@ -643,34 +467,9 @@ def observations(builds: list[BuildResult], sweep: Sweep, efs: Sequence[int],
 # Report
 
 
-def _core_library_time() -> str:
-    """Modification time of the loaded engine library: tells which build of a dirty tree ran."""
-    try:
-        core = Path(augurdb._core.__file__)
-        stamp = datetime.datetime.fromtimestamp(core.stat().st_mtime).astimezone()
-    except (AttributeError, OSError, TypeError):
-        return "unknown"
-    return stamp.isoformat(timespec="seconds")
-
-
 def machine_header(quick: bool, hnswlib_version: str) -> dict[str, Any]:
-    build = augurdb.build_info()
-    return {
-        "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
-        "mode": "quick" if quick else "full",
-        "cpu": datasets.cpu_info(),
-        "simd": build.get("simd"),
-        "simd_detected": build.get("simd_detected"),
-        "augurdb_simd_env": os.environ.get("AUGURDB_SIMD"),
-        "compiler": build.get("compiler"),
-        "augurdb_version": augurdb.__version__,
-        "augurdb_module": str(Path(augurdb.__file__).parent),
-        "augurdb_core_built": _core_library_time(),
-        "hnswlib_version": hnswlib_version,
-        "numpy_version": np.__version__,
-        "python": platform.python_version(),
-        "git_commit": git_commit(),
-    }
+    return common.machine_header(mode="quick" if quick else "full",
+                                 hnswlib_version=hnswlib_version)
 
 
 def format_header(header: dict[str, Any]) -> str:
@@ -794,7 +593,7 @@ def format_report(config: dict[str, Any], builds: list[BuildResult], sweep: Swee
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog="python -m augurdb.bench.hnsw_vs_hnswlib",
+        prog="python -m bench.ann.hnsw_vs_hnswlib",
         description="AugurDB vs hnswlib on Fashion-MNIST-784 (L2): build throughput, "
                     "single-thread QPS vs recall@10, batch QPS, memory.")
     parser.add_argument("--quick", action="store_true",
@@ -826,7 +625,7 @@ def load_data(quick: bool) -> tuple[FloatArray, FloatArray, npt.NDArray[Any]]:
     """(base, queries, ground-truth squared distances) for the chosen mode."""
     if quick:
         data = datasets.load_fashion_mnist(limit_train=QUICK_TRAIN, limit_test=QUICK_TEST)
-        truth = datasets.brute_force_ground_truth(data.train, data.test, k=K)
+        truth = common.exact_ground_truth(data.train, data.test, k=K)
     else:
         data = datasets.load_fashion_mnist()
         truth = datasets.load_ground_truth()
@@ -841,7 +640,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     hnswlib = _import_hnswlib()
     started = time.perf_counter()
 
-    header = machine_header(args.quick, _package_version("hnswlib"))
+    header = machine_header(args.quick, common.package_version("hnswlib") or "unknown")
     print(format_header(header), flush=True)
 
     base, queries, gt_sqdist = load_data(args.quick)
@@ -879,7 +678,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     elapsed = time.perf_counter() - started
     print(report)
     print(f"\n(total benchmark time {elapsed:.0f} s; load average at end "
-          f"{datasets.cpu_info()['loadavg']})")
+          f"{common.cpu_info()['loadavg']})")
 
     out_dir = args.out if args.out is not None else default_out_dir()
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -888,7 +687,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "config": config,
         "builds": [b.to_json() for b in builds],
         "sweep": [p.to_json() for p in sweep.points],
-        "sweep_cpu": asdict(sweep.cpu),
+        "sweep_cpu": sweep.cpu.as_dict(),
         "augurdb_search_matches_batch": {str(k): v for k, v in
                                          sweep.augurdb_search_matches_batch.items()},
         "qps_at_recall": interp,
@@ -906,13 +705,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         "distance_check": dist_check,
         "observations": notes,
         "seconds_total": elapsed,
-        "loadavg_end": datasets.cpu_info()["loadavg"],
+        "loadavg_end": common.cpu_info()["loadavg"],
         "report_markdown": format_header(header) + "\n" + report,
     }
-    path = out_dir / RESULT_FILE
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    tmp.replace(path)
+    path = write_json(out_dir / RESULT_FILE, result)
     print(f"results written to {path}")
     return 0
 

@@ -6,7 +6,7 @@ ground truth, deletes a random 30% (neighbour lists are repaired), recomputes th
 truth over the survivors and measures again at the same ef. Also reports the same after
 compact() and after re-adding the deleted vectors.
 
-    python -m augurdb.bench.delete_recall [--fraction 0.3] [--queries 2000] [--seed 1]
+    python -m bench.ann.delete_recall [--fraction 0.3] [--queries 2000] [--seed 1]
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ import time
 import numpy as np
 
 import augurdb
-from augurdb.bench.datasets import (brute_force_ground_truth, cpu_info, load_fashion_mnist,
-                                    recall_at_k)
+from .common import cpu_info, exact_ground_truth, recall_at_k
+from .datasets import load_fashion_mnist
 
 
 def _recalls(col: augurdb.Collection, queries: np.ndarray, base: np.ndarray,
@@ -57,8 +57,8 @@ def main(argv: list[str] | None = None) -> int:
     survivors = np.flatnonzero(alive)
 
     t = time.perf_counter()
-    gt_full = brute_force_ground_truth(base, queries, k=10)
-    gt_after = brute_force_ground_truth(base[survivors], queries, k=10)
+    gt_full = exact_ground_truth(base, queries, k=10)
+    gt_after = exact_ground_truth(base[survivors], queries, k=10)
     print(f"- exact ground truth (before and after) in {time.perf_counter() - t:.1f} s")
 
     col = augurdb.open(dim=base.shape[1], m=16, ef_construction=200)

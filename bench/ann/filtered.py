@@ -3,9 +3,9 @@ for the class label (10% each) and a synthetic attribute at 50%, 10%, 1% and 0.1
 side by side with post-filtering (search more, then drop non-matches), brute force, and the
 same filtered queries on Chroma (``where=``) and LanceDB (``where(..., prefilter=True)``).
 
-    python -m augurdb.bench.filtered [--queries 1000] [--ef 16 24 32 48 64]
+    python -m bench.ann.filtered [--queries 1000] [--ef 16 24 32 48 64]
                                      [--peers chromadb lancedb]
-    python -m augurdb.bench.filtered --quick      # smoke run: 30,000 base vectors, 200 queries
+    python -m bench.ann.filtered --quick      # smoke run: 30,000 base vectors, 200 queries
 
 AugurDB is timed single-threaded, the whole batch per call, best of ``--runs``; its QPS is set
 against the unfiltered QPS interpolated at the same recall (the unfiltered sweep runs before
@@ -25,23 +25,10 @@ from typing import Any
 import numpy as np
 
 import augurdb
-from augurdb.bench.datasets import (
-    brute_force_ground_truth,
-    cpu_info,
-    load_fashion_mnist,
-    recall_at_k,
-)
+from .common import best_of, cpu_info, exact_ground_truth, qps_at_recall_bound, recall_at_k
+from .datasets import load_fashion_mnist
 
 ATTR_LEVELS = 10_000  # attr is uniform in [0, 10000): attr < t selects t / 10000 of the records
-
-
-def _timed(fn: Any, runs: int = 3) -> tuple[Any, float]:
-    best, out = float("inf"), None
-    for _ in range(runs):
-        t = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - t)
-    return out, best
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -84,8 +71,8 @@ def main(argv: list[str] | None = None) -> int:
 
     def sweep_unfiltered() -> None:
         for ef in unfiltered_efs:
-            res, s = _timed(lambda ef=ef: col.search_batch(queries, k=10, ef=ef, threads=1),
-                            args.runs)
+            res, s = best_of(lambda ef=ef: col.search_batch(queries, k=10, ef=ef, threads=1),
+                             args.runs)
             recall = recall_at_k(res.ids, queries, base, _gt_all(base, queries), 10)
             old = unfiltered_best.get(ef)
             unfiltered_best[ef] = (recall, max(len(queries) / s, old[1] if old else 0.0))
@@ -101,10 +88,10 @@ def main(argv: list[str] | None = None) -> int:
     measured: list[tuple[str, int, float, float]] = []  # (case, ef, recall, qps)
     for name, where, _, mask in cases:
         subset = np.flatnonzero(mask)
-        gt = brute_force_ground_truth(base[subset], queries, k=10)
+        gt = exact_ground_truth(base[subset], queries, k=10)
         assert col.count(where) == len(subset)
         for ef in args.ef:
-            res, s = _timed(lambda ef=ef, where=where: col.search_batch(
+            res, s = best_of(lambda ef=ef, where=where: col.search_batch(
                 queries, k=10, ef=ef, threads=1, where=where), args.runs)
             assert np.isin(res.ids[res.ids >= 0], subset).all(), "a result fails the filter"
             measured.append((name, ef, recall_at_k(res.ids, queries, base, gt.sqdist, 10),
@@ -122,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
                 out[q, :len(kept)] = kept
             return out
 
-        ids, s = _timed(post, runs=1)
+        ids, s = best_of(post, 1)
         rows.append((name, len(subset), f"post-filter k={k_post}", "-",
                      recall_at_k(ids, queries, base, gt.sqdist, 10), len(queries) / s, "-"))
 
@@ -132,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
             d = norms[None, :] - 2 * queries @ sub.T
             return subset[np.argsort(d, axis=1)[:, :10]]
 
-        ids, s = _timed(brute, runs=1)
+        ids, s = best_of(brute, 1)
         rows.append((name, len(subset), "brute force (NumPy BLAS)", "-",
                      recall_at_k(ids, queries, base, gt.sqdist, 10), len(queries) / s, "-"))
 
@@ -148,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
         count = int(mask.sum())
         for case, ef, recall, qps in measured:
             if case == name:
-                ref = _interp_qps(curve, recall)
+                ref = qps_at_recall_bound(curve, recall)[0]
                 rel = f"{qps / ref:.2f}" if ref else "n/a"
                 print(f"| {name} | {count} | AugurDB where= | {ef} | {recall:.4f} | "
                       f"{qps:,.0f} | {rel} |")
@@ -169,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {name}: none of ef {args.ef}")
             continue
         ef, r, q = min(ok)
-        ref = _interp_qps(curve, r)
+        ref = qps_at_recall_bound(curve, r)[0]
         print(f"  {name}: ef {ef}, recall {r:.4f}, QPS {q:,.0f}, "
               f"{q / ref:.2f}x unfiltered" if ref else f"  {name}: ef {ef}, recall {r:.4f}")
     return 0
@@ -182,7 +169,7 @@ def _run_peers(args: argparse.Namespace, base: np.ndarray, queries: np.ndarray,
     print(f"\n### Peers, {len(queries)} queries, one query per call, ef_search {args.peer_ef}\n")
     print("| filter | system | recall@10 | QPS | note |")
     print("|---|---|---:|---:|---|")
-    gts = {name: brute_force_ground_truth(base[np.flatnonzero(mask)], queries, k=10).sqdist
+    gts = {name: exact_ground_truth(base[np.flatnonzero(mask)], queries, k=10).sqdist
            for name, _, _, mask in cases}
     for peer in args.peers:
         with tempfile.TemporaryDirectory(prefix="augurdb-filtered-") as tmp:
@@ -221,7 +208,7 @@ def cases_mask(cases: list[Any], name: str) -> np.ndarray:
 
 def _chroma(base: np.ndarray, metadata: list[dict[str, int]], ef: int, path: Path) -> Any:
     """Chroma through the peer suite's adapter, with the metadata added beside the vectors."""
-    from augurdb.bench.peers import ChromaAdapter
+    from .peers.chroma import ChromaAdapter
 
     class FilteredChroma(ChromaAdapter):
         def _create(self, base: np.ndarray, threads: int, ef: int) -> Any:
@@ -255,7 +242,7 @@ def _lance(base: np.ndarray, metadata: list[dict[str, int]], ef: int, path: Path
     import lancedb.index
     import pyarrow as pa
 
-    from augurdb.bench.peers import EF_CONSTRUCTION, M
+    from .peers import EF_CONSTRUCTION, M
     db = lancedb.connect(str(path / "lance"))
     table = pa.table({
         "id": pa.array(np.arange(base.shape[0], dtype=np.int64)),
@@ -289,22 +276,8 @@ _GT_CACHE: dict[int, np.ndarray] = {}
 def _gt_all(base: np.ndarray, queries: np.ndarray) -> np.ndarray:
     key = len(queries)
     if key not in _GT_CACHE:
-        _GT_CACHE[key] = brute_force_ground_truth(base, queries, k=10).sqdist
+        _GT_CACHE[key] = exact_ground_truth(base, queries, k=10).sqdist
     return _GT_CACHE[key]
-
-
-def _interp_qps(curve: list[tuple[float, float]], recall: float) -> float | None:
-    """Unfiltered QPS at `recall`, interpolated (log QPS) on the sweep; None if out of range."""
-    pts = sorted(curve)
-    for (r0, q0), (r1, q1) in zip(pts, pts[1:]):
-        if r0 <= recall <= r1:
-            if r1 == r0:
-                return max(q0, q1)
-            w = (recall - r0) / (r1 - r0)
-            return float(np.exp(np.log(q0) + w * (np.log(q1) - np.log(q0))))
-    if pts and recall <= pts[0][0]:
-        return pts[0][1]
-    return None
 
 
 if __name__ == "__main__":

@@ -2,9 +2,9 @@
 
 Run::
 
-    python -m augurdb.bench.graph_quality                  # the default matrix (see matrix.py)
-    python -m augurdb.bench.graph_quality --quick          # smaller sets, a few minutes
-    python -m augurdb.bench.graph_quality --datasets gauss-clusters-1m --runs 2
+    python -m bench.ann.graph_quality                  # the default matrix (see matrix.py)
+    python -m bench.ann.graph_quality --quick          # smaller sets, a few minutes
+    python -m bench.ann.graph_quality --datasets gauss-clusters-1m --runs 2
 
 Every graph or speed change is judged on the whole matrix (issue 24): recall at equal ef shows
 the graph itself (hnswlib's search loop is the yardstick), QPS at recall 0.95 / 0.99 shows
@@ -16,7 +16,7 @@ the same beam) every system answers all queries in one call on one thread
 (``search_batch(Q, threads=1)`` / ``knn_query(Q, num_threads=1)``: per-query Python overhead
 stays out), interleaved per ef and repeated ``--runs`` times; the best time counts. Recall uses
 the ann-benchmarks rule on distances recomputed from the vectors
-(:func:`augurdb.bench.datasets.recall_at_k`). QPS at exactly 0.95 and 0.99 is interpolated on
+(:func:`bench.ann.common.recall_at_k`). QPS at exactly 0.95 and 0.99 is interpolated on
 each system's Pareto frontier. Absolute QPS are anecdotes (a shared 2-core machine); the ratios
 against hnswlib, measured in the same run, are the result.
 """
@@ -36,14 +36,8 @@ import numpy as np
 
 import augurdb
 
-from . import datasets, matrix
-from .hnsw_vs_hnswlib import (
-    _import_hnswlib,
-    default_out_dir,
-    git_commit,
-    markdown_table,
-    qps_at_recall,
-)
+from . import common, datasets, matrix
+from .common import default_out_dir, git_commit, markdown_table, qps_at_recall_bound
 
 M = 16
 EF_CONSTRUCTION = 200
@@ -70,7 +64,7 @@ def build(system: str, data: matrix.MatrixDataset, threads: int) -> Built:
     n, dim = data.base.shape
     start = time.perf_counter()
     if system == "hnswlib":
-        hnswlib = _import_hnswlib()
+        hnswlib = common.require("hnswlib", "hnswlib")
         space = "cosine" if data.metric == "cosine" else "l2"
         index = hnswlib.Index(space=space, dim=dim)
         index.init_index(max_elements=n, M=M, ef_construction=EF_CONSTRUCTION, random_seed=SEED)
@@ -118,7 +112,7 @@ def run_dataset(data: matrix.MatrixDataset, systems: Sequence[str], efs: Sequenc
                 best[b.name] = min(best[b.name], time.perf_counter() - t0)
                 found[b.name] = ids
         for b in built:
-            recall = datasets.recall_at_k(found[b.name], data.queries, data.base, data.gt_sqdist,
+            recall = common.recall_at_k(found[b.name], data.queries, data.base, data.gt_sqdist,
                                           data.k)
             curves[b.name].append({"ef": ef, "recall": recall,
                                    "qps": data.queries.shape[0] / best[b.name]})
@@ -136,13 +130,7 @@ def run_dataset(data: matrix.MatrixDataset, systems: Sequence[str], efs: Sequenc
 
 
 def qps_at(curve: Sequence[dict[str, float]], target: float) -> tuple[float | None, bool]:
-    """(QPS at recall ``target``, whether it is only a lower bound). When the sweep starts above
-    ``target`` (ef = k is already more accurate), the fastest point at or above it is a lower
-    bound of the QPS at ``target``."""
-    qps = qps_at_recall([(p["recall"], p["qps"]) for p in curve], target)
-    if qps is None and curve and min(p["recall"] for p in curve) > target:
-        return max(p["qps"] for p in curve), True
-    return qps, False
+    return qps_at_recall_bound([(p["recall"], p["qps"]) for p in curve], target)
 
 
 def _ratio(a: tuple[float | None, bool], b: tuple[float | None, bool]) -> str:
@@ -224,14 +212,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     runs = args.runs or (2 if args.quick else 3)
     efs = args.ef or (QUICK_EFS if args.quick else EFS)
-    hnswlib = _import_hnswlib() if "hnswlib" in args.systems else None
-    cpu = datasets.cpu_info()
+    hnswlib = common.require("hnswlib", "hnswlib") if "hnswlib" in args.systems else None
+    cpu = common.cpu_info()
     header = {
         "date": datetime.datetime.now().isoformat(timespec="seconds"), "cpu": cpu,
         "simd": augurdb.build_info().get("simd", "unknown"), "commit": git_commit(),
         "hnswlib": getattr(hnswlib, "__version__", "installed" if hnswlib else "absent"),
         "threads": args.threads, "runs": runs, "quick": args.quick,
-        "command": "python -m augurdb.bench.graph_quality " + " ".join(sys.argv[1:] if argv is None
+        "command": "python -m bench.ann.graph_quality " + " ".join(sys.argv[1:] if argv is None
                                                                        else argv),
     }
     print(f"CPU {cpu['model']}, SIMD {header['simd']}, flags {' '.join(cpu['flags'])}",

@@ -2,12 +2,12 @@
 
 Run::
 
-    python -m augurdb.bench.suite                          # Fashion-MNIST-784, every system
-    python -m augurdb.bench.suite --quick                  # CI smoke run: tiny, AugurDB/hnswlib/faiss
-    python -m augurdb.bench.suite --dataset clustered-1m   # 1M x 128 synthetic (see synthetic.py)
-    python -m augurdb.bench.suite --dataset clustered-1m --limit 200000 --systems augurdb faiss
+    python -m bench.ann.suite                          # Fashion-MNIST-784, every system
+    python -m bench.ann.suite --quick                  # CI smoke run: tiny, AugurDB/hnswlib/faiss
+    python -m bench.ann.suite --dataset clustered-1m   # 1M x 128 synthetic (see synthetic.py)
+    python -m bench.ann.suite --dataset clustered-1m --limit 200000 --systems augurdb faiss
 
-Systems (``--systems``; details, parameters and deviations in :mod:`augurdb.bench.peers`):
+Systems (``--systems``; details, parameters and deviations in :mod:`bench.ann.peers`):
 augurdb, hnswlib, faiss (IndexHNSWFlat), usearch, chromadb-memory (EphemeralClient),
 chromadb-persistent (PersistentClient), lancedb (IVF_HNSW_FLAT, one partition), omendb. A peer
 that is not installed, fails to import or fails to build is recorded with its exact error and
@@ -30,7 +30,7 @@ Method (see "Measuring honestly" in ``shared/PERFORMANCE.md``):
   0.90, 0.95 and 0.99 on each system's Pareto frontier. Systems whose per-call overhead is in the
   milliseconds get a smaller query subset and fewer runs so that the sweep fits a time budget
   (``--sweep-budget``); the output says how many queries each system ran.
-- **Recall@10**: the ann-benchmarks rule (:func:`augurdb.bench.datasets.recall_at_k`): distances
+- **Recall@10**: the ann-benchmarks rule (:func:`bench.ann.common.recall_at_k`): distances
   recomputed from the returned ids in float64, threshold = true 10th distance + 1e-3.
 - **Persistence** (systems that persist): save time or persistent-build time, on-disk size, and
   reopen time (open + first query) in a fresh process, with a recall check of the reopened index.
@@ -49,7 +49,6 @@ from __future__ import annotations
 import argparse
 import datetime
 import hashlib
-import json
 import math
 import multiprocessing
 import os
@@ -58,15 +57,27 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
 
-from . import datasets, matrix, peers, synthetic
-from .hnsw_vs_hnswlib import git_commit, markdown_table, qps_at_recall
+from . import common, datasets, matrix, peers, synthetic
+from .common import (
+    default_out_dir,
+    fmt_int as _fmt_int,
+    fmt_s as _fmt_s,
+    git_commit,
+    log as _log,
+    markdown_table,
+    progress as _progress,
+    qps_at_recall,
+    ratio as _ratio,
+    write_json,
+)
+from .peers import worker as peer_worker
 
 K = 10
 DEFAULT_EFS = (6, 8, 10, 16, 24, 32, 48, 64, 96, 128, 192, 256)
@@ -90,43 +101,8 @@ FloatArray = npt.NDArray[np.float32]
 # Small utilities
 
 
-def _progress(items: Sequence[T], desc: str) -> Iterator[T]:
-    try:
-        from tqdm import tqdm
-    except ImportError:
-        for index, item in enumerate(items):
-            print(f"  {desc}: {index + 1}/{len(items)}", file=sys.stderr, flush=True)
-            yield item
-        return
-    yield from tqdm(items, desc=desc, leave=False, file=sys.stderr, dynamic_ncols=True)
-
-
-def _log(message: str) -> None:
-    try:
-        from tqdm import tqdm
-    except ImportError:
-        print(message, file=sys.stderr, flush=True)
-    else:
-        tqdm.write(message, file=sys.stderr)
-
-
-def _fmt_int(value: float | None) -> str:
-    return "n/a" if value is None or (isinstance(value, float) and math.isnan(value)) \
-        else f"{value:,.0f}"
-
-
 def _fmt_mib(value: float | None) -> str:
-    return "n/a" if value is None else f"{value / 2**20:,.1f}"
-
-
-def _fmt_s(value: float | None) -> str:
-    if value is None:
-        return "n/a"
-    return f"{value:.3f}" if value < 10 else f"{value:,.1f}"
-
-
-def _ratio(a: float | None, b: float | None) -> float | None:
-    return None if a is None or b is None or b == 0 else a / b
+    return common.fmt_mib(value, unit=False)
 
 
 def _one_line(text: str, limit: int = 400) -> str:
@@ -149,7 +125,7 @@ class WorkerTimeout(RuntimeError):
 
 
 class Worker:
-    """A spawned process hosting one system (:func:`augurdb.bench.peers.worker_main`)."""
+    """A spawned process hosting one system (:func:`bench.ann.peers.worker.worker_main`)."""
 
     def __init__(self, key: str, threads: int, arrays: dict[str, str], workdir: Path,
                  start_timeout: float = 300.0) -> None:
@@ -161,7 +137,7 @@ class Worker:
         os.environ.update(env)
         try:
             self.process = ctx.Process(
-                target=peers.worker_main,
+                target=peer_worker.worker_main,
                 args=(child, key, arrays["base"], arrays["queries"], str(workdir)),
                 daemon=True, name=f"bench-{key}-{threads}t")
             self.process.start()
@@ -230,7 +206,7 @@ def load_dataset(name: str, limit: int | None, n_queries: int | None,
             gt = truth.sqdist[: data.test.shape[0]]
             source = "shared/data exact ground truth (10,000 x 100)"
         else:
-            gt = datasets.brute_force_ground_truth(data.train, data.test, k=K).sqdist
+            gt = common.exact_ground_truth(data.train, data.test, k=K).sqdist
             source = "exact brute force on the subset"
         info = {"name": "Fashion-MNIST-784 (L2)", "source": "Debian dataset-fashion-mnist",
                 "ground_truth": source}
@@ -251,7 +227,7 @@ def load_dataset(name: str, limit: int | None, n_queries: int | None,
             gt = data.gt_sqdist[: queries.shape[0]]
             source = "exact (matrix.py)"
         else:
-            gt = datasets.brute_force_ground_truth(base, queries, k=K).sqdist
+            gt = common.exact_ground_truth(base, queries, k=K).sqdist
             source = "exact brute force on the subset"
         info = {"name": f"{name} ({data.base.shape[1]}-d, {data.metric} data, measured as L2)",
                 **data.info, "ground_truth": source}
@@ -285,7 +261,7 @@ class Suite:
         digest = hashlib.sha1(np.ascontiguousarray(ids).tobytes()).hexdigest()
         if digest not in self.recall_cache:
             n = ids.shape[0]
-            self.recall_cache[digest] = datasets.recall_at_k(ids, self.queries[:n], self.base,
+            self.recall_cache[digest] = common.recall_at_k(ids, self.queries[:n], self.base,
                                                              self.gt[:n], K)
         return self.recall_cache[digest]
 
@@ -461,7 +437,7 @@ class Suite:
         plans: dict[str, dict[str, Any]] = {}
         methods: dict[str, tuple[str, ...]] = {}
         for key in _progress(list(self.main), "warm-up"):
-            adapter_cls = {"augurdb": peers.AugurDBAdapter}.get(key, peers.Adapter)
+            adapter_cls = {"augurdb": peers.augurdb.AugurDBAdapter}.get(key, peers.Adapter)
             methods[key] = adapter_cls.single_methods
             try:
                 plans[key] = self.plan_queries(key, self.main[key], methods[key])
@@ -567,7 +543,7 @@ class Suite:
                     worker.call("close", timeout=600)
                     worker.exit()
                     path = self._built_path(key)
-                    out["disk_bytes"] = peers.disk_bytes(path)
+                    out["disk_bytes"] = peer_worker.disk_bytes(path)
                     build = next((b for b in self.results[key]["builds"]
                                   if b["threads"] == self.results[key].get(
                                       "query_index_threads")), None)
@@ -603,7 +579,7 @@ class Suite:
                 _log(f"  {key}: persistence failed: {_one_line(str(exc))}")
             finally:
                 if path is not None and kind != "built":
-                    peers.remove_path(path)
+                    peer_worker.remove_path(path)
             self.results[key]["persistence"] = out
 
     def _built_path(self, key: str) -> Path:
@@ -626,7 +602,7 @@ def machine_header(args: argparse.Namespace, dataset_info: dict[str, Any]) -> di
         "mode": "quick" if args.quick else "full",
         "host": platform.node(),
         "kernel": platform.release(),
-        "cpu": datasets.cpu_info(),
+        "cpu": common.cpu_info(),
         "simd": build.get("simd"),
         "simd_detected": build.get("simd_detected"),
         "augurdb_simd_env": os.environ.get("AUGURDB_SIMD"),
@@ -927,13 +903,9 @@ def make_plots(results: dict[str, dict[str, Any]], config: dict[str, Any], out_d
 # Main
 
 
-def default_out_dir() -> Path:
-    return (datasets.repo_root() or Path.cwd()) / "bench" / "results"
-
-
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog="python -m augurdb.bench.suite",
+        prog="python -m bench.ann.suite",
         description="AugurDB vs hnswlib, faiss, usearch, Chroma, LanceDB and OmenDB: build "
                     "rate, QPS vs recall@10, batch QPS, memory, disk and reopen time.")
     parser.add_argument("--quick", action="store_true",
@@ -1057,37 +1029,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     for name, path in plots.items():
         try:
             rel_plots[name] = str(Path(path).resolve().relative_to(
-                (datasets.repo_root() or Path.cwd()).resolve()))
+                (common.repo_root() or Path.cwd()).resolve()))
         except ValueError:
             rel_plots[name] = str(path)
     elapsed = time.perf_counter() - started
     report = format_report(header, config, results, notes, rel_plots)
     report += f"\n(total suite time {elapsed / 60:.1f} min; load average at end " \
-              f"{datasets.cpu_info()['loadavg']})\n"
+              f"{common.cpu_info()['loadavg']})\n"
     payload = {"header": header, "config": config, "systems": results,
                "observations": notes, "plots": plots, "plot_error": plot_error,
-               "seconds_total": elapsed, "loadavg_end": datasets.cpu_info()["loadavg"],
+               "seconds_total": elapsed, "loadavg_end": common.cpu_info()["loadavg"],
                "report_markdown": report}
-    json_path = out_dir / f"{stem}.json"
-    tmp_path = json_path.with_suffix(".json.tmp")
-    tmp_path.write_text(json.dumps(payload, indent=2, default=_json_default) + "\n",
-                        encoding="utf-8")
-    tmp_path.replace(json_path)
+    json_path = write_json(out_dir / f"{stem}.json", payload)
     md_path = out_dir / f"{stem}.md"
     md_path.write_text(report, encoding="utf-8")
     print(report)
     print(f"results written to {json_path} and {md_path}")
     return 0
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, Path):
-        return str(value)
-    return repr(value)
 
 
 if __name__ == "__main__":

@@ -34,19 +34,16 @@ default 2; queries one thread):
 All systems answer through their Python API (one call per query); AugurDB through
 ``search_batch`` with one row (the same engine as ``search`` without Hit objects).
 
-    python -m augurdb.bench.quantized [--dataset fashion-mnist|clustered-1m] [--reps 3]
-    python -m augurdb.bench.quantized --dataset clustered-1m --queries 1000 --ef 10 16 24 40 64
-    python -m augurdb.bench.quantized --quick      # seconds: 5,000 base vectors, 200 queries
+    python -m bench.ann.quantized [--dataset fashion-mnist|clustered-1m] [--reps 3]
+    python -m bench.ann.quantized --dataset clustered-1m --queries 1000 --ef 10 16 24 40 64
+    python -m bench.ann.quantized --quick      # seconds: 5,000 base vectors, 200 queries
 
-``python -m augurdb.bench.sq8_vs_hnswlib`` is an alias of this module.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib.util
-import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -58,10 +55,23 @@ import numpy as np
 import numpy.typing as npt
 
 import augurdb
-from augurdb.bench import datasets, synthetic
-from augurdb.bench.datasets import cpu_info, recall_at_k
-from augurdb.bench.hnsw_vs_hnswlib import git_commit
-from augurdb.bench.peers import Meter, package_version, release_free_memory, rss_bytes
+from . import datasets, synthetic
+from .common import (
+    Meter,
+    cpu_info,
+    exact_ground_truth,
+    fmt_int,
+    fmt_mib,
+    git_commit,
+    log,
+    package_version,
+    qps_at_recall,
+    recall_at_k,
+    release_free_memory,
+    rss_bytes,
+    uptime,
+)
+from .peers import timed_loop
 
 M = 16
 EF_CONSTRUCTION = 200
@@ -96,17 +106,13 @@ FloatArray = npt.NDArray[np.float32]
 
 
 # --------------------------------------------------------------------------------------------
-# Small helpers (``qps_one_by_one`` and ``at_recall`` keep the names the old module exported)
+# Small helpers
 
 
 def qps_one_by_one(search: Callable[[Any], Any], rows: Sequence[Any]) -> tuple[float, list[Any]]:
-    """Calls ``search(row)`` for every row; returns (queries per second, raw results). Only the
-    calls are timed: the conversion of results to ids happens afterwards."""
-    out: list[Any] = [None] * len(rows)
-    start = time.perf_counter()
-    for i, row in enumerate(rows):
-        out[i] = search(row)
-    return len(rows) / (time.perf_counter() - start), out
+    """(queries per second, raw results) of one ``search(row)`` call per row."""
+    seconds, out = timed_loop(search, rows)
+    return len(rows) / seconds, out
 
 
 def ids_of(raw: Sequence[Any]) -> npt.NDArray[np.int64]:
@@ -115,37 +121,6 @@ def ids_of(raw: Sequence[Any]) -> npt.NDArray[np.int64]:
         ids = np.asarray(row).astype(np.int64, copy=False).ravel()[:K]
         out[i, :ids.shape[0]] = ids
     return out
-
-
-def at_recall(curve: list[tuple[float, float]], target: float) -> float | None:
-    """QPS at ``target`` recall, log-linear between the two sweep points around it."""
-    pts = sorted(curve)
-    for (r0, q0), (r1, q1) in zip(pts, pts[1:]):
-        if r0 <= target <= r1 and r1 > r0:
-            w = (target - r0) / (r1 - r0)
-            return float(np.exp(np.log(q0) + w * (np.log(q1) - np.log(q0))))
-    return None
-
-
-def uptime() -> str:
-    try:
-        return subprocess.run(["uptime"], capture_output=True, text=True,
-                              timeout=5).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        load = os.getloadavg()
-        return f"load average: {load[0]:.2f}, {load[1]:.2f}, {load[2]:.2f}"
-
-
-def _log(message: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
-
-
-def _mib(value: float | None) -> str:
-    return "n/a" if value is None else f"{value / 2**20:,.1f} MiB"
-
-
-def _fmt_qps(value: float | None) -> str:
-    return f"{value:,.0f}" if value else "n/a"
 
 
 class Report:
@@ -176,7 +151,7 @@ def load(dataset: str, n_base: int | None, n_queries: int | None,
             gt = datasets.load_ground_truth().sqdist[:n_queries]
             source = "shared/data exact ground truth (10,000 x 100)"
         else:
-            gt = datasets.brute_force_ground_truth(data.train, data.test, k=K).sqdist
+            gt = exact_ground_truth(data.train, data.test, k=K).sqdist
             source = "exact brute force on the subset"
         return data.train, data.test, gt, {
             "name": "Fashion-MNIST-784 (L2, pixel values 0..255)", "ground_truth": source}
@@ -478,12 +453,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         system = makers[name]()
         release_free_memory()
         rss0 = rss_bytes()
-        _log(f"building {name} ({base.shape[0]:,} vectors, {args.build_threads} threads)")
+        log(f"building {name} ({base.shape[0]:,} vectors, {args.build_threads} threads)")
         with Meter() as meter:
             system.build(base, args.build_threads)
         release_free_memory()
         builds[name] = (meter, rss_bytes() - rss0)
-        _log(f"  {meter.seconds:.1f} s")
+        log(f"  {meter.seconds:.1f} s")
         systems[name] = system
     report(f"- load after the builds: `{uptime()}`\n")
 
@@ -519,27 +494,29 @@ def main(argv: Sequence[str] | None = None) -> int:
             rec = recall_at_k(ids_of(raw), queries, base, gt_sq, K)
             curves[name].append((rec, qps))
             report(f"| {ef} | {name} | {rec:.4f} | {qps:,.0f} | {other:.2f} |")
-        _log(f"ef {ef} done")
+        log(f"ef {ef} done")
     report(f"\nload after the sweep: `{uptime()}`")
 
     report("\n## QPS at fixed recall@10 (interpolated; n/a = the sweep does not reach or "
            "bracket it)\n")
-    hnsw = {t: at_recall(curves["hnswlib"], t) if "hnswlib" in curves else None for t in TARGETS}
+    hnsw = {t: qps_at_recall(curves["hnswlib"], t) if "hnswlib" in curves else None
+            for t in TARGETS}
     report("| system | QPS @ 0.95 | QPS @ 0.99 | / hnswlib @ 0.95 | / hnswlib @ 0.99 | "
            "recall range of the sweep |\n|---|---:|---:|---:|---:|---|")
     for name, curve in curves.items():
-        vals = {t: at_recall(curve, t) for t in TARGETS}
+        vals = {t: qps_at_recall(curve, t) for t in TARGETS}
         ratios = [f"{vals[t] / hnsw[t]:.2f}x" if vals[t] and hnsw[t] else "n/a"
                   for t in TARGETS]
         recs = [r for r, _ in curve]
-        report(f"| {LABELS[name]} | {_fmt_qps(vals[0.95])} | {_fmt_qps(vals[0.99])} | "
+        report(f"| {LABELS[name]} | {fmt_int(vals[0.95])} | {fmt_int(vals[0.99])} | "
                f"{ratios[0]} | {ratios[1]} | {min(recs):.4f} - {max(recs):.4f} |")
     for name, why in skipped.items():
         report(f"| {LABELS[name]} | skipped: {why} | | | | |")
 
     report("\n## Memory\n")
     raw_bytes = base.nbytes
-    report(f"Raw float32 vectors: {_mib(raw_bytes)}. `RSS growth` is this process's resident-set "
+    report(f"Raw float32 vectors: {fmt_mib(raw_bytes)}. `RSS growth` is this process's "
+           "resident-set "
            "growth over the build (after releasing freed memory); it is rough (allocator reuse, "
            "mapped pages touched) and the same measure for every system. The other figures are "
            "each system's own.\n")
@@ -551,8 +528,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         figures = s.memory()
         for i, (label, value, what) in enumerate(figures):
             ratio = f"{value / raw_bytes:.2f}x" if value is not None else "n/a"
-            rss = _mib(builds[name][1]) if i == 0 and name in builds else ""
-            report(f"| {LABELS[name]} | `{label}` | {_mib(value)} | {ratio} | {what} | {rss} |")
+            rss = fmt_mib(builds[name][1]) if i == 0 and name in builds else ""
+            report(f"| {LABELS[name]} | `{label}` | {fmt_mib(value)} | {ratio} | {what} | {rss} |")
     if "augurdb-fp32" in systems:
         fp32 = systems["augurdb-fp32"].memory()[0][1]
         for name in ("augurdb-sq8", "augurdb-sq4"):

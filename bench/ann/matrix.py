@@ -17,25 +17,27 @@ high-dimensional data (issue 24). Each set below stresses the graph differently:
     (1 - recall) * 3,000.
 ``minilm-384``
     Real sentence embeddings: all-MiniLM-L6-v2 of Debian's English package descriptions, cosine
-    (:mod:`augurdb.bench.minilm`, which needs ``onnxruntime``, ``tokenizers`` and the model
+    (:mod:`bench.ann.minilm`, which needs ``onnxruntime``, ``tokenizers`` and the model
     packages; when they are missing the set is reported as unavailable, not skipped silently).
 
 ``quick=True`` gives smaller versions (a few seconds to build each) for the CI smoke run and for
 iterating; their ratios are indicative only. Ground truth is always exact (float64 re-rank of a
-float32 shortlist, :func:`augurdb.bench.synthetic.exact_ground_truth`); vectors are regenerated
+float32 shortlist, :func:`augurdb.smoke_bench.exact_ground_truth`); vectors are regenerated
 from fixed seeds, ground truth is cached under ``~/.cache/augurdb/bench``.
 """
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import numpy as np
 import numpy.typing as npt
 
-from . import datasets, synthetic
+from augurdb.smoke_bench import gaussian_clusters
+
+from . import datasets
+from .common import cached_ground_truth
 
 FloatArray = npt.NDArray[np.float32]
 
@@ -68,39 +70,7 @@ class MatrixDataset:
 
 def _cached_truth(key: str, base: FloatArray, queries: FloatArray,
                   k: int) -> npt.NDArray[np.float64]:
-    """Exact ground truth, cached by ``key`` and a digest of the data."""
-    digest = hashlib.sha1(base[: min(len(base), 4096)].tobytes() + queries.tobytes()).hexdigest()
-    path = synthetic.cache_dir() / f"{key}-k{k}.npz"
-    if path.is_file():
-        with np.load(path) as cached:
-            if str(cached["digest"]) == digest[:16]:
-                return np.asarray(cached["sqdist"])
-    truth = synthetic.exact_ground_truth(base, queries, k=k)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp.npz")
-    np.savez(tmp, sqdist=truth.sqdist, digest=np.array(digest[:16]))
-    tmp.replace(path)
-    return truth.sqdist
-
-
-def gaussian_clusters(n: int, n_queries: int, clusters: int = CLUSTERS,
-                      dim: int = CLUSTER_DIM, seed: int = GAUSS_SEED) -> tuple[FloatArray,
-                                                                                FloatArray]:
-    """``n`` base points and ``n_queries`` held-out queries from one Gaussian mixture: centres
-    ``CENTRE_SCALE * N(0, I)``, unit-variance clusters, uniform cluster choice."""
-    rng = np.random.default_rng(np.random.SeedSequence([seed, clusters, dim]))
-    centres = CENTRE_SCALE * rng.normal(size=(clusters, dim))
-
-    def sample(count: int, stream: int) -> FloatArray:
-        r = np.random.default_rng(np.random.SeedSequence([seed, clusters, dim, stream]))
-        out = np.empty((count, dim), dtype=np.float32)
-        for start in range(0, count, 65_536):  # bounded float64 temporaries at 1M
-            stop = min(count, start + 65_536)
-            which = r.integers(0, clusters, size=stop - start)
-            out[start:stop] = centres[which] + r.normal(size=(stop - start, dim))
-        return out
-
-    return sample(n, 1), sample(n_queries, 2)
+    return cached_ground_truth(key, base, queries, k)[0].sqdist
 
 
 def _fashion(quick: bool) -> MatrixDataset:

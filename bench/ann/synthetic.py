@@ -21,23 +21,20 @@ Points are generated in fixed chunks of 65,536, chunk ``i`` from the ``i``-th ch
 (``--limit`` takes a prefix). Queries come from the same mixture with an independent seed
 stream, so they are held out (not copies of base vectors).
 
-Ground truth (:func:`exact_ground_truth`) is exact: a float32 matrix product picks a shortlist of
-``k + 32`` candidates per query, which are then re-ranked with float64 distances recomputed from
-the vectors (ties broken by smaller index). It is cached under ``$XDG_CACHE_HOME/augurdb/bench``
-(default ``~/.cache/augurdb/bench``), keyed by generator version, seed, sizes and ``k``.
+Ground truth (:func:`augurdb.smoke_bench.exact_ground_truth`) is exact: a float32 matrix
+product picks a shortlist of ``k + 32`` candidates per query, which are then re-ranked with
+float64 distances recomputed from the vectors (ties broken by smaller index). It is cached by
+:func:`bench.ann.common.cached_ground_truth`, keyed by generator version, seed, sizes and ``k``.
 """
 
 from __future__ import annotations
 
-import hashlib
-import os
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from .datasets import GroundTruth
+from .common import GroundTruth, cached_ground_truth
 
 GENERATOR_VERSION = 1
 DIM = 128
@@ -50,7 +47,6 @@ DEFAULT_SEED = 20261126
 DEFAULT_N = 1_000_000
 DEFAULT_QUERIES = 1_000
 CHUNK = 65_536
-SHORTLIST_SLACK = 32
 
 FloatArray = npt.NDArray[np.float32]
 
@@ -95,34 +91,6 @@ def query_vectors(n: int = DEFAULT_QUERIES, seed: int = DEFAULT_SEED) -> FloatAr
     return _generate(seed, 2, n)
 
 
-def exact_ground_truth(base: FloatArray, queries: FloatArray, k: int = 100,
-                       chunk: int = 64) -> GroundTruth:
-    """Exact ``k`` nearest base vectors per query: ``ids`` int64 and ``sqdist`` float64
-    ``(nq, k)``, ordered by (distance, index). See the module docstring for the method."""
-    k = min(k, base.shape[0])
-    width = min(base.shape[0], k + SHORTLIST_SLACK)
-    base_norms = np.einsum("ij,ij->i", base, base, dtype=np.float32)
-    ids = np.empty((queries.shape[0], k), dtype=np.int64)
-    sqdist = np.empty((queries.shape[0], k), dtype=np.float64)
-    for start in range(0, queries.shape[0], chunk):
-        q = queries[start:start + chunk]
-        approx = base_norms[None, :] - 2.0 * (q @ base.T)  # + |q|^2, constant per row
-        shortlist = np.argpartition(approx, width - 1, axis=1)[:, :width]
-        for row in range(q.shape[0]):
-            cand = shortlist[row]
-            diff = base[cand].astype(np.float64) - q[row].astype(np.float64)
-            exact = np.einsum("ij,ij->i", diff, diff)
-            order = np.lexsort((cand, exact))[:k]
-            ids[start + row] = cand[order]
-            sqdist[start + row] = exact[order]
-    return GroundTruth(ids=ids, sqdist=sqdist)
-
-
-def cache_dir() -> Path:
-    root = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(root) / "augurdb" / "bench"
-
-
 def load(n: int = DEFAULT_N, n_queries: int = DEFAULT_QUERIES, seed: int = DEFAULT_SEED,
          k: int = 100, use_cache: bool = True) -> tuple[FloatArray, FloatArray, GroundTruth,
                                                          dict[str, Any]]:
@@ -130,24 +98,10 @@ def load(n: int = DEFAULT_N, n_queries: int = DEFAULT_QUERIES, seed: int = DEFAU
     ``n`` base vectors). The ground truth is cached; the vectors are regenerated (seconds)."""
     base = base_vectors(n, seed)
     queries = query_vectors(n_queries, seed)
-    key = f"clustered-v{GENERATOR_VERSION}-seed{seed}-n{n}-q{n_queries}-k{k}"
-    path = cache_dir() / f"{key}.npz"
-    digest = hashlib.sha1(base[: min(n, 4096)].tobytes() + queries.tobytes()).hexdigest()[:16]
-    truth = None
-    if use_cache and path.is_file():
-        with np.load(path) as cached:
-            if str(cached["digest"]) == digest:
-                truth = GroundTruth(ids=cached["ids"], sqdist=cached["sqdist"])
-    cached_flag = truth is not None
-    if truth is None:
-        truth = exact_ground_truth(base, queries, k=k)
-        if use_cache:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(".tmp.npz")
-            np.savez(tmp, ids=truth.ids, sqdist=truth.sqdist, digest=np.array(digest))
-            tmp.replace(path)
+    key = f"clustered-v{GENERATOR_VERSION}-seed{seed}-n{n}-q{n_queries}"
+    truth, cached_flag, path = cached_ground_truth(key, base, queries, k, use_cache)
     info = {
-        "generator": f"augurdb.bench.synthetic v{GENERATOR_VERSION}",
+        "generator": f"bench.ann.synthetic v{GENERATOR_VERSION}",
         "seed": seed,
         "dim": DIM,
         "intrinsic_dim": INTRINSIC_DIM,

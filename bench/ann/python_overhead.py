@@ -1,7 +1,7 @@
 """Python overhead: the same calls through the Python API and through the C++ Collection API
 (bench/micro/collection_overhead.cc), same data, same process tree, interleaved.
 
-    python -m augurdb.bench.python_overhead --cpp build/perf/bench/micro/collection_overhead
+    python -m bench.ann.python_overhead --cpp build/perf/bench/micro/collection_overhead
 
 Prints best-of-N seconds for: add() of 60,000 vectors (2 threads), search_batch of 10,000
 queries (1 and 2 threads), and 10,000 one-query search_batch calls; and Python / C++ ratios.
@@ -16,7 +16,8 @@ import time
 import numpy as np
 
 import augurdb
-from augurdb.bench.datasets import cpu_info, load_fashion_mnist
+from .common import cpu_info
+from .datasets import load_fashion_mnist
 
 
 def python_times(repeat: int) -> dict[str, float]:

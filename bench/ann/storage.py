@@ -6,7 +6,7 @@
    (checkpoint), reopen (best of 3; the checkpoint is mapped, not parsed) and check that the
    first queries after reopening return the same ids as before closing.
 
-    python -m augurdb.bench.storage [--n 1000000] [--dir /tmp/augur-storage]
+    python -m bench.ann.storage [--n 1000000] [--dir /tmp/augur-storage]
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ from pathlib import Path
 import numpy as np
 
 import augurdb
-from augurdb.bench.datasets import cpu_info, load_fashion_mnist
+from .common import cpu_info
+from .datasets import load_fashion_mnist
 
 
 def bulk_insert(path: Path, base: np.ndarray, durability: str, batch: int = 1000) -> float:

@@ -1,0 +1,82 @@
+"""Peer adapter: AugurDB, through the Python package (in-memory and on-disk collections)."""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .base import EF_CONSTRUCTION, K, M, Adapter, FloatArray, IdArray, SystemInfo
+
+INFO = SystemInfo(
+    key="augurdb", label="AugurDB", package="augurdb", module="augurdb",
+    thread_knob="augurdb.open(threads=N)",
+    persists="open(dir) build + close() (checkpoint); reopen = open(dir) + first query",
+    params=f"HNSW M={M}, ef_construction={EF_CONSTRUCTION}, metric l2, fp32",
+    notes=("Queried through search() (one query per call, returns Hit objects); the "
+           "search_batch(one row) curve is the same engine without Hit objects.",
+           "Persistent build: open(dir) with the default durability='sync' and one add() "
+           "of all vectors, then close() (writes the checkpoint). In-memory build for the "
+           "build-rate and query figures."),
+    quick=True)
+
+
+class AugurDBAdapter(Adapter):
+    key = "augurdb"
+    single_methods = ("search", "search_batch(1 row)")
+
+    def __init__(self, dim: int) -> None:
+        super().__init__(dim)
+        import augurdb
+        self.augurdb = augurdb
+
+    def build(self, base: FloatArray, threads: int, workdir: Path) -> dict[str, Any]:
+        col = self.augurdb.open(dim=self.dim, metric="l2", m=M, ef_construction=EF_CONSTRUCTION,
+                                threads=threads)
+        col.add(np.arange(base.shape[0], dtype=np.int64), base)
+        self.index = col
+        return {}
+
+    def build_persistent(self, base: FloatArray, threads: int, path: Path) -> dict[str, Any]:
+        start = time.perf_counter()
+        col = self.augurdb.open(path, dim=self.dim, metric="l2", m=M,
+                                ef_construction=EF_CONSTRUCTION, threads=threads)
+        col.add(np.arange(base.shape[0], dtype=np.int64), base)
+        added = time.perf_counter()
+        col.close()
+        closed = time.perf_counter()
+        return {"add_seconds": added - start, "close_seconds": closed - added,
+                "durability": "sync"}
+
+    def reopen(self, path: Path) -> None:
+        self.index = self.augurdb.open(path)
+
+    def close(self) -> None:
+        if self.index is not None:
+            self.index.close()
+        self.index = None
+
+    def memory_bytes(self) -> int | None:
+        return int(self.index.stats()["memory_bytes"])
+
+    def rows(self, queries: FloatArray) -> list[Any]:
+        return [queries[i:i + 1] for i in range(queries.shape[0])]
+
+    def query_call(self, method: str, ef: int) -> Callable[[Any], Any]:
+        if method == "search":
+            search = self.index.search
+            return lambda row: search(row[0], K, ef=ef)
+        return functools.partial(self.index.search_batch, k=K, ef=ef, threads=1)
+
+    def ids_of(self, raw: Any, n: int) -> IdArray:
+        return super().ids_of([[hit.id for hit in r] if isinstance(r, list) else r.ids
+                               for r in raw], n)
+
+    def batch(self, queries: FloatArray, ef: int, threads: int) -> tuple[float, IdArray]:
+        start = time.perf_counter()
+        ids = self.index.search_batch(queries, K, ef=ef, threads=threads).ids
+        return time.perf_counter() - start, np.asarray(ids, dtype=np.int64)
