@@ -50,6 +50,15 @@ test-install: $(CMAKE)
 test-python: install
 	tools/run_pytest.sh $(PY)
 
+# The slow tests, not part of `make test`: the full fault matrix (FaultSweepFullTest, which skips
+# unless AUGURDB_FAULT_FULL=1: sticky faults, power loss after each fault, automatic checkpoints
+# under faults) and the pytest tests marked slow (today the 200-cycle SIGKILL crash harness,
+# test_crash.py::test_crash_harness_long). AUGUR_TEST_SEED replays a crash-harness run.
+.PHONY: test-slow
+test-slow: cpp install
+	AUGURDB_FAULT_FULL=1 $(VENV)/bin/ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS) -R '^FaultSweepFullTest\.'
+	tools/run_pytest.sh $(PY) -m slow
+
 # The C++ suite under ASan+UBSan, as `make test` runs it: -O1 without debug info keeps the
 # sanitizer build to a few minutes on 2 cores (reports still name functions).
 test-asan-cpp: $(CMAKE)

@@ -1,10 +1,10 @@
 // Kernels on scalar-quantized codes (SQ8: one byte per element; SQ4: one nibble): an exact
 // integer dot product between a query quantized to int16 and one row of codes.
 //
-// Why integers: the float form (widen each byte to fp32, then two FMAs per element) spent ~7
-// instructions per 16 elements; VPMADDWD multiplies and pair-adds 32 int16 x widened-code
-// products in one, so the arithmetic per row drops ~4x and the walk is bound by memory again
-// (PERFORMANCE.md technique 1). The query side is quantized to 14+ bits
+// Why integers: the float form widens each byte to fp32 and spends two FMAs per element, while
+// VPMADDWD multiplies and pair-adds 32 int16 x widened-code products in one instruction, so the
+// walk is bound by memory again rather than by arithmetic (docs/quantization.md, "Distance on
+// codes", has the measurements). The query side is quantized to 14+ bits
 // (ScalarQuantizer::PrepareL2/PrepareDot), far finer than the codes, so ranking is unchanged in
 // practice and the final candidates are re-scored exactly anyway.
 //
@@ -28,8 +28,8 @@ using SqIpFn = int32_t (*)(const int16_t* q, const uint8_t* code, size_t dim) no
 using SqIpx4Fn = void (*)(const int16_t* q, const uint8_t* const* codes, size_t dim,
                           int32_t* out) noexcept;
 
-// Query preparation, once per search (quant::ScalarQuantizer::PrepareL2 / PrepareDot). Written
-// as plain loops it cost ~1 us per 784-d query (the compiler vectorised it badly), ~7% of an SQ8
+// Query preparation, once per search (quant::ScalarQuantizer::PrepareL2 / PrepareDot). They are
+// kernels because the compiler vectorised the plain loops badly, a visible share of an SQ8
 // search. Unlike the distance kernels, they have no tail: REQUIRES n % 16 == 0 (the quantizer's
 // zero-padded arrays, padded_dim() floats).
 //   SqShift: u_d = (q_d - min_d) * scale_d; returns sum_d (q_d - min_d)^2      (L2)

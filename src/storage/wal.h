@@ -32,7 +32,9 @@
 namespace augurdb::storage {
 
 inline constexpr size_t kWalHeaderSize = 13;
-inline constexpr uint32_t kWalMaxRecordBytes = 1u << 30;  // 1 GiB: larger batches are split
+// Largest payload Append accepts (1 GiB). Nothing splits a larger batch: Append rejects it, so
+// the write that logged it fails and the user must send smaller batches.
+inline constexpr uint32_t kWalMaxRecordBytes = 1u << 30;
 
 class WalWriter {
  public:
@@ -40,7 +42,8 @@ class WalWriter {
   WalWriter(std::unique_ptr<WritableFile> file, std::string path);
   ~WalWriter();
 
-  // Appends one record. REQUIRES: payload.size() <= kWalMaxRecordBytes.
+  // Appends one record. A payload over kWalMaxRecordBytes is kInvalidArgument (nothing is
+  // written); after a failed write or sync every call returns that first error.
   Status Append(uint8_t type, std::string_view payload, uint64_t* end_offset);
   // Durable up to `offset` (returns at once if already). Shares fsyncs between callers.
   Status SyncTo(uint64_t offset);

@@ -203,19 +203,65 @@ def test_correlated_label_filter_walk_keeps_recall():
     assert recall >= 0.95, recall
 
 
-@settings(max_examples=30, deadline=None)
-@given(st.integers(0, 2**31 - 1), st.sampled_from(FILTERS))
-def test_property_filtered_search_equals_brute_force(seed, where):
-    rng = np.random.default_rng(seed)
-    n = int(rng.integers(20, 200))
+def random_collection(rng: np.random.Generator, n: int):
+    """n Gaussian 8-d rows with random metadata, in a new collection: (col, base, meta)."""
     base = rng.normal(size=(n, 8)).astype(np.float32)
     meta = [{"genre": GENRES[int(rng.integers(0, 3))], "year": int(rng.integers(2000, 2025)),
              "score": float(rng.random()), "tags": ["a"] if rng.random() < 0.3 else ["c"],
              "flag": bool(rng.random() < 0.5)} for _ in range(n)]
     col = augurdb.open(dim=8, m=8)
     col.add(np.arange(n), base, metadata=meta)
+    return col, base, meta
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(0, 2**31 - 1), st.sampled_from(FILTERS))
+def test_property_filtered_search_equals_brute_force(seed, where):
+    """At most 200 records: the engine scans the matches exactly (the walk is tested below)."""
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(20, 200))
+    col, base, meta = random_collection(rng, n)
     expected = sorted(i for i, m in enumerate(meta) if model_match(m, where))
     q = rng.normal(size=8).astype(np.float32)
     hits = col.search(q, k=5, ef=400, where=where)
     d = ((base[expected] - q) ** 2).sum(1) if expected else np.array([])
     np.testing.assert_allclose([h.distance for h in hits], np.sort(d)[:5], rtol=1e-4, atol=1e-4)
+
+
+# Filters that match about two thirds or more of random_collection's records.
+BROAD_FILTERS = [
+    {"genre": {"$ne": "news"}},
+    {"genre": {"$in": ["news", "tech"]}},
+    {"$not": {"genre": "sport"}},
+    {"tags": "c"},
+    {"year": {"$gte": 2004}},
+    {"$or": [{"genre": "sport"}, {"flag": True}]},
+]
+# HnswIndex::BruteForceThreshold(ef) = max(2000, 16 * ef) (src/index/hnsw_index.h): a filter
+# matching at most that many records is scanned exactly, not walked.
+SCAN_THRESHOLD_AT_EF_64 = 2000
+
+
+@settings(max_examples=6, deadline=None)
+@given(st.integers(0, 2**31 - 1), st.sampled_from(BROAD_FILTERS))
+def test_property_filtered_walk_returns_matches_with_recall(seed, where):
+    """The sibling of the test above with more matches than the scan threshold, so the filtered
+    graph walk answers (the C++ property test asserts the walk from SearchStats; Python has no
+    search statistics). Every hit matches, with its exact distance, k per query, closest first,
+    and recall@10 against the exact filtered neighbours stays high."""
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(3400, 4000))
+    col, base, meta = random_collection(rng, n)
+    expected = np.array([i for i, m in enumerate(meta) if model_match(m, where)])
+    assert len(expected) > SCAN_THRESHOLD_AT_EF_64, "the search must walk the graph, not scan"
+    q = rng.normal(size=(10, 8)).astype(np.float32)
+    res = col.search_batch(q, k=10, ef=64, where=where)
+    assert (res.ids >= 0).all()
+    assert np.isin(res.ids, expected).all()
+    exact = ((base[res.ids].astype(np.float64) - q[:, None, :]) ** 2).sum(-1)
+    np.testing.assert_allclose(res.distances, exact, rtol=1e-4, atol=1e-4)
+    assert (np.diff(res.distances, axis=1) >= 0).all()
+    d = ((q[:, None, :].astype(np.float64) - base[expected][None]) ** 2).sum(-1)
+    kth = np.sort(d, axis=1)[:, 9]
+    recall = (res.distances <= kth[:, None] * (1 + 1e-5) + 1e-5).mean()
+    assert recall >= 0.9, recall

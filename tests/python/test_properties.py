@@ -1,5 +1,11 @@
-"""Hypothesis: random add/upsert/delete sequences match a dict model, and a large ef finds the
-exact neighbours on small sets."""
+"""Hypothesis: random add/upsert/delete sequences match a dict model, a large ef finds the exact
+neighbours on small sets, and a beam one short of the set does so by walking the graph.
+
+Without a filter, HnswIndex::Search scans every record exactly when the set holds at most
+max(ef, k) of them (src/index/hnsw_index.h), so the small-set test exercises the scan and cannot
+catch a graph bug; its sibling keeps n above the beam. The Python API does not expose search
+statistics: the C++ property test (tests/cpp/property/hnsw_walk_property_test.cc) asserts from
+SearchStats that the same setting walks the graph."""
 
 from __future__ import annotations
 
@@ -55,6 +61,7 @@ def test_matches_dict_model(ops):
 @given(st.integers(5, 200), st.integers(1, 20), st.integers(0, 2**31 - 1),
        st.sampled_from(["l2", "ip", "cosine"]))
 def test_large_ef_is_exact_on_small_sets(n, k, seed, metric):
+    """ef >= n: the engine scans every record (the walk is tested below)."""
     rng = np.random.default_rng(seed)
     base = rng.normal(size=(n, 8)).astype(np.float32)
     q = rng.normal(size=8).astype(np.float32)
@@ -64,3 +71,24 @@ def test_large_ef_is_exact_on_small_sets(n, k, seed, metric):
     from conftest import exact_knn
     want = exact_knn(base, q[None], min(k, n), metric)[0]
     np.testing.assert_allclose([h.distance for h in hits], want, rtol=1e-4, atol=1e-4)
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.integers(300, 1200), st.integers(1, 20), st.integers(0, 2**31 - 1),
+       st.sampled_from(["l2", "cosine"]))
+def test_beam_one_short_of_the_set_is_exact(n, k, seed, metric):
+    """ef = n - 1 < n: the search walks the graph, and a beam that wide can only stop after
+    visiting every record but one, so it is exact exactly when every record is reachable (what a
+    graph bug breaks). L2 and cosine only: under inner product, rows whose norms differ can be
+    unreachable by design (README)."""
+    rng = np.random.default_rng(seed)
+    base = rng.normal(size=(n, 8)).astype(np.float32)
+    q = rng.normal(size=(5, 8)).astype(np.float32)
+    col = augurdb.open(dim=8, metric=metric, m=8)
+    col.add(np.arange(n), base)
+    ef = n - 1
+    assert n > max(ef, k), "the search must walk the graph, not scan"
+    res = col.search_batch(q, k=k, ef=ef)
+    from conftest import exact_knn
+    want = exact_knn(base, q, k, metric)
+    np.testing.assert_allclose(res.distances, want, rtol=1e-4, atol=1e-4)

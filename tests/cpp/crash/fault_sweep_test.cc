@@ -602,8 +602,8 @@ TEST(FaultSweepReplay, Replay) {
   EXPECT_TRUE(stats.failures.empty()) << Report(stats);
 }
 
-// The slow matrix (AUGURDB_FAULT_FULL=1): a disk that stays broken, power loss after each
-// injected fault, and automatic checkpoints under faults.
+// The slow matrix (AUGURDB_FAULT_FULL=1, as `make test-slow` sets it): a disk that stays broken,
+// power loss after each injected fault, and automatic checkpoints under faults.
 class FaultSweepFullTest : public ::testing::Test {
  protected:
   void SetUp() override {
