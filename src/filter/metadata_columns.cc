@@ -249,6 +249,32 @@ struct Column {
     return true;
   }
 
+  // The value a scalar cell was encoded from.
+  Value Decode(const Cell& cell) const {
+    switch (cell.tag) {
+      case Tag::kBool:
+        return Value(cell.payload != 0);
+      case Tag::kInt:
+        return Value(static_cast<int64_t>(cell.payload));
+      case Tag::kDouble:
+        return Value(std::bit_cast<double>(cell.payload));
+      case Tag::kString:
+        return Value(strings[cell.payload]);
+      default:
+        return Value();
+    }
+  }
+
+  // The value stored at `slot`. REQUIRES: the slot is present.
+  Value Get(uint32_t slot) const {
+    if (tags[slot] != Tag::kList) return Decode({tags[slot], payload[slot]});
+    Value::List list;
+    const std::vector<Cell>& cells = lists[payload[slot]];
+    list.reserve(cells.size());
+    for (const Cell& cell : cells) list.push_back(Decode(cell));
+    return Value(std::move(list));
+  }
+
   // REQUIRES: the slot holds no value in this column.
   void Put(uint32_t slot, const Value& value) {
     Grow(slot);
@@ -678,6 +704,7 @@ void ScanNumeric(const Column& column, const NumericRange& range, const NumericR
 
 struct MetadataColumns::Impl {
   StringIdMap column_ids;
+  std::vector<std::string> column_names;  // by column id
   std::vector<std::unique_ptr<Column>> columns;
   std::vector<std::vector<uint32_t>> slot_columns;  // invariant 4
 
@@ -716,6 +743,7 @@ void MetadataColumns::Set(uint32_t slot, const Metadata& metadata) {
     if (it == impl_->column_ids.end()) {
       id = static_cast<uint32_t>(impl_->columns.size());
       impl_->columns.push_back(std::make_unique<Column>());
+      impl_->column_names.push_back(name);
       impl_->column_ids.emplace(name, id);
     } else {
       id = it->second;
@@ -732,12 +760,26 @@ void MetadataColumns::Clear(uint32_t slot) {
   ids.clear();
 }
 
+Metadata MetadataColumns::Get(uint32_t slot) const {
+  Metadata out;
+  if (slot >= impl_->slot_columns.size()) return out;
+  for (uint32_t id : impl_->slot_columns[slot]) {
+    out.emplace(impl_->column_names[id], impl_->columns[id]->Get(slot));
+  }
+  return out;
+}
+
+bool MetadataColumns::Has(uint32_t slot) const {
+  return slot < impl_->slot_columns.size() && !impl_->slot_columns[slot].empty();
+}
+
 size_t MetadataColumns::MemoryBytes() const {
   size_t bytes = sizeof(*this) + sizeof(Impl);
   bytes += impl_->column_ids.bucket_count() * sizeof(void*);
   for (const auto& [name, id] : impl_->column_ids) {
-    bytes += sizeof(std::pair<const std::string, uint32_t>) + 16 +
-             (name.capacity() > 15 ? name.capacity() + 1 : 0);
+    // The name is held twice: as the map's key and in column_names.
+    bytes += sizeof(std::pair<const std::string, uint32_t>) + 16 + sizeof(std::string) +
+             (name.capacity() > 15 ? 2 * (name.capacity() + 1) : 0);
   }
   for (const auto& column : impl_->columns) bytes += column->MemoryBytes();
   bytes += impl_->slot_columns.capacity() * sizeof(std::vector<uint32_t>);
