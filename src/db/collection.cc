@@ -5,14 +5,12 @@
 
 #include <algorithm>
 #include <atomic>
-#include <cmath>
 #include <cstdio>
 #include <limits>
 #include <mutex>
 #include <new>
 #include <shared_mutex>
-#include <unordered_map>
-#include <unordered_set>
+#include <system_error>
 
 #include <augurdb/version.h>
 
