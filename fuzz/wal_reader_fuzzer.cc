@@ -29,7 +29,7 @@ std::string ReencodeDelete(const db::DeleteOp& op) {
   return out;
 }
 
-// The decoding half of recovery (collection_persist.cc ReplayRecord) without a collection.
+// The decoding half of recovery (src/db/logged_write.cc Impl::Replay) without a collection.
 Status DecodeRecord(uint8_t type, std::string_view payload) {
   switch (static_cast<db::WalOp>(type)) {
     case db::WalOp::kPut: {

@@ -22,7 +22,6 @@ IdLike = Union[int, str]
 Ids = Union[Sequence[int], Sequence[str], "npt.NDArray[np.integer[Any]]", int, str]
 Metadata = dict[str, Any]
 
-_METRICS = ("l2", "ip", "cosine")
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 
 
@@ -438,35 +437,39 @@ def open(  # noqa: A001 - mirrors builtins.open / sqlite3.connect naming on purp
                  "seed, checkpoint_wal_bytes, quantization, rerank, vectors_on_disk")
         raise errors.InvalidArgument(
             f"unknown parameter(s) {', '.join(sorted(unknown))}; valid ones: {valid}")
-    if metric is not None and metric not in _METRICS:
-        raise errors.InvalidArgument(f"unknown metric {metric!r}: use 'l2', 'ip' or 'cosine'")
-    if quantization is not None and quantization not in ("none", "sq8", "sq4"):
-        raise errors.InvalidArgument(
-            f"unknown quantization {quantization!r}: use 'none', 'sq8' or 'sq4'")
     if mode not in ("w", "r"):
         raise errors.InvalidArgument(f"unknown mode {mode!r}: use 'w' (read-write) or 'r'")
-    if durability not in ("sync", "batch", "none"):
-        raise errors.InvalidArgument(
-            f"unknown durability {durability!r}: use 'sync', 'batch' or 'none'")
+    # Python types -> the engine's option types only; values are checked, and defaults filled,
+    # once in C++ (Collection::Open).
+    options: dict[str, Any] = {"read_only": mode == "r"}
+    for name, value in (("metric", metric), ("quantization", quantization),
+                        ("durability", durability)):
+        if value is not None:
+            if not isinstance(value, str):
+                raise errors.InvalidArgument(f"{name} must be a str, got {value!r}")
+            options[name] = value
     if not isinstance(vectors_on_disk, bool):
         raise errors.InvalidArgument(
             f"vectors_on_disk must be True or False, got {vectors_on_disk!r}")
+    options["vectors_on_disk"] = vectors_on_disk
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
         raise errors.InvalidArgument(f"seed must be a non-negative int, got {seed!r}")
-    values = {name: _check_optional_positive(name, value) for name, value in (
-        ("dim", dim), ("m", m), ("ef_construction", ef_construction), ("ef_search", ef_search),
-        ("threads", threads), ("checkpoint_wal_bytes", checkpoint_wal_bytes), ("rerank", rerank))}
+    options["seed"] = int(seed)
+    for name, value in (
+            ("dim", dim), ("m", m), ("ef_construction", ef_construction), ("ef_search", ef_search),
+            ("threads", threads), ("checkpoint_wal_bytes", checkpoint_wal_bytes),
+            ("rerank", rerank)):
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+            raise errors.InvalidArgument(f"{name} must be a positive int or None, got {value!r}")
+        options[name] = int(value)
     if path is None:
-        if mode == "r":
-            raise errors.InvalidArgument("mode='r' needs a path: an in-memory collection is new")
         path_str = ""
     else:
         path_str = os.fspath(path)
         if not isinstance(path_str, str) or not path_str:
             raise errors.InvalidArgument(f"path must be a non-empty str or PathLike, got {path!r}")
-    core = _core.Collection.open(path_str, mode == "r", durability,
-                                 values["checkpoint_wal_bytes"], values["dim"], metric or "",
-                                 values["m"], values["ef_construction"], values["ef_search"],
-                                 values["threads"], int(seed), quantization or "",
-                                 values["rerank"], vectors_on_disk)
+        options["path"] = path_str
+    core = _core.Collection.open(**options)
     return Collection(core, path_str or None)

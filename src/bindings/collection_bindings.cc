@@ -9,11 +9,14 @@
 #include <nanobind/stl/vector.h>
 
 #include <memory>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include <augurdb/collection.h>
 
 #include "bindings/convert.h"
+#include "db/collection_options.h"
 
 namespace augurdb::bindings {
 namespace {
@@ -117,6 +120,60 @@ nb::dict StatsDict(const CollectionStats& s) {
   return d;
 }
 
+// A size option: present means chosen, so it must be positive (0 is the engine's "default").
+size_t PositiveSize(const char* name, nb::handle value) {
+  const auto v = nb::cast<int64_t>(value);
+  if (v <= 0) {
+    throw StatusError{Status::InvalidArgument(std::string(name) +
+                                              " must be a positive int or None, got " +
+                                              std::to_string(v))};
+  }
+  return static_cast<size_t>(v);
+}
+
+// The size_t fields of CollectionOptions by name; nullptr for any other name.
+size_t CollectionOptions::*SizeField(std::string_view name) {
+  static constexpr std::pair<std::string_view, size_t CollectionOptions::*> kFields[] = {
+      {"dim", &CollectionOptions::dim},
+      {"m", &CollectionOptions::m},
+      {"ef_construction", &CollectionOptions::ef_construction},
+      {"ef_search", &CollectionOptions::ef_search},
+      {"threads", &CollectionOptions::threads},
+      {"rerank", &CollectionOptions::rerank},
+  };
+  for (const auto& [field_name, field] : kFields) {
+    if (field_name == name) return field;
+  }
+  return nullptr;
+}
+
+// Fills CollectionOptions from keyword arguments named after its fields. Converts only: every
+// check and default lives in Collection::Open (db/collection_options.h).
+CollectionOptions OptionsFromKwargs(const nb::kwargs& kwargs) {
+  CollectionOptions o;
+  for (auto [key, value] : kwargs) {
+    const std::string name = nb::cast<std::string>(key);
+    if (name == "metric" || name == "quantization" || name == "durability") {
+      ThrowIfError(db::SetNamedOption(name, nb::cast<std::string>(value), &o));
+    } else if (name == "path") {
+      o.path = nb::cast<std::string>(value);
+    } else if (name == "read_only") {
+      o.read_only = nb::cast<bool>(value);
+    } else if (name == "vectors_on_disk") {
+      o.vectors_on_disk = nb::cast<bool>(value);
+    } else if (name == "seed") {
+      o.seed = nb::cast<uint64_t>(value);
+    } else if (name == "checkpoint_wal_bytes") {
+      o.checkpoint_wal_bytes = PositiveSize("checkpoint_wal_bytes", value);
+    } else if (size_t CollectionOptions::*field = SizeField(name)) {
+      o.*field = PositiveSize(name.c_str(), value);
+    } else {
+      throw StatusError{Status::InvalidArgument("unknown option '" + name + "'")};
+    }
+  }
+  return o;
+}
+
 }  // namespace
 
 void BindCollection(nb::module_& m) {
@@ -139,45 +196,8 @@ void BindCollection(nb::module_& m) {
   nb::class_<Collection>(m, "Collection")
       .def_static(
           "open",
-          [](const std::string& path, bool read_only, const std::string& durability,
-             uint64_t checkpoint_wal_bytes, size_t dim, const std::string& metric, size_t m_,
-             size_t efc, size_t ef, size_t threads, uint64_t seed, const std::string& quantization,
-             size_t rerank, bool vectors_on_disk) {
-            CollectionOptions o;
-            if (!quantization.empty()) {
-              std::optional<Quantization> q = ParseQuantization(quantization);
-              if (!q) {
-                throw StatusError{Status::InvalidArgument(
-                    "unknown quantization '" + quantization + "': use 'none', 'sq8' or 'sq4'")};
-              }
-              o.quantization = *q;
-            }
-            o.rerank = rerank;
-            o.vectors_on_disk = vectors_on_disk;
-            if (!metric.empty()) {
-              std::optional<Metric> parsed = ParseMetric(metric);
-              if (!parsed) {
-                throw StatusError{Status::InvalidArgument(
-                    "unknown metric '" + metric + "': use 'l2', 'ip' or 'cosine'")};
-              }
-              o.metric = *parsed;
-            }
-            if (durability == "sync") o.durability = Durability::kSync;
-            else if (durability == "batch") o.durability = Durability::kBatch;
-            else if (durability == "none") o.durability = Durability::kNone;
-            else {
-              throw StatusError{Status::InvalidArgument(
-                  "unknown durability '" + durability + "': use 'sync', 'batch' or 'none'")};
-            }
-            o.path = path;
-            o.read_only = read_only;
-            if (checkpoint_wal_bytes != 0) o.checkpoint_wal_bytes = checkpoint_wal_bytes;
-            o.dim = dim;
-            o.m = m_;
-            o.ef_construction = efc;
-            o.ef_search = ef;
-            o.threads = threads;
-            o.seed = seed;
+          [](nb::kwargs kwargs) {
+            const CollectionOptions o = OptionsFromKwargs(kwargs);
             std::optional<Result<std::unique_ptr<Collection>>> opened;
             {
               nb::gil_scoped_release release;
@@ -185,10 +205,8 @@ void BindCollection(nb::module_& m) {
             }
             return ValueOrThrow(std::move(*opened)).release();
           },
-          nb::arg("path"), nb::arg("read_only"), nb::arg("durability"),
-          nb::arg("checkpoint_wal_bytes"), nb::arg("dim"), nb::arg("metric"), nb::arg("m"),
-          nb::arg("ef_construction"), nb::arg("ef_search"), nb::arg("threads"), nb::arg("seed"),
-          nb::arg("quantization"), nb::arg("rerank"), nb::arg("vectors_on_disk"),
+          "Opens a collection; keyword arguments name CollectionOptions fields (metric, "
+          "quantization and durability by name). Absent = the field's default.",
           nb::rv_policy::take_ownership)
       .def("flush", [](Collection& c) {
         nb::gil_scoped_release release;

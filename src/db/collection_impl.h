@@ -1,13 +1,21 @@
-// Collection internals shared by collection.cc (API, in-memory logic) and collection_persist.cc
-// (WAL, checkpoints, recovery).
+// Collection internals, shared by the files that each hold one operation:
+//   collection.cc          the public API: open, reads (get, search, find, count), stats, verify
+//   collection_options.cc  options parsed, checked and defaulted once
+//   id_map.cc              ids <-> slots
+//   logged_write.cc        Add/Upsert/Delete/DeleteWhere and WAL replay, through one path:
+//                          validate -> log -> apply -> durability
+//   durability.cc          WAL appends, the sync policy and the automatic checkpoint
+//   checkpoint_writer.cc   writing a checkpoint, serving vectors from it, close
+//   recovery.cc            open the directory, load the newest checkpoint, replay its WAL
 //
-// Thread safety: write_mutex serialises writers (and checkpoints). map_mutex guards the id
-// maps, per-slot ids, metadata and slot_used; writers take it exclusively only to publish a
-// finished change, readers take it shared only to translate slots into ids, so a long search
-// never blocks a writer for long and a long write never blocks searches.
+// Thread safety: write_mutex serialises writers (and checkpoints). map_mutex guards `ids` and
+// `columns`; writers take it exclusively only to publish a finished change, readers take it
+// shared only to translate slots into ids, so a long search never blocks a writer for long and
+// a long write never blocks searches.
 //
 // Invariants:
-//  1. slot_used[s] == 1 iff exactly one id maps to s; only those slots are returned to users.
+//  1. ids.used(s) iff exactly one id maps to s (IdMap); only those slots are returned to users,
+//     and only they have metadata in `columns`.
 //  2. A slot is marked used only after its vector is fully linked in the index and unused before
 //     it is tombstoned (Upsert switches old -> new under one exclusive map lock).
 //  3. Persistent: every change applied in memory was first appended to the WAL; the WAL holds
@@ -18,14 +26,16 @@
 #include <chrono>
 #include <memory>
 #include <mutex>
-#include <optional>
 #include <shared_mutex>
+#include <span>
 #include <string>
-#include <unordered_map>
+#include <string_view>
 #include <vector>
 
 #include <augurdb/collection.h>
 
+#include "db/id_map.h"
+#include "db/record_codec.h"
 #include "filter/filter.h"
 #include "index/hnsw_index.h"
 #include "simd/distance.h"
@@ -35,9 +45,18 @@
 
 namespace augurdb {
 
+// One change as the WAL records it: a put (add or upsert: rows into fresh slots, existing ids
+// switch to them) or a delete of ids. Views: the caller owns the data.
+struct WriteOp {
+  db::WalOp kind = db::WalOp::kPut;
+  IdsView ids = IdsView::Ints({});
+  MatrixView vectors;                 // kPut only
+  std::span<const Metadata> metadata; // kPut only: empty or one per row
+};
+
 // Hidden: nested in an exported class, it would otherwise inherit default visibility.
 struct [[gnu::visibility("hidden")]] Collection::Impl {
-  CollectionOptions options;
+  CollectionOptions options;  // resolved: every parameter set (collection_options.h)
   const simd::KernelTable& kernels = simd::ActiveKernels();
   std::unique_ptr<ThreadPool> pool;
 
@@ -51,15 +70,8 @@ struct [[gnu::visibility("hidden")]] Collection::Impl {
   // change owner before the search has named it.
   mutable std::shared_mutex reclaim_mutex;
   mutable std::shared_mutex map_mutex;
-  IdKind id_kind = IdKind::kUnset;
-  std::unordered_map<int64_t, index::Slot> int_to_slot;
-  std::unordered_map<std::string, index::Slot> str_to_slot;
-  std::vector<int64_t> slot_int_id;
-  std::vector<std::string> slot_str_id;
-  std::vector<Metadata> slot_metadata;
-  std::vector<uint8_t> slot_used;
-  filter::Bitset used_bits;         // slot_used as a bitset: the eligible set of filters
-  filter::MetadataColumns columns;  // slot_metadata by field, for filters
+  db::IdMap ids;
+  filter::MetadataColumns columns;  // the only copy of each record's metadata
 
   // ---- persistence (empty dir = in memory); guarded by write_mutex ----
   storage::Env* env = storage::Env::Default();
@@ -83,44 +95,43 @@ struct [[gnu::visibility("hidden")]] Collection::Impl {
   bool persistent() const { return !dir.empty(); }
   size_t threads() const { return pool->size(); }
 
-  // ---- in-memory logic (collection.cc); "Locked" = caller holds map_mutex ----
-  // (exclusively for the setters)
-  void SetUsedLocked(index::Slot slot, bool used);
-  void SetMetadataLocked(index::Slot slot, Metadata metadata);
-  void GrowSlotArraysLocked(size_t end);
-  // The slots matching a JSON filter (kInvalidFilter if it is malformed).
+  // ---- reads (collection.cc) ----
+  // The slots matching a JSON filter (kInvalidFilter if it is malformed). REQUIRES: map_mutex.
   Status MatchLocked(std::string_view where, filter::Bitset* out) const;
   // For a search: the match set of `where` (nothing to do if empty) and a view of it for the
   // index. `slot_filter` points into `matches`.
   Status PrepareFilter(std::string_view where, filter::Bitset* matches,
                        index::SlotFilter* slot_filter) const;
-  std::optional<index::Slot> FindLocked(const IdsView& ids, size_t i) const;
-  Id IdOfLocked(index::Slot slot) const;
-  Status CheckIds(const IdsView& ids) const;
-  Status CheckNoDuplicates(const IdsView& ids) const;
+  Status CheckOpen() const;
+  Status CheckWritable() const;
+
+  // ---- writes (logged_write.cc) ----
+  // Checks a put batch: sizes, id kind, duplicates, vectors, metadata shape.
   Status CheckBatch(const IdsView& ids, const MatrixView& vectors,
                     std::span<const Metadata> metadata) const;
-  Status CheckWritable() const;
+  // Applies a validated op to memory (REQUIRES: write_mutex held, or recovery); the number of
+  // records deleted.
+  Result<size_t> Apply(const WriteOp& op);
+  // Applies one logged WAL record (recovery): a record that fails validation is kCorruption.
+  Status Replay(uint8_t type, std::string_view payload);
   Status EnsureIndex(size_t d);
-  // Inserts rows into fresh slots; ids that exist switch to the new slot (upsert).
-  // REQUIRES: write_mutex held, the batch validated.
-  Status InsertRows(const IdsView& ids, const MatrixView& vectors,
-                    std::span<const Metadata> metadata);
-  size_t DeleteRows(const IdsView& ids);
 
-  // ---- persistence (collection_persist.cc) ----
-  Status OpenStorage();                            // load or create; called once from Open
-  Status LogPut(const IdsView& ids, const MatrixView& vectors, std::span<const Metadata> metadata,
-                uint64_t* end);
-  Status LogDelete(const IdsView& ids, uint64_t* end);
+  // ---- WAL and durability (durability.cc) ----
+  // Appends `op` to the WAL (nothing in memory); `*end` is the log offset to sync to.
+  Status Log(const WriteOp& op, uint64_t* end);
   // After a logged write (write_mutex released): durability wait, then maybe a checkpoint.
   Status AfterWrite(const std::shared_ptr<storage::WalWriter>& log, uint64_t end);
+
+  // ---- checkpoints (checkpoint_writer.cc) ----
   Status CheckpointLocked();                       // REQUIRES: write_mutex held
   // vectors_on_disk: serves the index's fp32 rows from checkpoint `path` (just written).
   void ServeVectorsFrom(const std::string& path);  // REQUIRES: write_mutex held
   // Recomputes the checksums of the current checkpoint and WAL. REQUIRES: write_mutex held.
   Status VerifyStorageLocked(VerifyReport* report) const;
   Status CloseLocked();                            // REQUIRES: write_mutex held
+
+  // ---- recovery (recovery.cc) ----
+  Status OpenStorage();  // load or create; called once from Open
 };
 
 }  // namespace augurdb

@@ -52,7 +52,8 @@ class FilterPlan;  // opaque; built by Parse
 // "$gt on field 'year' needs a number or a string, got a list").
 Result<std::shared_ptr<const FilterPlan>> Parse(std::string_view json);
 
-// Typed columns, one per field name, indexed by slot; equality postings for strings, ints and
+// Typed columns, one per field name, indexed by slot: the only in-memory copy of the records'
+// metadata (Get rebuilds one record's); equality postings for strings, ints and
 // bools so that selective equality filters cost O(matches), not O(records).
 class MetadataColumns {
  public:
@@ -64,6 +65,10 @@ class MetadataColumns {
   // Replaces the metadata of `slot` (an empty map clears it).
   void Set(uint32_t slot, const Metadata& metadata);
   void Clear(uint32_t slot);
+  // The metadata of `slot` exactly as Set stored it (values, types and list order; keys come
+  // back ordered by name, as in any Metadata); empty if it has none.
+  Metadata Get(uint32_t slot) const;
+  bool Has(uint32_t slot) const;
   // Slots [0, slot_end) that match `plan`, restricted to slots whose `eligible` bit is set
   // (the live records). `out` is resized to slot_end.
   void Evaluate(const FilterPlan& plan, const Bitset& eligible, size_t slot_end, Bitset* out) const;

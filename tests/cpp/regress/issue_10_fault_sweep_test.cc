@@ -28,7 +28,7 @@ Status AddOne(Collection& col, int64_t id) {
 // Bug: a new database's directory (and any parent created with it, mkdir -p) was never made
 // durable: nothing synced its parent directory. After a power cut the directory entry could be
 // lost with every acknowledged write in it. Fix: creating a database syncs the parents of the
-// directories it created (src/db/collection_persist.cc, OpenStorage).
+// directories it created (src/db/recovery.cc, OpenStorage).
 TEST(Issue10Regress, NewDatabaseDirectorySurvivesAPowerCut) {
   const std::string root = augurdb::testing::MakeTempDir("regress_dir");
   const std::string db = JoinPath(root, "parent/db");  // two levels created by the open

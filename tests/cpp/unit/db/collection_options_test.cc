@@ -1,93 +1,75 @@
-// Collection::Open as an application calls it: options validation (in memory; nothing touches
-// the disk) and the defaults a new collection reports, in memory and on disk.
-#include <augurdb/collection.h>
+// Options resolution (src/db/collection_options.cc): names, ranges, defaults, stored params.
+#include "db/collection_options.h"
 
 #include <gtest/gtest.h>
 
-#include <cstdint>
-#include <filesystem>
 #include <string>
-#include <thread>
-#include <utility>
-#include <vector>
 
-#include "unit/db/collection_test_support.h"
-
-namespace augurdb {
+namespace augurdb::db {
 namespace {
 
-using namespace augurdb::testing;  // NOLINT(google-build-using-namespace)
-
-TEST(Open, RejectsBadOptions) {
-  std::vector<std::pair<std::string, CollectionOptions>> bad;
-  auto add = [&](std::string what, auto edit) {
-    CollectionOptions o;
-    edit(o);
-    bad.emplace_back(std::move(what), o);
-  };
-  add("dim too large", [](CollectionOptions& o) { o.dim = 65537; });
-  add("m too small", [](CollectionOptions& o) { o.m = 1; });
-  add("m too large", [](CollectionOptions& o) { o.m = 513; });
-  add("ef_construction too large", [](CollectionOptions& o) { o.ef_construction = 100001; });
-  add("ef_search too large", [](CollectionOptions& o) { o.ef_search = 100001; });
-  add("threads too many", [](CollectionOptions& o) { o.threads = 1025; });
-  add("unknown durability",
-      [](CollectionOptions& o) { o.durability = static_cast<Durability>(3); });
-  add("read_only in memory", [](CollectionOptions& o) { o.read_only = true; });
-  for (const auto& [what, options] : bad) {
-    EXPECT_CODE(Collection::Open(options), kInvalidArgument) << what;
-  }
-  // The edges of each range are accepted.
-  CollectionOptions edges;
-  edges.dim = 65536;
-  edges.m = 512;
-  edges.ef_construction = 100000;
-  edges.ef_search = 100000;
-  edges.threads = 1;
-  EXPECT_OK(Collection::Open(edges));
-  edges.dim = 1;
-  edges.m = 2;
-  edges.ef_construction = 1;
-  edges.ef_search = 1;
-  EXPECT_OK(Collection::Open(edges));
+TEST(CollectionOptionsTest, NamedOptions) {
+  CollectionOptions o;
+  ASSERT_TRUE(SetNamedOption("metric", "cosine", &o).ok());
+  EXPECT_EQ(o.metric, Metric::kCosine);
+  ASSERT_TRUE(SetNamedOption("quantization", "sq4", &o).ok());
+  EXPECT_EQ(o.quantization, Quantization::kSq4);
+  ASSERT_TRUE(SetNamedOption("durability", "batch", &o).ok());
+  EXPECT_EQ(o.durability, Durability::kBatch);
+  Status bad = SetNamedOption("metric", "hamming", &o);
+  EXPECT_EQ(bad.code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(bad.message(), "unknown metric 'hamming': use 'l2', 'ip' or 'cosine'");
+  EXPECT_NE(SetNamedOption("durability", "maybe", &o).message().find("'sync', 'batch'"),
+            std::string::npos);
 }
 
-// The one instantiation of CollectionTest (collection_test_support.h): every TEST_P of the db
-// test files runs once in memory and once on disk.
-INSTANTIATE_TEST_SUITE_P(Where, CollectionTest, ::testing::Values(Where::kMemory, Where::kDisk),
-                         [](const ::testing::TestParamInfo<Where>& param_info) {
-                           return param_info.param == Where::kMemory ? "Memory" : "Disk";
-                         });
+TEST(CollectionOptionsTest, ValidateRangesAndCombinations) {
+  EXPECT_TRUE(ValidateOptions(CollectionOptions{}).ok());
+  CollectionOptions o;
+  o.m = 1;
+  EXPECT_EQ(ValidateOptions(o).message(), "m must be in 2..512, got 1");
+  o = {};
+  o.read_only = true;
+  EXPECT_NE(ValidateOptions(o).message().find("needs a path"), std::string::npos);
+  o = {};
+  o.path = "/tmp/x";
+  o.vectors_on_disk = true;
+  o.quantization = Quantization::kNone;
+  EXPECT_NE(ValidateOptions(o).message().find("sq8"), std::string::npos);
+}
 
-TEST_P(CollectionTest, OpenDefaults) {
-  CollectionOptions o = Options(0);
-  o.threads = 0;
-  auto col = OpenOrFail(o);
-  ASSERT_NE(col, nullptr);
-  EXPECT_EQ(col->size(), 0u);
-  EXPECT_EQ(col->dim(), 0u);
-  EXPECT_EQ(col->metric(), Metric::kL2);
-  EXPECT_EQ(col->id_kind(), IdKind::kUnset);
-  EXPECT_FALSE(col->read_only());
-  EXPECT_EQ(col->path(), o.path);
-  EXPECT_TRUE(col->Ids().empty());
-  EXPECT_FALSE(col->Contains(Id{int64_t{1}}));
-  EXPECT_FALSE(col->Contains(Id{std::string("a")}));
-  const CollectionStats st = col->Stats();
-  EXPECT_EQ(st.count, 0u);
-  EXPECT_EQ(st.m, 16u);
-  EXPECT_EQ(st.ef_construction, 200u);
-  EXPECT_EQ(st.ef_search, 64u);
-  EXPECT_EQ(st.quantization, Quantization::kNone);
-  EXPECT_GE(st.threads, 1u);  // 0 = all cores
-  if (std::thread::hardware_concurrency() != 0) {
-    EXPECT_EQ(st.threads, std::thread::hardware_concurrency());
-  }
-  if (disk()) {
-    EXPECT_TRUE(fs::is_directory(o.path));
-  }
-  EXPECT_OK(col->Close());
+TEST(CollectionOptionsTest, NewCollectionDefaultsFillOnlyUnsetFields) {
+  CollectionOptions o;
+  o.m = 32;
+  ApplyNewCollectionDefaults(&o);
+  EXPECT_EQ(*o.metric, Metric::kL2);
+  EXPECT_EQ(*o.quantization, Quantization::kNone);
+  EXPECT_EQ(o.m, 32u);
+  EXPECT_EQ(o.ef_construction, 200u);
+  EXPECT_EQ(o.ef_search, 64u);
+}
+
+TEST(CollectionOptionsTest, StoredParamsWinAndMismatchesAreErrors) {
+  StoredParams stored;
+  stored.dim = 8;
+  stored.m = 24;
+  stored.ef_search = 80;
+  stored.metric = Metric::kInnerProduct;
+  CollectionOptions o;
+  o.ef_search = 100;  // a per-session default: may differ
+  ASSERT_TRUE(ApplyStoredParams(stored, "db", &o).ok());
+  EXPECT_EQ(o.m, 24u);
+  EXPECT_EQ(o.ef_search, 100u);
+  EXPECT_EQ(*o.metric, Metric::kInnerProduct);
+
+  CollectionOptions other;
+  other.m = 16;
+  EXPECT_NE(ApplyStoredParams(stored, "db", &other).message().find("built with m=24"),
+            std::string::npos);
+  CollectionOptions wrong_dim;
+  wrong_dim.dim = 4;
+  EXPECT_EQ(ApplyStoredParams(stored, "db", &wrong_dim).code(), StatusCode::kDimensionMismatch);
 }
 
 }  // namespace
-}  // namespace augurdb
+}  // namespace augurdb::db

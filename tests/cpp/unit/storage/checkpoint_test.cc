@@ -434,7 +434,7 @@ TEST_F(CheckpointTest, MissingDirectoryIsAnError) {
 
 // ---------------------------------------------------------------- the db layer's use of it
 
-// The db layer's checkpoint (src/db/collection_persist.cc, Impl::CheckpointLocked) writes
+// The db layer's checkpoint (src/db/checkpoint_writer.cc, Impl::CheckpointLocked) writes
 // checkpoint-<s+1> (temp, sync, rename, sync dir) and then creates wal-<s+1>. If a step after
 // the rename fails, the call reports an error although checkpoint-<s+1> is in place (durable, or
 // at least visible) and newest, while the collection keeps logging to wal-<s>. Writes
@@ -461,7 +461,7 @@ FailedCheckpointOutcome CrashAfterAFailedCheckpoint(const std::string& db,
     impl.dir = db;
     impl.pool = std::make_unique<ThreadPool>(1);
     EXPECT_TRUE(impl.OpenStorage().ok());
-    // What Collection::Add does (src/db/collection.cc), with the Env injected.
+    // What Collection::Add does (src/db/logged_write.cc), with the Env injected.
     auto add = [&](const std::vector<int64_t>& ids) -> Status {
       std::vector<float> vecs(ids.size() * 4, 0.5f);
       for (size_t i = 0; i < ids.size(); ++i) vecs[i * 4] = static_cast<float>(ids[i]);
@@ -473,8 +473,9 @@ FailedCheckpointOutcome CrashAfterAFailedCheckpoint(const std::string& db,
         std::lock_guard<std::mutex> lock(impl.write_mutex);
         AUGUR_RETURN_IF_ERROR(impl.CheckWritable());
         AUGUR_RETURN_IF_ERROR(impl.CheckBatch(view, matrix, {}));
-        AUGUR_RETURN_IF_ERROR(impl.LogPut(view, matrix, {}, &end));
-        AUGUR_RETURN_IF_ERROR(impl.InsertRows(view, matrix, {}));
+        const WriteOp op{db::WalOp::kPut, view, matrix, {}};
+        AUGUR_RETURN_IF_ERROR(impl.Log(op, &end));
+        AUGUR_RETURN_IF_ERROR(impl.Apply(op).status());
         log = impl.wal;
       }
       return impl.AfterWrite(log, end);

@@ -1,3 +1,5 @@
+// Value (include/augurdb/value.h): the metadata value type. Defined here, in the lowest layer
+// that reads it, so that filter/ depends on nothing above it; db/ and bindings/ use it from here.
 #include <augurdb/value.h>
 
 namespace augurdb {

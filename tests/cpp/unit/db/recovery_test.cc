@@ -1,4 +1,4 @@
-// Recovery (collection_persist.cc) against crafted database files: the inputs that the fuzz
+// Recovery (src/db/recovery.cc) against crafted database files: the inputs that the fuzz
 // targets in fuzz/ found crashing or losing data, replayed the way the target runs them, each
 // expecting the Status a user gets. The crashing inputs live in fuzz/corpus/<target>/crash-*.
 #include <gtest/gtest.h>

@@ -1,0 +1,73 @@
+// The WAL side of a write (docs/format/durability.md): appending the op before memory changes,
+// then, once write_mutex is released, the durability level's sync and the automatic checkpoint
+// when the log has grown past checkpoint_wal_bytes.
+//
+// Group commit: Log runs under write_mutex and only appends; AfterWrite's SyncTo(end) runs
+// outside it, so writers that queued meanwhile are covered by one fsync.
+#include <chrono>
+#include <cstdio>
+#include <mutex>
+
+#include "db/collection_impl.h"
+#include "db/record_codec.h"
+
+namespace augurdb {
+
+using Impl = Collection::Impl;
+
+namespace {
+
+constexpr auto kBatchSyncInterval = std::chrono::milliseconds(100);
+
+}  // namespace
+
+Status Impl::Log(const WriteOp& op, uint64_t* end) {
+  if (!persistent()) return Status::OK();
+  std::string payload;
+  if (op.kind == db::WalOp::kPut) {
+    db::EncodePut(op.ids, op.vectors, op.metadata, &payload);
+  } else {
+    db::EncodeDelete(op.ids, &payload);
+  }
+  return wal->Append(static_cast<uint8_t>(op.kind), payload, end);
+}
+
+Status Impl::AfterWrite(const std::shared_ptr<storage::WalWriter>& log, uint64_t end) {
+  if (!log) return Status::OK();
+  bool sync = options.durability == Durability::kSync;
+  if (options.durability == Durability::kBatch) {
+    std::lock_guard<std::mutex> lock(sync_mutex);
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_sync >= kBatchSyncInterval) {
+      sync = true;
+      last_sync = now;
+    }
+  }
+  if (sync) {
+    Status s = log->SyncTo(end);
+    if (!s.ok()) {
+      return Status(s.code(), "the write was applied but may not be durable: " + s.message());
+    }
+  }
+  if (log->size() > options.checkpoint_wal_bytes) {
+    std::lock_guard<std::mutex> lock(write_mutex);
+    if (wal == log && !closed && poisoned.ok()) {
+      Status s = CheckpointLocked();
+      // The write itself is durable in the WAL; a failed checkpoint is retried later.
+      if (!s.ok()) std::fprintf(stderr, "augurdb: automatic checkpoint failed: %s\n", s.ToString().c_str());
+    }
+  }
+  return Status::OK();
+}
+
+Status Collection::Flush() {
+  std::shared_ptr<storage::WalWriter> log;
+  {
+    std::lock_guard<std::mutex> lock(impl_->write_mutex);
+    if (impl_->closed) return Status::InvalidArgument("the collection is closed");
+    log = impl_->wal;
+  }
+  return log ? log->Sync() : Status::OK();
+}
+
+}  // namespace augurdb

@@ -1,0 +1,293 @@
+// Every change to a collection takes one path: validate -> log -> apply -> durability.
+//
+//   Add / Upsert / Delete / DeleteWhere   validate their input into a WriteOp (LoggedWrite's
+//                                         `prepare`), under write_mutex
+//   Impl::Log (durability.cc)             appends the op to the WAL
+//   Impl::Apply                           changes memory: index, id map, metadata columns
+//   Impl::AfterWrite (durability.cc)      after write_mutex is released: sync, maybe checkpoint
+//
+// Recovery replays each WAL record through Replay: the same validation (a failure is now
+// corruption) and the same Apply, without logging it again.
+#include <algorithm>
+#include <mutex>
+#include <new>
+#include <shared_mutex>
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+#include "db/collection_impl.h"
+#include "db/vector_checks.h"
+
+namespace augurdb {
+
+using index::HnswIndex;
+using index::Slot;
+using Impl = Collection::Impl;
+
+namespace {
+
+std::string IdToString(const IdsView& ids, size_t i) {
+  return ids.is_string() ? "'" + ids.strings()[i] + "'" : std::to_string(ids.ints()[i]);
+}
+
+Status CheckNoDuplicates(const IdsView& ids) {
+  if (ids.is_string()) {
+    std::unordered_set<std::string_view> seen;
+    seen.reserve(ids.size());
+    for (size_t i = 0; i < ids.size(); ++i) {
+      if (!seen.insert(ids.strings()[i]).second) {
+        return Status::InvalidArgument("duplicate id " + IdToString(ids, i) + " in the batch");
+      }
+    }
+  } else {
+    std::unordered_set<int64_t> seen;
+    seen.reserve(ids.size());
+    for (size_t i = 0; i < ids.size(); ++i) {
+      if (!seen.insert(ids.ints()[i]).second) {
+        return Status::InvalidArgument("duplicate id " + IdToString(ids, i) + " in the batch");
+      }
+    }
+  }
+  return Status::OK();
+}
+
+// Metadata is stored column-wise (filter::MetadataColumns), which keeps list elements but not
+// lists inside lists; neither can the WAL and checkpoint decoders read them back.
+Status CheckMetadata(std::span<const Metadata> metadata) {
+  for (size_t row = 0; row < metadata.size(); ++row) {
+    for (const auto& [key, value] : metadata[row]) {
+      if (!value.is_list()) continue;
+      for (const Value& item : value.as_list()) {
+        if (item.is_list()) {
+          return Status::InvalidArgument("metadata[" + std::to_string(row) + "]['" + key +
+                                         "']: list items must be null, bool, int, float or "
+                                         "string, not a list");
+        }
+      }
+    }
+  }
+  return Status::OK();
+}
+
+// Runs one user write: under write_mutex `prepare(&op)` validates and fills the op (returning
+// false when there is nothing to change), which is then logged and applied; the durability
+// wait and any automatic checkpoint come after the lock is released, so that concurrent
+// writers share one fsync. Returns the number of records deleted (0 for puts).
+template <typename Prepare>
+Result<size_t> LoggedWrite(Impl& impl, Prepare&& prepare) {
+  std::shared_ptr<storage::WalWriter> log;
+  uint64_t end = 0;
+  size_t removed = 0;
+  {
+    std::lock_guard<std::mutex> lock(impl.write_mutex);
+    AUGUR_RETURN_IF_ERROR(impl.CheckWritable());
+    WriteOp op;
+    AUGUR_ASSIGN_OR_RETURN(const bool any, prepare(&op));
+    if (!any) return size_t{0};
+    AUGUR_RETURN_IF_ERROR(impl.Log(op, &end));
+    AUGUR_ASSIGN_OR_RETURN(removed, impl.Apply(op));
+    log = impl.wal;
+  }
+  AUGUR_RETURN_IF_ERROR(impl.AfterWrite(log, end));
+  return removed;
+}
+
+}  // namespace
+
+Status Impl::CheckBatch(const IdsView& batch_ids, const MatrixView& vectors,
+                        std::span<const Metadata> metadata) const {
+  if (batch_ids.size() == 0) return Status::InvalidArgument("empty batch: pass at least one id");
+  if (vectors.rows != batch_ids.size()) {
+    return Status::InvalidArgument(std::to_string(batch_ids.size()) + " ids but " +
+                                   std::to_string(vectors.rows) + " vectors");
+  }
+  if (!metadata.empty() && metadata.size() != batch_ids.size()) {
+    return Status::InvalidArgument(std::to_string(batch_ids.size()) + " ids but " +
+                                   std::to_string(metadata.size()) + " metadata entries");
+  }
+  AUGUR_RETURN_IF_ERROR(ids.CheckKind(batch_ids));
+  AUGUR_RETURN_IF_ERROR(CheckNoDuplicates(batch_ids));
+  AUGUR_RETURN_IF_ERROR(db::CheckVectors(vectors, dim.load(), *options.metric, "vectors"));
+  return CheckMetadata(metadata);
+}
+
+Status Impl::EnsureIndex(size_t d) {
+  if (index_owner) return Status::OK();
+  index::HnswParams params;
+  params.dim = d;
+  params.metric = *options.metric;
+  params.m = options.m;
+  params.ef_construction = options.ef_construction;
+  params.seed = options.seed;
+  params.quantization = *options.quantization;
+  params.vectors_on_disk = options.vectors_on_disk;
+  AUGUR_ASSIGN_OR_RETURN(index_owner, HnswIndex::Create(params, kernels));
+  dim.store(d);
+  index.store(index_owner.get(), std::memory_order_release);
+  return Status::OK();
+}
+
+namespace {
+
+// Inserts rows into fresh slots; ids that exist switch to the new slot (upsert).
+Status ApplyPut(Impl& impl, const WriteOp& op) {
+  AUGUR_RETURN_IF_ERROR(impl.EnsureIndex(op.vectors.dim));
+  HnswIndex& idx = *impl.index_owner;
+  const size_t n = op.ids.size();
+  if (idx.deleted_count() >= std::max<size_t>(1024, idx.live_count() / 8)) {
+    std::unique_lock<std::shared_mutex> reclaim(impl.reclaim_mutex);
+    idx.Reclaim();
+  }
+  std::vector<Slot> slots;
+  AUGUR_RETURN_IF_ERROR(idx.AllocateSlots(n, &slots));
+  try {
+    std::unique_lock<std::shared_mutex> lock(impl.map_mutex);
+    impl.ids.Reserve(op.ids, idx.slot_end());
+    for (size_t i = 0; i < n; ++i) {
+      impl.ids.SetSlotId(slots[i], op.ids, i);
+      // Fresh slots are unused, so filters skip them until the publish below.
+      if (!op.metadata.empty()) impl.columns.Set(slots[i], op.metadata[i]);
+    }
+  } catch (const std::bad_alloc&) {
+    return Status::ResourceExhausted("out of memory storing ids and metadata");
+  }
+  const size_t stride = op.vectors.row_stride == 0 ? op.vectors.dim : op.vectors.row_stride;
+  idx.Insert(slots, op.vectors.data, stride, impl.pool.get(), impl.threads());
+  std::vector<Slot> replaced;
+  {
+    // Publish the batch and retire replaced slots in one step, so a concurrent search sees
+    // each record either old or new, never both and never neither.
+    std::unique_lock<std::shared_mutex> lock(impl.map_mutex);
+    for (size_t i = 0; i < n; ++i) {
+      if (std::optional<Slot> old = impl.ids.Bind(op.ids, i, slots[i])) {
+        replaced.push_back(*old);
+        impl.columns.Clear(*old);
+      }
+    }
+    idx.Publish(slots);  // first: the entry point may move from a replaced node to a new one
+    idx.Tombstone(replaced);
+  }
+  if (!replaced.empty()) idx.RepairDeleted(impl.pool.get(), impl.threads());
+  return Status::OK();
+}
+
+size_t ApplyDelete(Impl& impl, const IdsView& ids) {
+  std::vector<Slot> slots;
+  {
+    std::unique_lock<std::shared_mutex> map_lock(impl.map_mutex);
+    for (size_t i = 0; i < ids.size(); ++i) {
+      std::optional<Slot> slot = impl.ids.Unbind(ids, i);
+      if (!slot) continue;
+      slots.push_back(*slot);
+      impl.columns.Clear(*slot);
+    }
+    if (!slots.empty()) impl.index_owner->Tombstone(slots);  // invisible from now on
+  }
+  if (!slots.empty()) impl.index_owner->RepairDeleted(impl.pool.get(), impl.threads());
+  return slots.size();
+}
+
+}  // namespace
+
+Result<size_t> Impl::Apply(const WriteOp& op) {
+  dirty = true;
+  if (op.kind == db::WalOp::kPut) {
+    AUGUR_RETURN_IF_ERROR(ApplyPut(*this, op));
+    return size_t{0};
+  }
+  return ApplyDelete(*this, op.ids);
+}
+
+Status Impl::Replay(uint8_t type, std::string_view payload) {
+  switch (static_cast<db::WalOp>(type)) {
+    case db::WalOp::kPut: {
+      db::PutOp put;
+      AUGUR_RETURN_IF_ERROR(db::DecodePut(payload, &put));
+      WriteOp op;
+      op.ids = put.string_ids ? IdsView::Strings(put.str_ids) : IdsView::Ints(put.int_ids);
+      op.vectors = MatrixView{put.vectors.data(), op.ids.size(), put.dim, 0};
+      op.metadata = put.metadata;
+      Status s = CheckBatch(op.ids, op.vectors, op.metadata);
+      if (!s.ok()) return Status::Corruption("logged batch is invalid: " + s.message());
+      return Apply(op).status();
+    }
+    case db::WalOp::kDelete: {
+      db::DeleteOp del;
+      AUGUR_RETURN_IF_ERROR(db::DecodeDelete(payload, &del));
+      WriteOp op;
+      op.kind = db::WalOp::kDelete;
+      op.ids = del.string_ids ? IdsView::Strings(del.str_ids) : IdsView::Ints(del.int_ids);
+      if (ids.kind() != IdKind::kUnset) {  // a delete before any put removes nothing
+        Status s = ids.CheckKind(op.ids);
+        if (!s.ok()) return Status::Corruption("logged delete is invalid: " + s.message());
+        return Apply(op).status();
+      }
+      return Status::OK();
+    }
+  }
+  return Status::Corruption("unknown WAL record type " + std::to_string(type) +
+                            " (written by a newer AugurDB?)");
+}
+
+Status Collection::Add(const IdsView& ids, const MatrixView& vectors,
+                       std::span<const Metadata> metadata) {
+  return LoggedWrite(*impl_, [&](WriteOp* op) -> Result<bool> {
+    AUGUR_RETURN_IF_ERROR(impl_->CheckBatch(ids, vectors, metadata));
+    for (size_t i = 0; i < ids.size(); ++i) {
+      if (impl_->ids.Find(ids, i)) {  // writers are serialised, so reading the map is safe
+        return Status::AlreadyExists("id " + IdToString(ids, i) +
+                                     " already exists; use upsert to replace it");
+      }
+    }
+    *op = WriteOp{db::WalOp::kPut, ids, vectors, metadata};
+    return true;
+  }).status();
+}
+
+Status Collection::Upsert(const IdsView& ids, const MatrixView& vectors,
+                          std::span<const Metadata> metadata) {
+  return LoggedWrite(*impl_, [&](WriteOp* op) -> Result<bool> {
+    AUGUR_RETURN_IF_ERROR(impl_->CheckBatch(ids, vectors, metadata));
+    *op = WriteOp{db::WalOp::kPut, ids, vectors, metadata};
+    return true;
+  }).status();
+}
+
+Result<size_t> Collection::Delete(const IdsView& ids) {
+  return LoggedWrite(*impl_, [&](WriteOp* op) -> Result<bool> {
+    AUGUR_RETURN_IF_ERROR(impl_->ids.CheckKind(ids));
+    bool any = false;
+    for (size_t i = 0; i < ids.size() && !any; ++i) any = impl_->ids.Find(ids, i).has_value();
+    op->kind = db::WalOp::kDelete;
+    op->ids = ids;
+    return any;
+  });
+}
+
+Result<size_t> Collection::DeleteWhere(std::string_view filter) {
+  std::vector<int64_t> int_ids;
+  std::vector<std::string> str_ids;
+  return LoggedWrite(*impl_, [&](WriteOp* op) -> Result<bool> {
+    {
+      std::shared_lock<std::shared_mutex> map_lock(impl_->map_mutex);
+      filter::Bitset matches;
+      AUGUR_RETURN_IF_ERROR(impl_->MatchLocked(filter, &matches));
+      for (size_t s = 0; s < matches.size(); ++s) {
+        if (!matches.Test(static_cast<Slot>(s))) continue;
+        if (impl_->ids.kind() == IdKind::kString) {
+          str_ids.push_back(impl_->ids.string_id(static_cast<Slot>(s)));
+        } else {
+          int_ids.push_back(impl_->ids.int_id(static_cast<Slot>(s)));
+        }
+      }
+    }
+    // Logged as the ids it resolved to, so replay cannot depend on the filter code.
+    op->kind = db::WalOp::kDelete;
+    op->ids = impl_->ids.kind() == IdKind::kString ? IdsView::Strings(str_ids)
+                                                    : IdsView::Ints(int_ids);
+    return !int_ids.empty() || !str_ids.empty();
+  });
+}
+
+}  // namespace augurdb
