@@ -231,8 +231,12 @@ class Collection:
         numeric input is converted to float32 once. ``metadata`` is ``None`` or one dict (or None)
         per id with str, int, float, bool or None values, or lists of those.
 
+        Int ids are 0 .. 2**63 - 1 (-1 pads short search results); string ids are non-empty
+        valid Unicode. One collection holds one kind.
+
         Raises DuplicateId (id exists), InvalidArgument (empty batch, duplicate ids in the batch,
-        mixed id kinds, bad metadata), DimensionMismatch, InvalidVector (NaN/Inf).
+        a negative or empty id, mixed id kinds, bad metadata), DimensionMismatch, InvalidVector
+        (NaN/Inf).
         """
         self._write(ids, vectors, metadata, upsert=False)
 

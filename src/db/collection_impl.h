@@ -107,8 +107,10 @@ struct [[gnu::visibility("hidden")]] Collection::Impl {
 
   // ---- writes (logged_write.cc) ----
   // Checks a put batch: sizes, id kind, duplicates, vectors, metadata shape.
+  // Validates a put batch; `replay` (a logged batch) skips the id-value rules added after
+  // version 0.1.0 so that databases written before them still open.
   Status CheckBatch(const IdsView& ids, const MatrixView& vectors,
-                    std::span<const Metadata> metadata) const;
+                    std::span<const Metadata> metadata, bool replay = false) const;
   // Applies a validated op to memory (REQUIRES: write_mutex held, or recovery); the number of
   // records deleted.
   Result<size_t> Apply(const WriteOp& op);

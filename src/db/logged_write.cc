@@ -18,6 +18,7 @@
 
 #include "db/collection_impl.h"
 #include "db/vector_checks.h"
+#include "util/utf8.h"
 
 namespace augurdb {
 
@@ -31,12 +32,26 @@ std::string IdToString(const IdsView& ids, size_t i) {
   return ids.is_string() ? "'" + ids.strings()[i] + "'" : std::to_string(ids.ints()[i]);
 }
 
-Status CheckNoDuplicates(const IdsView& ids) {
+// Ids a record may be stored under: an int id is 0 .. 2^63-1, because -1 pads search results
+// that have fewer than k hits; a string id is non-empty, valid UTF-8 (it comes back out as a
+// Python str or JSON). Also rejects an id repeated within the batch. `values` = false checks
+// duplicates only: WAL replay must still accept ids that older versions allowed.
+Status CheckBatchIds(const IdsView& ids, bool values) {
   if (ids.is_string()) {
     std::unordered_set<std::string_view> seen;
     seen.reserve(ids.size());
     for (size_t i = 0; i < ids.size(); ++i) {
-      if (!seen.insert(ids.strings()[i]).second) {
+      const std::string& id = ids.strings()[i];
+      if (values && id.empty()) {
+        return Status::InvalidArgument("ids[" + std::to_string(i) +
+                                       "] is an empty string: string ids must be non-empty");
+      }
+      if (const size_t bad = values ? FindInvalidUtf8(id) : std::string_view::npos;
+          bad != std::string_view::npos) {
+        return Status::InvalidArgument("ids[" + std::to_string(i) +
+                                       "] is not valid UTF-8 (byte " + std::to_string(bad) + ")");
+      }
+      if (!seen.insert(id).second) {
         return Status::InvalidArgument("duplicate id " + IdToString(ids, i) + " in the batch");
       }
     }
@@ -44,6 +59,10 @@ Status CheckNoDuplicates(const IdsView& ids) {
     std::unordered_set<int64_t> seen;
     seen.reserve(ids.size());
     for (size_t i = 0; i < ids.size(); ++i) {
+      if (values && ids.ints()[i] < 0) {
+        return Status::InvalidArgument("negative id " + IdToString(ids, i) + " (ids[" +
+                                       std::to_string(i) + "]): int ids must be in 0 .. 2^63-1");
+      }
       if (!seen.insert(ids.ints()[i]).second) {
         return Status::InvalidArgument("duplicate id " + IdToString(ids, i) + " in the batch");
       }
@@ -96,7 +115,7 @@ Result<size_t> LoggedWrite(Impl& impl, Prepare&& prepare) {
 }  // namespace
 
 Status Impl::CheckBatch(const IdsView& batch_ids, const MatrixView& vectors,
-                        std::span<const Metadata> metadata) const {
+                        std::span<const Metadata> metadata, bool replay) const {
   if (batch_ids.size() == 0) return Status::InvalidArgument("empty batch: pass at least one id");
   if (vectors.rows != batch_ids.size()) {
     return Status::InvalidArgument(std::to_string(batch_ids.size()) + " ids but " +
@@ -107,7 +126,7 @@ Status Impl::CheckBatch(const IdsView& batch_ids, const MatrixView& vectors,
                                    std::to_string(metadata.size()) + " metadata entries");
   }
   AUGUR_RETURN_IF_ERROR(ids.CheckKind(batch_ids));
-  AUGUR_RETURN_IF_ERROR(CheckNoDuplicates(batch_ids));
+  AUGUR_RETURN_IF_ERROR(CheckBatchIds(batch_ids, /*values=*/!replay));
   AUGUR_RETURN_IF_ERROR(db::CheckVectors(vectors, dim.load(), *options.metric, "vectors"));
   return CheckMetadata(metadata);
 }
@@ -208,7 +227,7 @@ Status Impl::Replay(uint8_t type, std::string_view payload) {
       op.ids = put.string_ids ? IdsView::Strings(put.str_ids) : IdsView::Ints(put.int_ids);
       op.vectors = MatrixView{put.vectors.data(), op.ids.size(), put.dim, 0};
       op.metadata = put.metadata;
-      Status s = CheckBatch(op.ids, op.vectors, op.metadata);
+      Status s = CheckBatch(op.ids, op.vectors, op.metadata, /*replay=*/true);
       if (!s.ok()) return Status::Corruption("logged batch is invalid: " + s.message());
       return Apply(op).status();
     }

@@ -384,6 +384,24 @@ def test_verify_after_churn(tmp_path, data):
         col.close()
 
 
+@pytest.mark.parametrize("upsert", [False, True])
+def test_negative_and_empty_ids_are_rejected_and_nothing_is_written(upsert):
+    col = augurdb.open(dim=2)
+    write = col.upsert if upsert else col.add
+    with pytest.raises(errors.InvalidArgument, match=r"negative id -1 \(ids\[1\]\)"):
+        write([3, -1], np.ones((2, 2), np.float32))
+    with pytest.raises(errors.InvalidArgument, match="negative id"):
+        write(np.array([-(2**63)], np.int64), np.ones((1, 2), np.float32))
+    assert len(col) == 0 and 3 not in col
+    write([0, 2**63 - 1], np.ones((2, 2), np.float32))
+    assert sorted(col.ids()) == [0, 2**63 - 1]
+    strings = augurdb.open(dim=2)
+    write = strings.upsert if upsert else strings.add
+    with pytest.raises(errors.InvalidArgument, match=r"ids\[0\] is an empty string"):
+        write(["", "b"], np.ones((2, 2), np.float32))
+    assert len(strings) == 0
+
+
 def test_string_id_edge_cases():
     col = augurdb.open(dim=2)
     with pytest.raises(errors.InvalidArgument, match="not valid Unicode"):

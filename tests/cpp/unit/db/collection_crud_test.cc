@@ -131,6 +131,45 @@ TEST_P(CollectionTest, RowStrideAndDimFromFirstAdd) {
   EXPECT_EQ(batch->distances, (std::vector<float>{0.0f, 0.0f}));
 }
 
+// -1 pads short search results and "" is almost always a bug in the caller's data: both are
+// refused by Add and Upsert, naming the offending row, and nothing of the batch is written.
+TEST_P(CollectionTest, InvalidIdValuesAreRejectedAndNothingIsWritten) {
+  auto col = Open();
+  ASSERT_NE(col, nullptr);
+  const std::vector<float> two = RandomVectors(2, kDim, 3);
+  const std::vector<int64_t> negative = {4, -1};
+  Status s = col->Add(IdsView::Ints(negative), View(two, kDim));
+  EXPECT_CODE(s, kInvalidArgument);
+  EXPECT_NE(s.message().find("negative id -1 (ids[1])"), std::string::npos) << s.ToString();
+  EXPECT_CODE(col->Upsert(IdsView::Ints(negative), View(two, kDim)), kInvalidArgument);
+  const std::vector<int64_t> min_id = {std::numeric_limits<int64_t>::min(), 3};
+  EXPECT_CODE(col->Add(IdsView::Ints(min_id), View(two, kDim)), kInvalidArgument);
+  EXPECT_EQ(col->size(), 0u);
+  EXPECT_FALSE(col->Contains(Id{int64_t{4}}));
+  const std::vector<int64_t> edges = {0, std::numeric_limits<int64_t>::max()};
+  ASSERT_OK(col->Add(IdsView::Ints(edges), View(two, kDim)));
+  EXPECT_EQ(col->size(), 2u);
+}
+
+TEST_P(CollectionTest, EmptyOrNonUtf8StringIdsAreRejected) {
+  auto col = Open();
+  ASSERT_NE(col, nullptr);
+  const std::vector<float> two = RandomVectors(2, kDim, 3);
+  const std::vector<std::string> empty = {"a", ""};
+  Status s = col->Add(IdsView::Strings(empty), View(two, kDim));
+  EXPECT_CODE(s, kInvalidArgument);
+  EXPECT_NE(s.message().find("ids[1] is an empty string"), std::string::npos) << s.ToString();
+  const std::vector<std::string> bad_utf8 = {"ok", "caf\xC3"};
+  s = col->Upsert(IdsView::Strings(bad_utf8), View(two, kDim));
+  EXPECT_CODE(s, kInvalidArgument);
+  EXPECT_NE(s.message().find("not valid UTF-8"), std::string::npos) << s.ToString();
+  EXPECT_EQ(col->size(), 0u);
+  EXPECT_FALSE(col->Contains(Id{std::string("a")}));
+  const std::vector<std::string> good = {"caf\xC3\xA9", "\xF0\x9F\x98\x80"};
+  ASSERT_OK(col->Add(IdsView::Strings(good), View(two, kDim)));
+  EXPECT_EQ(col->size(), 2u);
+}
+
 TEST_P(CollectionTest, AddErrorsLeaveTheCollectionUnchanged) {
   auto col = Open();
   ASSERT_NE(col, nullptr);
