@@ -8,7 +8,7 @@ TEST_APT  := libgtest-dev
 CMAKE     := $(VENV)/bin/cmake
 DEMO_APT  := dataset-fashion-mnist
 
-.PHONY: demo test test-cpp test-install test-python venv install cpp bench bench-matrix bench-micro bench-quick \
+.PHONY: demo test test-cpp test-install test-python venv install cpp stubs wheel test-wheel bench bench-matrix bench-micro bench-quick \
         test-asan test-asan-cpp test-tsan fuzz format lint clean
 
 $(PY):
@@ -49,6 +49,13 @@ test-install: $(CMAKE)
 
 test-python: install
 	tools/run_pytest.sh $(PY)
+
+# Regenerates the engine stub python/augurdb/_core.pyi from the installed module with nanobind's
+# stubgen and the refinements in src/bindings/core_stub_patterns.txt. Run it after changing a
+# binding and commit the result: tests/python/test_typing.py fails while the stub is stale.
+stubs: install
+	$(PY) -m nanobind.stubgen -q -m augurdb._core -p src/bindings/core_stub_patterns.txt \
+	    -o python/augurdb/_core.pyi
 
 # The C++ suite under ASan+UBSan, as `make test` runs it: -O1 without debug info keeps the
 # sanitizer build to a few minutes on 2 cores (reports still name functions).
