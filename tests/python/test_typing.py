@@ -12,9 +12,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 import augurdb
+import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 COMMITTED_STUB = ROOT / "python" / "augurdb" / "_core.pyi"
