@@ -54,7 +54,7 @@ test-python: install
 # stubgen and the refinements in src/bindings/core_stub_patterns.txt. Run it after changing a
 # binding and commit the result: tests/python/test_typing.py fails while the stub is stale.
 stubs: install
-	$(PY) -m nanobind.stubgen -q -m augurdb._core -p src/bindings/core_stub_patterns.txt \
+	$(PY) -m nanobind.stubgen -m augurdb._core -p src/bindings/core_stub_patterns.txt \
 	    -o python/augurdb/_core.pyi
 
 # Release artefacts in dist/: the sdist and, built from it by `python -m build` in an isolated
