@@ -22,6 +22,7 @@
 #include "util/coding.h"
 #include "db/record_codec.h"
 #include "db/vector_checks.h"
+#include "index/image_format.h"
 #include "storage/checkpoint.h"
 
 namespace augurdb {
@@ -31,20 +32,13 @@ using Impl = Collection::Impl;
 
 namespace {
 
-// Checkpoint section kinds. Numbers are part of the format: never reuse one.
+// Checkpoint section kinds of the db layer. Numbers are part of the format: never reuse one.
+// Kinds 1-6, 11 and 12 are the index image's (index/image_format.h).
 enum Section : uint32_t {
-  kIndexHeader = 1,  // slot_end u64, entry u64, insert_counter u64
-  kVectors = 2,
-  kLinks0 = 3,
-  kLevels = 4,
-  kStates = 5,
-  kUpperLinks = 6,
   kIntIds = 7,     // slot_end int64
   kStringIds = 8,  // slot_end length-prefixed strings
   kUsed = 9,       // slot_end uint8
   kMetadata = 10,  // slot_end length-prefixed metadata blobs (empty = none)
-  kCodes = 11,     // SQ8: slot_end rows of code_stride bytes
-  kQuantizer = 12, // SQ8: min then scale, padded_dim floats each
 };
 
 constexpr auto kBatchSyncInterval = std::chrono::milliseconds(100);
@@ -152,21 +146,10 @@ Status Impl::CheckpointLocked() {
   std::string index_header, upper, quantizer, str_ids, metadata;
   if (index_owner) {
     const index::HnswImage image = index_owner->ExportImage(&upper, &quantizer);
-    PutFixed64(&index_header, image.slot_end);
-    PutFixed64(&index_header, image.entry);
-    PutFixed64(&index_header, image.insert_counter);
     const size_t end = image.slot_end;
-    sections.push_back({kIndexHeader, {index_header}});
-    sections.push_back({kVectors,
-                        {Bytes(image.vectors.data(), image.vectors.size()),
-                         Bytes(image.vectors_tail.data(), image.vectors_tail.size())}});
-    sections.push_back({kLinks0, {Bytes(image.links0.data(), image.links0.size())}});
-    sections.push_back({kLevels, {Bytes(image.levels.data(), image.levels.size())}});
-    sections.push_back({kStates, {Bytes(image.states.data(), image.states.size())}});
-    sections.push_back({kUpperLinks, {upper}});
-    if (!image.quantizer.empty()) {
-      sections.push_back({kCodes, {Bytes(image.codes.data(), image.codes.size())}});
-      sections.push_back({kQuantizer, {quantizer}});
+    for (index::image_format::Section& section :
+         index::image_format::ToSections(image, &index_header)) {
+      sections.push_back({section.kind, std::move(section.parts)});
     }
     if (id_kind == IdKind::kString) {
       for (size_t s = 0; s < end; ++s) PutLengthPrefixed(&str_ids, slot_used[s] ? slot_str_id[s] : "");
@@ -225,7 +208,7 @@ void Impl::ServeVectorsFrom(const std::string& path) {
     std::fprintf(stderr, "augurdb: vectors stay in memory: %s\n", file.status().ToString().c_str());
     return;
   }
-  const std::span<char> rows = (*file)->section(kVectors);
+  const std::span<char> rows = (*file)->section(index::image_format::kVectors);
   index::HnswIndex& idx = *index_owner;
   if (rows.size() != idx.slot_end() * idx.vector_stride() * sizeof(float)) {
     std::fprintf(stderr, "augurdb: vectors stay in memory: %s has %zu vector bytes\n",
@@ -321,23 +304,16 @@ Status LoadCheckpoint(Impl& impl, const storage::CheckpointFile& file) {
   impl.checkpoint_seq = file.sequence();
   if (dim == 0) return Status::OK();
 
-  const std::span<char> header = file.section(kIndexHeader);
-  if (header.empty()) {
+  if (file.section(index::image_format::kHeader).empty()) {
     if (stored.dim == 0) return impl.EnsureIndex(dim);
     return Corrupt(file.path(), "index sections missing");
   }
-  if (header.size() != 24) return Corrupt(file.path(), "index header has the wrong size");
   index::HnswImage image;
-  image.slot_end = DecodeFixed64(header.data());
-  image.entry = DecodeFixed64(header.data() + 8);
-  image.insert_counter = DecodeFixed64(header.data() + 16);
-  image.vectors = file.section(kVectors);
-  image.links0 = file.section(kLinks0);
-  image.levels = file.section(kLevels);
-  image.states = file.section(kStates);
-  image.upper = file.section(kUpperLinks);
-  image.codes = file.section(kCodes);
-  image.quantizer = file.section(kQuantizer);
+  if (Status s = index::image_format::FromSections(
+          [&](uint32_t kind) { return file.section(kind); }, &image);
+      !s.ok()) {
+    return Corrupt(file.path(), s.message());
+  }
   index::HnswParams params;
   params.quantization = stored.quantization;
   params.dim = dim;
