@@ -30,6 +30,7 @@ void HnswGraph::TakeSlots(size_t count, std::vector<Slot>* out) {
   const size_t reused = std::min(count, free_slots_.size());
   const size_t fresh = count - reused;
   const size_t end = slot_end_.load(std::memory_order_relaxed);
+  out->clear();
   out->reserve(count);
   for (size_t i = 0; i < reused; ++i) {
     out->push_back(free_slots_.back());

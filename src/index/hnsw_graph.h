@@ -118,7 +118,7 @@ class HnswGraph {
   // Grows every per-slot array to `capacity`. May throw std::bad_alloc (capacity unchanged).
   void GrowTo(size_t capacity);
   size_t free_count() const noexcept { return free_slots_.size(); }
-  // Hands out `count` slots: reclaimed ones first (lowest first), then fresh ones from
+  // Replaces *out with `count` slots: reclaimed ones first (lowest first), then fresh ones from
   // slot_end(). REQUIRES: slot_end() + fresh ones <= capacity().
   void TakeSlots(size_t count, std::vector<Slot>* out);
   // Reserves `count` level draws; returns the first draw number.
