@@ -86,9 +86,11 @@ struct HnswImage {
   std::span<char> links0;       // slot_end rows of links0_stride() uint32
   std::span<char> levels;       // slot_end uint8
   std::span<char> states;       // slot_end uint8 (SlotState)
-  std::span<char> upper;        // for each slot with level > 0, in slot order: level * (1 + m) uint32
+  std::span<char> upper;        // per non-free slot with level > 0, in slot order:
+                                // level * (1 + m) uint32
   std::span<char> codes;        // quantized only: slot_end rows of code_stride() bytes
-  std::span<char> quantizer;    // SQ8/SQ4 only: ScalarQuantizer::Serialize bytes (empty = not fitted)
+  std::span<char> quantizer;    // quantized only: ScalarQuantizer::Serialize bytes
+                                // (empty = not fitted)
 };
 
 class HnswIndex {

@@ -85,17 +85,20 @@ Status HnswGraph::CheckLinkBounds() const {
       const uint32_t* list = links(slot, at);
       const uint32_t count = list[0];
       if (count > max_degree(at)) {
-        return Status::Corruption("slot " + std::to_string(i) + " has degree " + std::to_string(count));
+        return Status::Corruption("slot " + std::to_string(i) + " has degree " +
+                                  std::to_string(count));
       }
       for (uint32_t j = 1; j <= count; ++j) {
         if (list[j] >= end || list[j] == slot) {
-          return Status::Corruption("slot " + std::to_string(i) + " links slot " + std::to_string(list[j]));
+          return Status::Corruption("slot " + std::to_string(i) + " links slot " +
+                                    std::to_string(list[j]));
         }
         // A search at level `at` reads the neighbour's list at that level: a lower node has none
         // (found by fuzz/db_open_fuzzer). Upper lists are few, so this costs little.
         if (at > 0 && level(list[j]) < at) {
-          return Status::Corruption("slot " + std::to_string(i) + " level " + std::to_string(at) +
-                     " links slot " + std::to_string(list[j]) + " of a lower level");
+          return Status::Corruption("slot " + std::to_string(i) + " level " +
+                                    std::to_string(at) + " links slot " +
+                                    std::to_string(list[j]) + " of a lower level");
         }
       }
     }
@@ -105,9 +108,9 @@ Status HnswGraph::CheckLinkBounds() const {
   }
   // Searches descend from the entry point's recorded level through its own lists.
   if (packed != 0 && EntryLevel(packed) != level(EntrySlot(packed))) {
-    return Status::Corruption("entry point level " + std::to_string(EntryLevel(packed)) + " but slot " +
-               std::to_string(EntrySlot(packed)) + " has level " +
-               std::to_string(level(EntrySlot(packed))));
+    return Status::Corruption("entry point level " + std::to_string(EntryLevel(packed)) +
+                              " but slot " + std::to_string(EntrySlot(packed)) + " has level " +
+                              std::to_string(level(EntrySlot(packed))));
   }
   return Status::OK();
 }

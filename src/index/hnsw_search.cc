@@ -61,7 +61,8 @@ void SearchLayerFiltered(const HnswGraph& graph, const Dist& dist, Slot entry, B
     if (n > 2) return n;
     // Sparse region (a filter correlated with the data, queried from outside its matches): the
     // nearest matches are often joined to the walk only through two non-matching nodes in a
-    // row, so two hops strand them (recall then stalls below 1 at any ef). The bridge lists are in cache now; the third hop costs list reads only.
+    // row, so two hops strand them (recall then stalls below 1 at any ef). The bridge lists
+    // are in cache now; the third hop costs list reads only.
     size_t far_count = 0;
     for (size_t i = 0; i < bridge_count && far_count < kFarBridges; ++i) {
       const uint32_t* bridge = graph.links(bridges[i], 0);

@@ -23,9 +23,9 @@ inline constexpr uint32_t kVectors = 2;     // slot_end rows of vector_stride() 
 inline constexpr uint32_t kLinks0 = 3;      // slot_end rows of links0_stride() u32
 inline constexpr uint32_t kLevels = 4;      // slot_end u8
 inline constexpr uint32_t kStates = 5;      // slot_end u8 (SlotState)
-inline constexpr uint32_t kUpperLinks = 6;  // per non-free slot with level > 0: level * (1 + m) u32
-inline constexpr uint32_t kCodes = 11;      // SQ8 or SQ4, fitted only: slot_end rows of code_stride
-inline constexpr uint32_t kQuantizer = 12;  // SQ8 or SQ4, fitted only: min then scale, padded_dim f32
+inline constexpr uint32_t kUpperLinks = 6;  // non-free slots of level > 0: level * (1 + m) u32
+inline constexpr uint32_t kCodes = 11;      // SQ8/SQ4, fitted only: slot_end rows of code_stride
+inline constexpr uint32_t kQuantizer = 12;  // SQ8/SQ4, fitted only: min, scale (padded_dim f32)
 
 inline constexpr size_t kHeaderBytes = 24;
 

@@ -60,7 +60,9 @@ Status CodeStore::Restore(std::span<const char> quantizer, std::span<char> codes
   }
   if (metric_ == Metric::kL2) {  // derived from the codes, so never stored
     norms_.Resize(end);
-    for (size_t i = 0; i < end; ++i) norms_[i] = sq_.CodeNorm(codes_.data() + i * sq_.code_stride());
+    for (size_t i = 0; i < end; ++i) {
+      norms_[i] = sq_.CodeNorm(codes_.data() + i * sq_.code_stride());
+    }
   }
   return Status::OK();
 }

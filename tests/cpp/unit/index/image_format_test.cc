@@ -52,11 +52,11 @@ TEST(ImageFormat, SectionsRoundTrip) {
   }
   EXPECT_EQ(file[image_format::kVectors], vectors + tail);
 
+  auto section = [&](uint32_t kind) {
+    return std::span<char>(file[kind].data(), file[kind].size());
+  };
   HnswImage back;
-  ASSERT_TRUE(image_format::FromSections(
-                  [&](uint32_t kind) { return std::span<char>(file[kind].data(), file[kind].size()); },
-                  &back)
-                  .ok());
+  ASSERT_TRUE(image_format::FromSections(section, &back).ok());
   EXPECT_EQ(back.slot_end, 2u);
   EXPECT_EQ(back.entry, image.entry);
   EXPECT_EQ(back.insert_counter, image.insert_counter);
@@ -64,11 +64,7 @@ TEST(ImageFormat, SectionsRoundTrip) {
   EXPECT_EQ(std::string(back.upper.data(), back.upper.size()), upper);
 
   file[image_format::kHeader].pop_back();
-  EXPECT_EQ(image_format::FromSections(
-                [&](uint32_t kind) { return std::span<char>(file[kind].data(), file[kind].size()); },
-                &back)
-                .code(),
-            StatusCode::kCorruption);
+  EXPECT_EQ(image_format::FromSections(section, &back).code(), StatusCode::kCorruption);
 }
 
 TEST(ImageFormat, UnquantizedImageHasNoCodeSections) {
