@@ -15,7 +15,9 @@
 // RepairDeleted, Delete, Reclaim, RefitIfDrifted, RemapVectors) must be serialised by the caller
 // (Collection holds its write mutex); each may use a ThreadPool internally. Reclaim,
 // RefitIfDrifted, RemapVectors and growth in AllocateSlots take the resize lock exclusively, so
-// they wait for running searches; every other call holds it shared.
+// they wait for running searches (no array moves under a reader); Search, Insert,
+// RepairDeleted, CopyVector, Degree, MemoryBytes and CheckInvariants hold it shared; Publish,
+// Tombstone, state, vector and Distance take no lock (atomic per-slot stores and loads).
 #pragma once
 
 #include <algorithm>
@@ -186,8 +188,8 @@ class HnswIndex {
     return codes_ ? &codes_->quantizer() : nullptr;
   }
 
-  // Checks invariants 1 and 2; returns kCorruption describing the first violation. `links`
-  // (if given) receives the number of neighbour ids checked.
+  // Checks invariants 1 and 2 (hnsw_graph.h); returns kCorruption describing the first
+  // violation. `links` (if given) receives the number of neighbour ids checked.
   Status CheckInvariants(size_t* links = nullptr) const;
 
   // Out-degree of a slot at `level` (0 when the slot is past slot_end() or has no such level;

@@ -99,6 +99,11 @@ inline bool ByDistance(const Neighbor& a, const Neighbor& b) noexcept {
   return a.distance < b.distance || (a.distance == b.distance && a.slot < b.slot);
 }
 
+// The walk functions have internal linkage: each .cc that walks gets its own copy, and GCC
+// inlines a helper called once (ScoreInto into the SQ beam) as it did when all of this lived in
+// one file; with vague linkage it kept ScoreInto<SqDistance> out of line, a call per expansion.
+namespace {
+
 // Scores batch[0, n) into the pool, four at a time, prefetching the next group while the
 // current one is computed. `before_last` runs just before the last group of four is computed, or
 // before the first distance when there is no group of four (SearchLayer starts the next hop's
@@ -238,5 +243,7 @@ void SearchLayer(const HnswGraph& graph, const Dist& dist, Slot entry, Beam beam
     stats->hops += hops;
   }
 }
+
+}  // namespace
 
 }  // namespace augurdb::index
