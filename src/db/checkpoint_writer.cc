@@ -104,7 +104,7 @@ void Impl::ServeVectorsFrom(const std::string& path) {
     std::fprintf(stderr, "augurdb: vectors stay in memory: %s\n", file.status().ToString().c_str());
     return;
   }
-  const std::span<char> rows = (*file)->section(db::kVectors);
+  const std::span<char> rows = (*file)->section(index::image_format::kVectors);
   index::HnswIndex& idx = *index_owner;
   if (rows.size() != idx.slot_end() * idx.vector_stride() * sizeof(float)) {
     std::fprintf(stderr, "augurdb: vectors stay in memory: %s has %zu vector bytes\n",

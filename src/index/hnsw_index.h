@@ -1,29 +1,23 @@
-// HNSW graph over fp32 vectors (Malkov & Yashunin, "Efficient and robust approximate nearest
-// neighbor search using Hierarchical Navigable Small World graphs", TPAMI 2018).
+// HNSW index over fp32 vectors (Malkov & Yashunin, "Efficient and robust approximate nearest
+// neighbor search using Hierarchical Navigable Small World graphs", TPAMI 2018): the public face
+// of index/, composed of three stores that grow together under one resize lock:
+//   HnswGraph (hnsw_graph.h)     links, levels, slot states, node locks, entry point
+//   VectorStore (vector_store.h) fp32 rows, in memory or in a checkpoint mapping
+//   quant::CodeStore             SQ8/SQ4 codes and their distance functor (quantized only)
+// Its work is split by operation: hnsw_insert.cc (insertion, neighbour selection),
+// hnsw_search.cc (exact, filtered and quantized search with rerank), hnsw_repair.cc (delete,
+// repair, reclaim), hnsw_image.cc (checkpoint image), hnsw_invariants.cc; the beam walk they
+// share is in hnsw_walk.h. Invariants and the concurrency protocol: hnsw_graph.h.
 //
-// Layout: vectors in one 64-byte aligned array indexed by slot (row stride rounded up to 64
-// bytes); level-0 neighbour lists in one fixed-stride array [count, id_0 .. id_{M0-1}, pad];
-// upper levels in a small per-node array allocated only for nodes above level 0.
-//
-// Thread safety: Search() may run on any number of threads, concurrently with each other and
-// with one writer call (AllocateSlots, Insert, Delete, Reclaim). Writer calls must be serialised
-// by the caller (Collection holds its write mutex); each may use a ThreadPool internally.
-//
-// Invariants (checked by CheckInvariants):
-//  1. Every id in a neighbour list is < slot_end(), != the owning slot, and its state is not
-//     kFree; a list at level l has at most MaxDegree(l) ids; ids at level l > 0 belong to nodes
-//     whose level >= l.
-//  2. The entry point is kInvalidSlot iff no node is live; otherwise it is live (or, only during
-//     a writer call, inserting) and its level == max_level.
-//  3. After Delete() returns, no live node links to a deleted node (lists were repaired), so a
-//     deleted slot can be reused once Reclaim() has run under the exclusive lock.
-//
-// Concurrency protocol: neighbour ids and counts are read with acquire loads and written with
-// release stores (std::atomic_ref; plain MOVs on x86), and a node's vector, level and (quantized)
-// code and code norm are written before its slot is first published in any list, so a reader
-// that loads a slot id also sees that node's data (inserting threads walk the codes too).
-// Writers modify a list only under that node's spinlock and never hold two. Arrays grow only
-// under resize_mutex_ held exclusively; every reader holds it shared.
+// Thread safety: the readers (Search, CopyVector, Distance, state, Degree, MemoryBytes,
+// MappedVectorBytes, CheckInvariants) may run on any number of threads, concurrently with each
+// other and with one writer call. Writer calls (AllocateSlots, Insert, Publish, Tombstone,
+// RepairDeleted, Delete, Reclaim, RefitIfDrifted, RemapVectors) must be serialised by the caller
+// (Collection holds its write mutex); each may use a ThreadPool internally. Reclaim,
+// RefitIfDrifted, RemapVectors and growth in AllocateSlots take the resize lock exclusively, so
+// they wait for running searches (no array moves under a reader); Search, Insert,
+// RepairDeleted, CopyVector, Degree, MemoryBytes and CheckInvariants hold it shared; Publish,
+// Tombstone, state, vector and Distance take no lock (atomic per-slot stores and loads).
 #pragma once
 
 #include <algorithm>
@@ -34,23 +28,24 @@
 #include <mutex>
 #include <shared_mutex>
 #include <span>
+#include <string>
 #include <vector>
 
 #include <augurdb/metric.h>
 #include <augurdb/status.h>
 
-#include "index/distance_functors.h"
+#include "index/hnsw_graph.h"
 #include "index/search_pool.h"
+#include "index/vector_store.h"
+#include "quant/code_store.h"
 #include "quant/scalar_quantizer.h"
 #include "simd/distance.h"
-#include "util/aligned_buffer.h"
 #include "util/thread_pool.h"
 
 namespace augurdb::index {
 
-using Slot = uint32_t;
-inline constexpr Slot kInvalidSlot = 0xffffffffu;
-inline constexpr size_t kMaxSlots = size_t{1} << 31;  // SearchPool keeps a flag in bit 31
+struct WalkScratch;
+class ScratchPool;
 
 struct HnswParams {
   size_t dim = 0;                 // vector dimension, >= 1
@@ -82,12 +77,6 @@ struct SlotFilter {
   }
 };
 
-// Counters a search fills for benchmarks (machine-independent cost).
-struct SearchStats {
-  uint64_t distances = 0;
-  uint64_t hops = 0;
-};
-
 // The whole graph as byte arrays, for checkpoints (the index itself never sees a file).
 struct HnswImage {
   uint64_t slot_end = 0;        // slots in use, including deleted ones
@@ -99,14 +88,16 @@ struct HnswImage {
   std::span<char> links0;       // slot_end rows of links0_stride() uint32
   std::span<char> levels;       // slot_end uint8
   std::span<char> states;       // slot_end uint8 (SlotState)
-  std::span<char> upper;        // for each slot with level > 0, in slot order: level * (1 + m) uint32
-  std::span<char> codes;        // SQ8/SQ4 only: slot_end rows of code_stride() bytes
-  std::span<char> quantizer;    // SQ8/SQ4 only: ScalarQuantizer::Serialize bytes (empty = not fitted)
+  std::span<char> upper;        // per non-free slot with level > 0, in slot order:
+                                // level * (1 + m) uint32
+  std::span<char> codes;        // quantized only: slot_end rows of code_stride() bytes
+  std::span<char> quantizer;    // quantized only: ScalarQuantizer::Serialize bytes
+                                // (empty = not fitted)
 };
 
 class HnswIndex {
  public:
-  enum class SlotState : uint8_t { kFree = 0, kLive = 1, kDeleted = 2, kInserting = 3 };
+  using SlotState = index::SlotState;
 
   // Validates params. `kernels` must outlive the index.
   static Result<std::unique_ptr<HnswIndex>> Create(const HnswParams& params,
@@ -118,11 +109,11 @@ class HnswIndex {
   const HnswParams& params() const noexcept { return params_; }
   size_t dim() const noexcept { return params_.dim; }
   // Nodes in state kLive.
-  size_t live_count() const noexcept { return live_count_.load(std::memory_order_relaxed); }
-  size_t deleted_count() const noexcept { return deleted_count_.load(std::memory_order_relaxed); }
+  size_t live_count() const noexcept { return graph_.live_count(); }
+  size_t deleted_count() const noexcept { return graph_.deleted_count(); }
   // One past the highest slot ever handed out.
-  size_t slot_end() const noexcept { return slot_end_.load(std::memory_order_acquire); }
-  size_t capacity() const noexcept { return capacity_; }
+  size_t slot_end() const noexcept { return graph_.slot_end(); }
+  size_t capacity() const noexcept { return graph_.capacity(); }
 
   // ---- writer calls (serialised by the caller) ----
 
@@ -168,16 +159,16 @@ class HnswIndex {
 
   // With a filter, matches up to this many are scanned exactly instead of walking the graph:
   // scanning costs one distance per match, the filtered walk about as many distances as an
-  // unfiltered search (~10 * ef on our data), plus list reads. Documented in the README.
+  // unfiltered search (a small multiple of ef), plus list reads. Documented in the README.
   static size_t BruteForceThreshold(size_t ef) noexcept { return std::max<size_t>(2000, 16 * ef); }
 
-  SlotState state(Slot slot) const noexcept;
+  SlotState state(Slot slot) const noexcept { return graph_.state(slot); }
   // Copies the stored vector of a slot into out[0, dim) under the growth lock (safe beside a
   // writer that may reallocate the arrays).
   void CopyVector(Slot slot, float* out) const;
   // The stored (for cosine: normalised) vector of a slot. REQUIRES: slot < slot_end(), and no
   // concurrent growth (writer calls serialised with the caller, or the caller holds a search).
-  const float* vector(Slot slot) const noexcept { return Row(slot); }
+  const float* vector(Slot slot) const noexcept { return vectors_.row(slot); }
   // Distance between a query and a stored vector, with the index's metric and kernels.
   float Distance(const float* query, Slot slot) const noexcept {
     return distance_(query, vector(slot), params_.dim);
@@ -193,18 +184,21 @@ class HnswIndex {
   // of values clamped since the last fit exceeds the quantizer's expected share by more than
   // `threshold`. Takes the resize lock exclusively. Returns true if it refitted.
   bool RefitIfDrifted(double threshold = 0.01);
-  const quant::ScalarQuantizer* quantizer() const noexcept { return sq_.get(); }
+  const quant::ScalarQuantizer* quantizer() const noexcept {
+    return codes_ ? &codes_->quantizer() : nullptr;
+  }
 
-  // Checks invariants 1 and 2; returns kCorruption describing the first violation. `links`
-  // (if given) receives the number of neighbour ids checked.
+  // Checks invariants 1 and 2 (hnsw_graph.h); returns kCorruption describing the first
+  // violation. `links` (if given) receives the number of neighbour ids checked.
   Status CheckInvariants(size_t* links = nullptr) const;
 
-  // Level-0 out-degree of a slot (for tests and stats).
+  // Out-degree of a slot at `level` (0 when the slot is past slot_end() or has no such level;
+  // for tests and stats).
   size_t Degree(Slot slot, int level) const;
 
   // ---- checkpoints ----
-  size_t vector_stride() const noexcept { return stride_; }
-  size_t links0_stride() const noexcept { return links0_stride_; }
+  size_t vector_stride() const noexcept { return vectors_.stride(); }
+  size_t links0_stride() const noexcept { return graph_.links0_stride(); }
   // Views of the index memory plus the upper lists packed into `upper_storage`.
   // REQUIRES: no writer call runs concurrently (the views stay valid until the next one).
   HnswImage ExportImage(std::string* upper_storage, std::string* quantizer_storage) const;
@@ -221,113 +215,41 @@ class HnswIndex {
   void RemapVectors(float* rows, std::shared_ptr<void> owner);
 
  private:
-  struct Scratch;
-  class ScratchLease;
-
   HnswIndex(const HnswParams& params, const simd::KernelTable& kernels);
 
-  // A beam search's widths: the best `expand` candidates are expanded, the best `keep`
-  // (>= expand) are kept as results (SearchPool::Reset).
-  struct Beam {
-    size_t expand;
-    size_t keep;
-  };
-
-  size_t MaxDegree(int level) const noexcept { return level == 0 ? m0_ : params_.m; }
-  // Row of a slot: below mapped_rows_ in the checkpoint mapping, else in vectors_.
-  VectorRows Rows() const noexcept {
-    return VectorRows{mapped_vectors_, mapped_rows_, vectors_.data(), stride_};
+  // Grows every store to `capacity`. REQUIRES: resize_mutex_ held exclusively. May throw
+  // std::bad_alloc.
+  void GrowTo(size_t capacity);
+  Fp32Distance ExactDistance(const float* query) const noexcept {
+    return Fp32Distance{query, vectors_.rows(), params_.dim, distance_, distance4_,
+                        prefetch_lines_};
   }
-  const float* Row(Slot slot) const noexcept { return Rows().row(slot); }
-  float* MutableRow(Slot slot) noexcept { return const_cast<float*>(Row(slot)); }
-  uint32_t* Links(Slot slot, int level) noexcept;
-  const uint32_t* Links(Slot slot, int level) const noexcept;
-  int Level(Slot slot) const noexcept;
+  bool quantized_walk() const noexcept { return codes_ != nullptr && codes_->fitted(); }
 
-  void GrowTo(size_t new_capacity);  // REQUIRES: resize_mutex_ held exclusively
-  void InsertOne(Slot slot, Scratch& scratch);
-  template <class Dist>
-  Slot GreedyDescend(const Dist& dist, Slot entry, int from_level, int to_level,
-                     SearchStats* stats) const;
-  // Beam search on one level from `entry`; leaves the best `ef` in scratch.pool.
-  template <class Dist>
-  void SearchLayer(const Dist& dist, Slot entry, Beam beam, int level, Scratch& scratch,
-                   SearchStats* stats) const;
-  // Greedy descent plus level-0 beam (widened when concurrent writers crowd the pool); returns
-  // how many live candidates scratch.pool holds.
-  template <class Dist>
-  size_t SearchGraph(const Dist& dist, uint64_t entry, Beam beam, size_t k, Scratch& scratch,
-                     SearchStats* stats, const SlotFilter* filter) const;
-  // Level-0 beam restricted to `filter` (ACORN-1, Patel et al. SIGMOD 2024): distances only for
-  // matching nodes; a non-matching neighbour is a bridge whose own neighbours are examined, and
-  // when an expansion finds almost no new matches, a third hop through further bridges (a filter
-  // correlated with the data leaves matches two non-matching nodes away; docs/filters.md).
-  template <class Dist>
-  void SearchLayerFiltered(const Dist& dist, Slot entry, Beam beam, Scratch& scratch,
-                           SearchStats* stats, const SlotFilter& filter) const;
-  // Exact scan of the live slots (restricted to `filter` if given) into scratch.pool (size k).
-  void ScanExact(const Fp32Distance& exact, size_t k, Scratch& scratch, SearchStats* stats,
-                 const SlotFilter* filter) const;
-  Fp32Distance ExactDistance(const float* query) const noexcept;
-  // The query prepared for the quantized kernels (in scratch.prepared). REQUIRES: sq_ fitted.
-  SqDistance ApproxDistance(const float* query, Scratch& scratch) const;
-  void EncodeSlot(Slot slot);
+  // hnsw_insert.cc
+  void InsertOne(Slot slot, WalkScratch& scratch);
   // Heuristic neighbour selection (HNSW paper, Algorithm 4, without extension), then the slots
   // it left free filled by the same rule relaxed by Vamana's alpha (hnsw_index.cc,
   // kPruneAlphaSquared). Output sorted by distance, at most max_count.
   // REQUIRES: candidates sorted by ascending exact distance to the base.
   void SelectNeighbors(std::vector<Neighbor>& candidates, size_t max_count,
-                       Scratch& scratch) const;
-  void AddReverseLink(Slot target, Slot source, float distance, int level, Scratch& scratch);
-  void RepairNode(Slot slot, int level, Scratch& scratch);
-  void ResetEntryPoint();
-
-  std::unique_ptr<ScratchLease> LeaseScratch() const;
+                       WalkScratch& scratch) const;
+  void AddReverseLink(Slot target, Slot source, float distance, int level, WalkScratch& scratch);
+  // hnsw_repair.cc
+  void RepairNode(Slot slot, int level, WalkScratch& scratch);
 
   const HnswParams params_;
   const simd::KernelTable& kernels_;
   const simd::DistanceFn distance_;
   const simd::Distance4Fn distance4_;
-  const size_t m0_;             // level-0 max degree (2 * m)
-  const size_t stride_;         // floats per vector row (dim rounded up to 16)
-  const size_t links0_stride_;  // uint32 per level-0 row (1 + m0, rounded up to 16)
-  const size_t upper_stride_;   // uint32 per upper level (1 + m)
-  const double level_mult_;     // 1 / ln(m)
   const float prune_factor_;    // alpha of the neighbour heuristic, on this metric's distances
   size_t prefetch_lines_;       // cache lines of a vector prefetched ahead
 
   mutable std::shared_mutex resize_mutex_;  // shared: every reader/writer; exclusive: growth
-  size_t capacity_ = 0;
-  std::atomic<size_t> slot_end_{0};
-  AlignedBuffer<float> vectors_;   // rows [mapped_rows_, capacity_)
-  float* mapped_vectors_ = nullptr;  // rows [0, mapped_rows_): vectors_on_disk only
-  size_t mapped_rows_ = 0;
-  std::shared_ptr<void> mapped_owner_;
-  AlignedBuffer<uint32_t> links0_;
-  std::vector<std::unique_ptr<uint32_t[]>> upper_links_;
-  AlignedBuffer<uint8_t> levels_;
-  AlignedBuffer<uint8_t> states_;  // SlotState, accessed through atomic_ref
-  std::unique_ptr<std::atomic<uint8_t>[]> node_locks_;
-  std::unique_ptr<quant::ScalarQuantizer> sq_;  // set when params.quantization != kNone
-  AlignedBuffer<uint8_t> codes_;              // SQ8/SQ4 codes, code_stride() bytes per slot
-  AlignedBuffer<float> code_norms_;           // quantized L2: CodeNorm of each slot's code
-  simd::SqIpFn sq_ip_ = nullptr;              // the kernels for sq_'s code width
-  simd::SqIpx4Fn sq_ipx4_ = nullptr;
-
-  // Entry point and max level change together under entry_mutex_ and are published as one
-  // packed word (slot in the low 32 bits, level + 1 in the high bits; 0 = empty) so readers
-  // take a consistent snapshot with one acquire load.
-  std::mutex entry_mutex_;
-  std::atomic<uint64_t> entry_{0};
-
-  std::atomic<size_t> live_count_{0};
-  std::atomic<size_t> deleted_count_{0};  // written by writers, read by Stats
-  std::atomic<size_t> upper_bytes_{0};    // bytes of upper-level lists allocated
-  uint64_t insert_counter_ = 0;   // writer-only: seeds the level draws
-  std::vector<Slot> free_slots_;  // writer-only: reclaimed slots, reused LIFO
-
-  mutable std::mutex scratch_mutex_;
-  mutable std::vector<std::unique_ptr<Scratch>> scratch_pool_;
+  HnswGraph graph_;
+  VectorStore vectors_;
+  std::unique_ptr<quant::CodeStore> codes_;  // set when params.quantization != kNone
+  std::unique_ptr<ScratchPool> scratch_;
 };
 
 }  // namespace augurdb::index

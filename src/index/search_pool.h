@@ -18,6 +18,12 @@ struct Neighbor {
   uint32_t slot;
 };
 
+// Counters a search fills for benchmarks (machine-independent cost).
+struct SearchStats {
+  uint64_t distances = 0;
+  uint64_t hops = 0;
+};
+
 class SearchPool {
  public:
   // Empties the pool and sets its capacity (how many of the best entries it keeps) and its beam

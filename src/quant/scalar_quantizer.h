@@ -5,9 +5,10 @@
 //
 // Fit policy: the range is fitted on the first batch inserted into an empty index (all its
 // rows): min..max for SQ8, the 0.5% and 99.5% quantiles for SQ4. Later values outside the range
-// are clamped and counted; HnswIndex::RefitIfDrifted() refits on all live vectors and re-encodes
-// once the share of values clamped since the fit exceeds the expected share (0 for SQ8, 1% for
-// SQ4) by more than 1% (called at compaction). Exact fp32 vectors are always kept for reranking.
+// are clamped and counted; HnswIndex::RefitIfDrifted() (CodeStore::Drifted) refits on all live
+// vectors and re-encodes once the share of values clamped since the fit exceeds the expected
+// share (0 for SQ8, 1% for SQ4) by more than 1% (called at compaction). Exact fp32 vectors are
+// always kept for reranking.
 //
 // Thread safety: const methods may run concurrently; Fit/Restore must not overlap any use.
 #pragma once

@@ -1,0 +1,212 @@
+// Insertion (HNSW paper, Algorithm 1): copying a batch's vectors in, level draws, finding each
+// node's neighbours on every level with the shared beam walk, neighbour selection, and the
+// reverse links that publish a node to the graph.
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <type_traits>
+
+#include "index/hnsw_index.h"
+#include "index/hnsw_walk.h"
+#include "util/check.h"
+#include "util/spinlock.h"
+
+namespace augurdb::index {
+
+void HnswIndex::Insert(std::span<const Slot> slots, const float* vectors, size_t row_stride,
+                       ThreadPool* pool, size_t threads) {
+  if (slots.empty()) return;
+  std::shared_lock<std::shared_mutex> lock(resize_mutex_);
+  const uint64_t first_draw = graph_.TakeDraws(slots.size());
+  const size_t workers = (pool == nullptr || threads <= 1) ? 1 : std::min(threads, pool->size());
+  std::vector<std::unique_ptr<ScratchLease>> leases(workers);
+  for (auto& lease : leases) lease = scratch_->Lease();
+
+  auto run = [&](auto&& fn) {
+    if (workers == 1) {
+      for (size_t i = 0; i < slots.size(); ++i) fn(size_t{0}, i);
+    } else {
+      pool->ParallelFor(slots.size(), workers, fn);
+    }
+  };
+  // Pass 1: copy (and normalise) the vectors into their rows.
+  run([&](size_t, size_t i) {
+    const Slot slot = slots[i];
+    AUGUR_CHECK(slot < capacity());
+    float* dst = vectors_.mutable_row(slot);
+    std::memcpy(dst, vectors + i * row_stride, params_.dim * sizeof(float));
+    if (params_.metric == Metric::kCosine) {
+      const float norm = std::sqrt(kernels_.dot(dst, dst, params_.dim));
+      if (norm > 0) {
+        const float inv = 1.0f / norm;
+        for (size_t d = 0; d < params_.dim; ++d) dst[d] *= inv;
+      }
+    }
+  });
+  // Quantizer range: fitted on the first batch into an empty index (no reader can use codes yet).
+  if (codes_ && !codes_->fitted()) {
+    std::vector<float> sample(slots.size() * params_.dim);
+    for (size_t i = 0; i < slots.size(); ++i) {
+      std::memcpy(sample.data() + i * params_.dim, vector(slots[i]), params_.dim * sizeof(float));
+    }
+    codes_->Fit(sample.data(), slots.size(), params_.dim);
+  }
+  // Pass 2: link each node into the graph.
+  run([&](size_t worker, size_t i) {
+    const Slot slot = slots[i];
+    if (codes_) codes_->Encode(slot, vector(slot));
+    graph_.InitNode(slot, graph_.DrawLevel(first_draw + i));
+    InsertOne(slot, leases[worker]->get());
+  });
+}
+
+void HnswIndex::Publish(std::span<const Slot> slots) { graph_.Publish(slots); }
+
+void HnswIndex::SelectNeighbors(std::vector<Neighbor>& candidates, size_t max_count,
+                                WalkScratch& scratch) const {
+  if (candidates.size() <= max_count) return;
+  // pruner[i]: d(c_i, s) for the kept s that last dropped candidate i (+inf: not tested yet,
+  // -inf: kept). The relaxed pass retests a dropped candidate against that neighbour first, which
+  // settles most of them without a new distance.
+  std::vector<float>& pruner = scratch.pruner;
+  pruner.assign(candidates.size(), std::numeric_limits<float>::infinity());
+  std::vector<Neighbor>& kept = scratch.kept;
+  kept.clear();
+  auto pass = [&](float factor) {
+    for (size_t i = 0; i < candidates.size() && kept.size() < max_count; ++i) {
+      const Neighbor c = candidates[i];
+      if (factor * pruner[i] < c.distance) continue;  // kept already, or dropped again
+      bool keep = true;
+      for (const Neighbor& s : kept) {
+        const float d = distance_(vector(c.slot), vector(s.slot), params_.dim);
+        if (factor * d < c.distance) {
+          keep = false;
+          pruner[i] = d;
+          break;
+        }
+      }
+      if (keep) {
+        pruner[i] = -std::numeric_limits<float>::infinity();
+        kept.push_back(c);
+      }
+    }
+  };
+  pass(1.0f);
+  if (prune_factor_ != 1.0f) pass(prune_factor_);
+  std::sort(kept.begin(), kept.end(), ByDistance);
+  candidates.assign(kept.begin(), kept.end());
+}
+
+void HnswIndex::InsertOne(Slot slot, WalkScratch& scratch) {
+  const int level = graph_.level(slot);
+  const float* q = vector(slot);
+  uint64_t entry = graph_.entry();
+  if (entry == 0) {
+    if (graph_.ClaimEmptyEntry(slot, level)) return;
+    entry = graph_.entry();
+  }
+  const int top = EntryLevel(entry);
+  const Fp32Distance exact = ExactDistance(q);
+  const int linked_top = std::min(level, top);
+  if (scratch.selected.size() < static_cast<size_t>(linked_top) + 1) {
+    scratch.selected.resize(static_cast<size_t>(linked_top) + 1);
+  }
+  // Phase 1: find and write this node's own lists on every level, top down. Nobody links to the
+  // node yet, so no reader can reach it while a lower list is still empty.
+  auto find_lists = [&](const auto& dist) {
+    constexpr bool kApproximate =
+        std::is_same_v<std::decay_t<decltype(dist)>, quant::SqDistance>;
+    Slot cur = EntrySlot(entry);
+    if (top > level) cur = GreedyDescend(graph_, dist, cur, top, level + 1, nullptr);
+    for (int l = linked_top; l >= 0; --l) {
+      SearchLayer(graph_, dist, cur, Beam{params_.ef_construction, params_.ef_construction}, l,
+                  scratch, nullptr);
+      std::vector<Neighbor>& candidates = scratch.candidates;
+      candidates.clear();
+      for (size_t i = 0; i < scratch.pool.size(); ++i) {
+        const Neighbor nb = scratch.pool.at(i);
+        if (nb.slot != slot && state(nb.slot) != SlotState::kDeleted) candidates.push_back(nb);
+      }
+      std::vector<Neighbor>& selected = scratch.selected[static_cast<size_t>(l)];
+      selected.clear();
+      if (candidates.empty()) continue;
+      if constexpr (kApproximate) {  // the heuristic compares exact distances: re-score, sort
+        RescoreExact(exact, candidates);
+        std::sort(candidates.begin(), candidates.end(), ByDistance);
+      }
+      cur = candidates.front().slot;
+      SelectNeighbors(candidates, params_.m, scratch);
+      selected.assign(candidates.begin(), candidates.end());
+      SpinGuard guard(graph_.node_lock(slot));
+      uint32_t* list = graph_.links(slot, l);
+      for (size_t j = 0; j < selected.size(); ++j) StoreRelease(list + 1 + j, selected[j].slot);
+      StoreRelease(list, static_cast<uint32_t>(selected.size()));
+    }
+  };
+  // Quantized: the beam walks on the codes like a search (every linked node has its code: it is
+  // encoded before it is linked), and only the final candidates are re-scored exactly for the
+  // neighbour heuristic, which builds faster at the same recall.
+  if (quantized_walk()) {
+    find_lists(codes_->Distance(q, scratch.prepared));
+  } else {
+    find_lists(exact);
+  }
+  // Phase 2: publish the node by linking it from its neighbours, bottom up, so that a reader who
+  // reaches it on some level finds its lists on every lower level complete.
+  for (int l = 0; l <= linked_top; ++l) {
+    for (const Neighbor& nb : scratch.selected[static_cast<size_t>(l)]) {
+      AddReverseLink(nb.slot, slot, nb.distance, l, scratch);
+    }
+  }
+  if (level > top) graph_.RaiseEntry(slot, level);
+}
+
+void HnswIndex::AddReverseLink(Slot target, Slot source, float distance, int level,
+                               WalkScratch& scratch) {
+  const size_t max_degree = graph_.max_degree(level);
+  std::atomic<uint8_t>& lock = graph_.node_lock(target);
+  uint32_t* list = graph_.links(target, level);
+  std::vector<uint32_t>& copy = scratch.list_copy;
+  std::vector<Neighbor>& candidates = scratch.candidates;
+  for (int attempt = 0;; ++attempt) {
+    // After two lost races, prune while holding the lock (hnswlib's way) to guarantee progress.
+    const bool hold = attempt >= 2;
+    SpinLock(lock);
+    const uint32_t count = LoadAcquire(list);
+    if (count < max_degree) {
+      StoreRelease(list + 1 + count, source);
+      StoreRelease(list, count + 1);
+      SpinUnlock(lock);
+      return;
+    }
+    copy.assign(list + 1, list + 1 + count);
+    if (!hold) SpinUnlock(lock);
+    // Full: re-select among the old neighbours and the new one, distances outside the lock.
+    candidates.clear();
+    const float* base = vector(target);
+    for (uint32_t other : copy) {
+      candidates.push_back(Neighbor{distance_(base, vector(other), params_.dim), other});
+    }
+    candidates.push_back(Neighbor{distance, source});
+    std::sort(candidates.begin(), candidates.end(), ByDistance);
+    SelectNeighbors(candidates, max_degree, scratch);
+    if (!hold) {
+      SpinLock(lock);
+      bool unchanged = LoadAcquire(list) == copy.size();
+      for (size_t j = 0; unchanged && j < copy.size(); ++j) {
+        unchanged = LoadAcquire(list + 1 + j) == copy[j];
+      }
+      if (!unchanged) {  // another thread edited the list meanwhile: start over
+        SpinUnlock(lock);
+        continue;
+      }
+    }
+    for (size_t j = 0; j < candidates.size(); ++j) StoreRelease(list + 1 + j, candidates[j].slot);
+    StoreRelease(list, static_cast<uint32_t>(candidates.size()));
+    SpinUnlock(lock);
+    return;
+  }
+}
+
+}  // namespace augurdb::index

@@ -1,0 +1,77 @@
+#include "index/image_format.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <string>
+
+namespace augurdb::index {
+namespace {
+
+// The kind numbers and the header layout are part of the checkpoint format
+// (docs/format/checkpoint.md): a change here breaks every existing database.
+TEST(ImageFormat, KindsArePinned) {
+  EXPECT_EQ(image_format::kHeader, 1u);
+  EXPECT_EQ(image_format::kVectors, 2u);
+  EXPECT_EQ(image_format::kLinks0, 3u);
+  EXPECT_EQ(image_format::kLevels, 4u);
+  EXPECT_EQ(image_format::kStates, 5u);
+  EXPECT_EQ(image_format::kUpperLinks, 6u);
+  EXPECT_EQ(image_format::kCodes, 11u);
+  EXPECT_EQ(image_format::kQuantizer, 12u);
+  EXPECT_EQ(image_format::kHeaderBytes, 24u);
+}
+
+TEST(ImageFormat, SectionsRoundTrip) {
+  std::string vectors(64, 'v'), tail(64, 't'), links(64, 'l'), levels(2, 'L'), states(2, 's');
+  std::string upper(8, 'u'), codes(128, 'c'), quantizer(16, 'q');
+  auto span = [](std::string& s) { return std::span<char>(s.data(), s.size()); };
+  HnswImage image;
+  image.slot_end = 2;
+  image.entry = PackEntry(1, 3);
+  image.insert_counter = 0x0102030405060708ull;
+  image.vectors = span(vectors);
+  image.vectors_tail = span(tail);
+  image.links0 = span(links);
+  image.levels = span(levels);
+  image.states = span(states);
+  image.upper = span(upper);
+  image.codes = span(codes);
+  image.quantizer = span(quantizer);
+  std::string header;
+  const std::vector<image_format::Section> sections = image_format::ToSections(image, &header);
+  ASSERT_EQ(sections.size(), 8u);
+  // Little-endian u64s: slot_end, entry, insert_counter.
+  ASSERT_EQ(header.size(), 24u);
+  EXPECT_EQ(header.substr(0, 8), std::string("\x02\0\0\0\0\0\0\0", 8));
+  EXPECT_EQ(static_cast<unsigned char>(header[16]), 0x08);
+  // A section split between a mapping and memory is written as its parts in order.
+  std::map<uint32_t, std::string> file;
+  for (const image_format::Section& s : sections) {
+    for (std::string_view part : s.parts) file[s.kind] += part;
+  }
+  EXPECT_EQ(file[image_format::kVectors], vectors + tail);
+
+  auto section = [&](uint32_t kind) {
+    return std::span<char>(file[kind].data(), file[kind].size());
+  };
+  HnswImage back;
+  ASSERT_TRUE(image_format::FromSections(section, &back).ok());
+  EXPECT_EQ(back.slot_end, 2u);
+  EXPECT_EQ(back.entry, image.entry);
+  EXPECT_EQ(back.insert_counter, image.insert_counter);
+  EXPECT_EQ(std::string(back.codes.data(), back.codes.size()), codes);
+  EXPECT_EQ(std::string(back.upper.data(), back.upper.size()), upper);
+
+  file[image_format::kHeader].pop_back();
+  EXPECT_EQ(image_format::FromSections(section, &back).code(), StatusCode::kCorruption);
+}
+
+TEST(ImageFormat, UnquantizedImageHasNoCodeSections) {
+  HnswImage image;
+  std::string header;
+  EXPECT_EQ(image_format::ToSections(image, &header).size(), 6u);
+}
+
+}  // namespace
+}  // namespace augurdb::index
