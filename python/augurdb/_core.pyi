@@ -42,7 +42,10 @@ class Record:
 
 class Collection:
     @staticmethod
-    def open(path: str, read_only: bool, durability: str, checkpoint_wal_bytes: int, dim: int, metric: str, m: int, ef_construction: int, ef_search: int, threads: int, seed: int, quantization: str, rerank: int, vectors_on_disk: bool) -> Collection: ...
+    def open(**kwargs) -> Collection:
+        """
+        Opens a collection; keyword arguments name CollectionOptions fields (metric, quantization and durability by name). Absent = the field's default.
+        """
 
     def flush(self) -> None: ...
 

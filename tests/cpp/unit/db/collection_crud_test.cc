@@ -22,8 +22,9 @@ using namespace augurdb::testing;  // NOLINT(google-build-using-namespace)
 TEST_P(CollectionTest, AddAndGetIntIdsWithMetadata) {
   auto col = Open();
   ASSERT_NE(col, nullptr);
-  const std::vector<int64_t> ids = {0, -5, 42, std::numeric_limits<int64_t>::max(),
-                                    std::numeric_limits<int64_t>::min()};
+  // The whole id range, 0 .. 2^63-1 (negative ids are refused: see InvalidIdValues... below).
+  const std::vector<int64_t> ids = {0, 5, 42, std::numeric_limits<int64_t>::max(),
+                                    int64_t{1} << 40};
   const std::vector<float> data = RandomVectors(ids.size(), kDim, 1);
   std::vector<Metadata> meta;
   for (size_t i = 0; i < ids.size(); ++i) meta.push_back(RichMetadata(static_cast<int64_t>(i)));
