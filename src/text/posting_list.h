@@ -141,13 +141,22 @@ class PostingCursor {
     }
   }
 
-  // (max tf, min dl) of the segment that would hold `target`, without decoding it; a zero max_tf
-  // when no posting at or after target exists.
-  BoundStats BoundAt(Slot target) const {
-    const size_t seg = FindSegment(target, seg_);
+  // (max tf, min dl) and last slot of the segment that would hold `target`, without decoding
+  // it; a zero max_tf (and kNoSlot) when no posting at or after target exists. The bound covers
+  // every posting in [target, last_slot].
+  struct SegmentBound {
+    BoundStats stats;
+    Slot last_slot = kNoSlot;
+  };
+  SegmentBound BoundAt(Slot target) const {
     const auto& blocks = list_->blocks();
-    if (seg < blocks.size()) return {blocks[seg].max_tf, blocks[seg].min_dl};
-    if (seg == blocks.size() && !list_->tail_slots().empty()) return list_->tail_bound();
+    const size_t seg = seg_ < blocks.size() && blocks[seg_].last_slot >= target
+                           ? seg_
+                           : FindSegment(target, seg_);
+    if (seg < blocks.size()) return {{blocks[seg].max_tf, blocks[seg].min_dl}, blocks[seg].last_slot};
+    if (seg == blocks.size() && !list_->tail_slots().empty()) {
+      return {list_->tail_bound(), list_->tail_slots().back()};
+    }
     return {};
   }
 

@@ -7,7 +7,8 @@
 // whose bounds sum to at most theta is "non-essential": a document containing only those cannot
 // enter the heap, so candidates come from the essential terms' postings alone. A candidate is
 // then abandoned as soon as its partial score plus the bounds still unscored (first the
-// non-essential terms' list bounds, then their current blocks' bounds) cannot beat theta.
+// non-essential terms' list bounds, then their current blocks' bounds) cannot beat theta, and
+// a run of slots is skipped without decoding when the blocks covering it cannot beat theta.
 // Documents are visited in slot order, so a later document that only ties theta loses the tie
 // (ties go to the smaller slot) and may be pruned too.
 //
@@ -141,6 +142,22 @@ void InvertedIndex::Search(const TextQuery& query, const TextSearchOptions& opti
     Slot slot = kNoSlot;
     for (size_t i = first_essential; i < n; ++i) slot = std::min(slot, active[i].cursor.slot());
     if (slot == kNoSlot) break;
+    if (heap.size() == options.k) {
+      // Block-max skip: every term's bound over the segment holding `slot` holds up to the
+      // first segment end; if they cannot beat theta together, no slot up to there can.
+      double region_bound = 0.0;
+      Slot region_end = kNoSlot;
+      for (size_t i = 0; i < n; ++i) {
+        const auto b = active[i].cursor.BoundAt(slot);
+        if (b.stats.max_tf == 0) continue;
+        region_bound += Bm25TermScore(active[i].term->weight, b.stats.max_tf, b.stats.min_dl, norm);
+        region_end = std::min(region_end, b.last_slot);
+      }
+      if (below(region_bound)) {
+        for (size_t i = first_essential; i < n; ++i) active[i].cursor.SeekGE(region_end + 1);
+        continue;
+      }
+    }
     const bool eligible =
         LiveLocked(slot) && (options.filter == nullptr || options.filter->Contains(slot));
     double partial = 0.0;
@@ -160,8 +177,10 @@ void InvertedIndex::Search(const TextQuery& query, const TextSearchOptions& opti
     if (!pruned && first_essential > 0 && heap.size() == options.k) {
       double estimate = partial;
       for (size_t i = 0; i < first_essential; ++i) {
-        const BoundStats b = active[i].cursor.BoundAt(slot);
-        if (b.max_tf > 0) estimate += Bm25TermScore(active[i].term->weight, b.max_tf, b.min_dl, norm);
+        const auto b = active[i].cursor.BoundAt(slot);
+        if (b.stats.max_tf > 0) {
+          estimate += Bm25TermScore(active[i].term->weight, b.stats.max_tf, b.stats.min_dl, norm);
+        }
       }
       pruned = below(estimate);
     }

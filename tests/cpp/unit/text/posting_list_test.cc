@@ -46,9 +46,10 @@ TEST(PostingListTest, RandomInsertEraseMatchesModel) {
     for (const auto& [slot, tf] : model) {
       ASSERT_EQ(cursor.slot(), slot);
       ASSERT_EQ(cursor.tf(), tf);
-      const BoundStats b = cursor.BoundAt(slot);
-      ASSERT_GE(b.max_tf, tf);
-      ASSERT_LE(b.min_dl, doc_len[slot]);
+      const auto b = cursor.BoundAt(slot);
+      ASSERT_GE(b.stats.max_tf, tf);
+      ASSERT_LE(b.stats.min_dl, doc_len[slot]);
+      ASSERT_GE(b.last_slot, slot);
       cursor.Next();
     }
     ASSERT_EQ(cursor.slot(), kNoSlot);
@@ -79,7 +80,7 @@ TEST(PostingListTest, AppendsSealFullBlocks) {
   EXPECT_EQ(list.blocks()[0].min_dl, 7u);
   EXPECT_EQ(list.CheckInvariants(doc_len), "");
   PostingCursor empty_cursor(&list);
-  EXPECT_EQ(empty_cursor.BoundAt(5000).max_tf, 0u);
+  EXPECT_EQ(empty_cursor.BoundAt(5000).stats.max_tf, 0u);
 }
 
 }  // namespace
