@@ -29,12 +29,41 @@ uint32_t GetVarint(const char** p) {
   }
 }
 
+// The non-dominated (tf, dl) pairs, merged down to kImpactsPerBound groups of neighbours (each
+// group keeps its largest tf and smallest dl, so it still covers what its members covered).
 BoundStats Bound(std::span<const Slot> slots, std::span<const uint32_t> tfs,
                  PostingList::DocLengths doc_len) {
+  std::array<Impact, kBlockSize> pairs;
+  const size_t n = std::min(slots.size(), kBlockSize);
+  for (size_t i = 0; i < n; ++i) pairs[i] = {tfs[i], doc_len[slots[i]]};
+  std::sort(pairs.begin(), pairs.begin() + static_cast<ptrdiff_t>(n),
+            [](const Impact& a, const Impact& b) { return a.tf > b.tf || (a.tf == b.tf && a.dl < b.dl); });
+  size_t frontier = 0;  // pairs[0, frontier): tf and dl both strictly decreasing
+  for (size_t i = 0; i < n; ++i) {
+    if (frontier == 0 || pairs[i].dl < pairs[frontier - 1].dl) pairs[frontier++] = pairs[i];
+  }
+  BoundStats b;
+  const size_t groups = std::min(frontier, kImpactsPerBound);
+  for (size_t g = 0; g < groups; ++g) {
+    const size_t first = frontier * g / groups;
+    const size_t last = frontier * (g + 1) / groups - 1;
+    b.impacts[g] = {pairs[first].tf, pairs[last].dl};
+  }
+  b.count = static_cast<uint32_t>(groups);
+  return b;
+}
+
+// The tail's bound is one pair, (max tf, min dl), so an insert updates it in O(1).
+BoundStats TailBound(std::span<const Slot> slots, std::span<const uint32_t> tfs,
+                     PostingList::DocLengths doc_len) {
   BoundStats b;
   for (size_t i = 0; i < slots.size(); ++i) {
-    b.max_tf = std::max(b.max_tf, tfs[i]);
-    b.min_dl = std::min(b.min_dl, doc_len[slots[i]]);
+    if (b.count == 0) {
+      b.impacts[0] = {tfs[i], doc_len[slots[i]]};
+      b.count = 1;
+    }
+    b.impacts[0].tf = std::max(b.impacts[0].tf, tfs[i]);
+    b.impacts[0].dl = std::min(b.impacts[0].dl, doc_len[slots[i]]);
   }
   return b;
 }
@@ -83,7 +112,7 @@ void PostingList::ReplaceBlocks(size_t first, size_t old_count, std::span<const 
     const BoundStats bound = Bound(slots.subspan(begin, end - begin),
                                    tfs.subspan(begin, end - begin), doc_len);
     metas.push_back({slots[end - 1], static_cast<uint32_t>(byte_begin + encoded.size()),
-                     bound.max_tf, bound.min_dl, static_cast<uint32_t>(end - begin)});
+                     static_cast<uint32_t>(end - begin), bound});
     PutVarint(&encoded, slots[begin]);
     for (size_t i = begin + 1; i < end; ++i) PutVarint(&encoded, slots[i] - slots[i - 1]);
     for (size_t i = begin; i < end; ++i) PutVarint(&encoded, tfs[i]);
@@ -111,7 +140,7 @@ void PostingList::ReplaceBlocks(size_t first, size_t old_count, std::span<const 
 }
 
 void PostingList::RecomputeTailBound(DocLengths doc_len) {
-  tail_bound_ = Bound(tail_slots_, tail_tfs_, doc_len);
+  tail_bound_ = TailBound(tail_slots_, tail_tfs_, doc_len);
 }
 
 void PostingList::SealTailIfFull(DocLengths doc_len) {
@@ -129,8 +158,14 @@ void PostingList::Insert(Slot slot, uint32_t tf, DocLengths doc_len) {
     const auto at = it - tail_slots_.begin();
     tail_slots_.insert(it, slot);
     tail_tfs_.insert(tail_tfs_.begin() + at, tf);
-    tail_bound_.max_tf = std::max(tail_bound_.max_tf, tf);
-    tail_bound_.min_dl = std::min(tail_bound_.min_dl, doc_len[slot]);
+    const Slot one[] = {slot};
+    const uint32_t one_tf[] = {tf};
+    if (tail_bound_.count == 0) {
+      tail_bound_ = TailBound(one, one_tf, doc_len);
+    } else {
+      tail_bound_.impacts[0].tf = std::max(tail_bound_.impacts[0].tf, tf);
+      tail_bound_.impacts[0].dl = std::min(tail_bound_.impacts[0].dl, doc_len[slot]);
+    }
     SealTailIfFull(doc_len);
     return;
   }
@@ -208,7 +243,7 @@ std::string PostingList::CheckInvariants(DocLengths doc_len) const {
     DecodeBlock(b, buf_slots, buf_tfs);
     const BoundStats bound = Bound(std::span<const Slot>(buf_slots, m.count),
                                    std::span<const uint32_t>(buf_tfs, m.count), doc_len);
-    if (bound.max_tf != m.max_tf || bound.min_dl != m.min_dl) {
+    if (!(bound == m.bound)) {
       return "block " + std::to_string(b) + " bound metadata is stale";
     }
     if (buf_slots[m.count - 1] != m.last_slot) return "block " + std::to_string(b) + " last slot";
@@ -229,8 +264,7 @@ std::string PostingList::CheckInvariants(DocLengths doc_len) const {
     previous = tail_slots_[i];
     first = false;
   }
-  const BoundStats tail = Bound(tail_slots_, tail_tfs_, doc_len);
-  if (tail.max_tf != tail_bound_.max_tf || tail.min_dl != tail_bound_.min_dl) {
+  if (!(TailBound(tail_slots_, tail_tfs_, doc_len) == tail_bound_)) {
     return "tail bound is stale";
   }
   return "";

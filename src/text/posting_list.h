@@ -2,21 +2,22 @@
 // blocks of up to kBlockSize varint-coded postings plus a short uncompressed tail that takes
 // fresh inserts, so a document is searchable as soon as AddDocument returns.
 //
-// Each sealed block keeps (last slot, max tf, min document length) beside its bytes: the last
-// slot lets a cursor skip the block without decoding it, and (max tf, min dl) bound the BM25
-// score of every document in it under whatever N/df/avgdl hold at query time (BM25 rises with
-// tf and falls with dl), so the bound never goes stale as the collection changes.
+// Each sealed block keeps its last slot and a few (tf, dl) impacts beside its bytes: the last
+// slot lets a cursor skip the block without decoding it, and the impacts bound the BM25 score of
+// every document in it under whatever N/df/avgdl hold at query time (BM25 rises with tf and
+// falls with dl), so the bound never goes stale as the collection changes.
 //
 // Invariants:
 //   1. Slots strictly increase across blocks (in order), then across the tail.
 //   2. Every tail slot is greater than the last sealed slot.
-//   3. A block holds 1..kBlockSize postings; its metadata matches its decoded postings (min_dl
-//      against the document lengths the index keeps, dead documents included).
+//   3. A block holds 1..kBlockSize postings; its metadata matches its decoded postings (dl
+//      from the document lengths the index keeps, dead documents included).
 //   4. The tail holds fewer than kBlockSize postings.
 //
 // Thread safety: none of its own; InvertedIndex serialises writers against readers.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
@@ -31,18 +32,36 @@ using Slot = uint32_t;
 inline constexpr Slot kNoSlot = std::numeric_limits<Slot>::max();
 inline constexpr size_t kBlockSize = 128;
 
+// A (tf, dl) pair bounding BM25 from above: a posting with tf <= tf and dl >= dl scores at most
+// what this pair scores, under any N, df and avgdl.
+struct Impact {
+  uint32_t tf;
+  uint32_t dl;
+};
+inline constexpr size_t kImpactsPerBound = 4;
+
+// Covers a run of postings: each has tf <= impacts[j].tf and dl >= impacts[j].dl for some j <
+// count. Blocks keep the non-dominated (tf, dl) pairs of their postings, merged down to
+// kImpactsPerBound (Lucene's per-block "impacts"), which bounds far tighter than (max tf,
+// min dl) alone when the longest-tf document is not also the shortest; the tail keeps one pair.
+struct BoundStats {
+  std::array<Impact, kImpactsPerBound> impacts{};
+  uint32_t count = 0;  // 0: covers no posting
+
+  bool operator==(const BoundStats& o) const {
+    if (count != o.count) return false;
+    for (uint32_t j = 0; j < count; ++j) {
+      if (impacts[j].tf != o.impacts[j].tf || impacts[j].dl != o.impacts[j].dl) return false;
+    }
+    return true;
+  }
+};
+
 struct BlockMeta {
   Slot last_slot;    // largest slot in the block
   uint32_t offset;   // start of the block's bytes in PostingList::bytes_
-  uint32_t max_tf;   // largest term frequency in the block
-  uint32_t min_dl;   // smallest document length (in tokens) among the block's slots
   uint32_t count;    // postings in the block, 1..kBlockSize
-};
-
-// Upper-bound inputs for a run of postings.
-struct BoundStats {
-  uint32_t max_tf = 0;
-  uint32_t min_dl = std::numeric_limits<uint32_t>::max();
+  BoundStats bound;  // over the block's postings (dead documents included)
 };
 
 class PostingList {
@@ -141,8 +160,8 @@ class PostingCursor {
     }
   }
 
-  // (max tf, min dl) and last slot of the segment that would hold `target`, without decoding
-  // it; a zero max_tf (and kNoSlot) when no posting at or after target exists. The bound covers
+  // Bound and last slot of the segment that would hold `target`, without decoding it; an empty
+  // bound (and kNoSlot) when no posting at or after target exists. The bound covers
   // every posting in [target, last_slot].
   struct SegmentBound {
     BoundStats stats;
@@ -153,7 +172,7 @@ class PostingCursor {
     const size_t seg = seg_ < blocks.size() && blocks[seg_].last_slot >= target
                            ? seg_
                            : FindSegment(target, seg_);
-    if (seg < blocks.size()) return {{blocks[seg].max_tf, blocks[seg].min_dl}, blocks[seg].last_slot};
+    if (seg < blocks.size()) return {blocks[seg].bound, blocks[seg].last_slot};
     if (seg == blocks.size() && !list_->tail_slots().empty()) {
       return {list_->tail_bound(), list_->tail_slots().back()};
     }

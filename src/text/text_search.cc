@@ -12,7 +12,7 @@
 // Documents are visited in slot order, so a later document that only ties theta loses the tie
 // (ties go to the smaller slot) and may be pruned too.
 //
-// Bounds come from each block's (max tf, min dl) under the statistics of this query, so they
+// Bounds come from each block's (tf, dl) impacts under the statistics of this query, so they
 // stay valid however N, df and avgdl moved since the block was written. The final score of an
 // accepted document is summed in query order, the order Score() and a brute-force scorer use,
 // so the three agree to the last bit.
@@ -36,6 +36,14 @@ namespace {
 // Bounds are compared with a little slack so that rounding in a differently ordered sum can
 // never prune a document that would have entered the heap.
 constexpr double kBoundSlack = 1e-9;
+
+double BoundScore(const BoundStats& bound, double weight, const Bm25Norm& norm) {
+  double best = 0.0;
+  for (uint32_t j = 0; j < bound.count; ++j) {
+    best = std::max(best, Bm25TermScore(weight, bound.impacts[j].tf, bound.impacts[j].dl, norm));
+  }
+  return best;
+}
 
 bool Worse(const TextHit& a, const TextHit& b) {
   return a.score < b.score || (a.score == b.score && a.slot > b.slot);
@@ -112,12 +120,9 @@ void InvertedIndex::Search(const TextQuery& query, const TextSearchOptions& opti
     if (qt.postings == nullptr) continue;
     double ub = 0.0;
     for (const BlockMeta& b : qt.postings->blocks()) {
-      ub = std::max(ub, Bm25TermScore(qt.weight, b.max_tf, b.min_dl, norm));
+      ub = std::max(ub, BoundScore(b.bound, qt.weight, norm));
     }
-    if (!qt.postings->tail_slots().empty()) {
-      const BoundStats& t = qt.postings->tail_bound();
-      ub = std::max(ub, Bm25TermScore(qt.weight, t.max_tf, t.min_dl, norm));
-    }
+    ub = std::max(ub, BoundScore(qt.postings->tail_bound(), qt.weight, norm));
     active.push_back({&qt, ub, PostingCursor(qt.postings)});
   }
   if (active.empty()) return;
@@ -149,8 +154,8 @@ void InvertedIndex::Search(const TextQuery& query, const TextSearchOptions& opti
       Slot region_end = kNoSlot;
       for (size_t i = 0; i < n; ++i) {
         const auto b = active[i].cursor.BoundAt(slot);
-        if (b.stats.max_tf == 0) continue;
-        region_bound += Bm25TermScore(active[i].term->weight, b.stats.max_tf, b.stats.min_dl, norm);
+        if (b.stats.count == 0) continue;
+        region_bound += BoundScore(b.stats, active[i].term->weight, norm);
         region_end = std::min(region_end, b.last_slot);
       }
       if (below(region_bound)) {
@@ -178,9 +183,7 @@ void InvertedIndex::Search(const TextQuery& query, const TextSearchOptions& opti
       double estimate = partial;
       for (size_t i = 0; i < first_essential; ++i) {
         const auto b = active[i].cursor.BoundAt(slot);
-        if (b.stats.max_tf > 0) {
-          estimate += Bm25TermScore(active[i].term->weight, b.stats.max_tf, b.stats.min_dl, norm);
-        }
+        estimate += BoundScore(b.stats, active[i].term->weight, norm);
       }
       pruned = below(estimate);
     }

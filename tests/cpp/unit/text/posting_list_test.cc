@@ -47,8 +47,11 @@ TEST(PostingListTest, RandomInsertEraseMatchesModel) {
       ASSERT_EQ(cursor.slot(), slot);
       ASSERT_EQ(cursor.tf(), tf);
       const auto b = cursor.BoundAt(slot);
-      ASSERT_GE(b.stats.max_tf, tf);
-      ASSERT_LE(b.stats.min_dl, doc_len[slot]);
+      bool covered = false;
+      for (uint32_t j = 0; j < b.stats.count; ++j) {
+        covered |= b.stats.impacts[j].tf >= tf && b.stats.impacts[j].dl <= doc_len[slot];
+      }
+      ASSERT_TRUE(covered) << "slot " << slot;
       ASSERT_GE(b.last_slot, slot);
       cursor.Next();
     }
@@ -76,11 +79,31 @@ TEST(PostingListTest, AppendsSealFullBlocks) {
   for (Slot s = 0; s < 300; ++s) list.Insert(s * 3, 1 + s % 4, doc_len);
   ASSERT_EQ(list.blocks().size(), 2u);
   EXPECT_EQ(list.tail_slots().size(), 300u - 2 * kBlockSize);
-  EXPECT_EQ(list.blocks()[0].max_tf, 4u);
-  EXPECT_EQ(list.blocks()[0].min_dl, 7u);
+  // All lengths equal: tf 4 dominates every other posting, one impact remains.
+  ASSERT_EQ(list.blocks()[0].bound.count, 1u);
+  EXPECT_EQ(list.blocks()[0].bound.impacts[0].tf, 4u);
+  EXPECT_EQ(list.blocks()[0].bound.impacts[0].dl, 7u);
   EXPECT_EQ(list.CheckInvariants(doc_len), "");
   PostingCursor empty_cursor(&list);
-  EXPECT_EQ(empty_cursor.BoundAt(5000).stats.max_tf, 0u);
+  EXPECT_EQ(empty_cursor.BoundAt(5000).stats.count, 0u);
+}
+
+TEST(PostingListTest, BlockImpactsKeepTheNonDominatedPairs) {
+  // Long documents with high tf, short ones with tf 1: (max tf, min dl) alone would pair the
+  // highest tf with the shortest length, which no document has.
+  std::vector<uint32_t> doc_len(kBlockSize);
+  PostingList list;
+  for (Slot s = 0; s < kBlockSize; ++s) {
+    doc_len[s] = s % 2 == 0 ? 200 : 3;
+    list.Insert(s, s % 2 == 0 ? 9 : 1, doc_len);
+  }
+  ASSERT_EQ(list.blocks().size(), 1u);
+  const BoundStats& b = list.blocks()[0].bound;
+  ASSERT_EQ(b.count, 2u);
+  EXPECT_EQ(b.impacts[0].tf, 9u);
+  EXPECT_EQ(b.impacts[0].dl, 200u);
+  EXPECT_EQ(b.impacts[1].tf, 1u);
+  EXPECT_EQ(b.impacts[1].dl, 3u);
 }
 
 }  // namespace
