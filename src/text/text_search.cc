@@ -113,6 +113,25 @@ void InvertedIndex::Search(const TextQuery& query, const TextSearchOptions& opti
     const QueryTerm* term;
     double upper_bound;
     PostingCursor cursor;
+    // The last block bound computed, valid for candidates up to block_last: candidates only
+    // grow, and the block found for a smaller slot is still the first one ending at or after
+    // any larger slot up to its end.
+    Slot block_last = 0;
+    double block_score = -1.0;  // < 0: nothing cached
+    bool block_empty = false;
+
+    // BM25 bound over the segment holding `slot`; false when no posting at or after it remains.
+    bool BlockBound(Slot slot, double weight, const Bm25Norm& norm, double* score, Slot* last) {
+      if (block_score < 0.0 || slot > block_last) {
+        const auto b = cursor.BoundAt(slot);
+        block_empty = b.stats.count == 0;
+        block_last = b.last_slot;
+        block_score = BoundScore(b.stats, weight, norm);
+      }
+      *score = block_score;
+      *last = block_last;
+      return !block_empty;
+    }
   };
   std::vector<Active> active;
   active.reserve(prepared.size());
@@ -153,10 +172,11 @@ void InvertedIndex::Search(const TextQuery& query, const TextSearchOptions& opti
       double region_bound = 0.0;
       Slot region_end = kNoSlot;
       for (size_t i = 0; i < n; ++i) {
-        const auto b = active[i].cursor.BoundAt(slot);
-        if (b.stats.count == 0) continue;
-        region_bound += BoundScore(b.stats, active[i].term->weight, norm);
-        region_end = std::min(region_end, b.last_slot);
+        double bound = 0.0;
+        Slot last = kNoSlot;
+        if (!active[i].BlockBound(slot, active[i].term->weight, norm, &bound, &last)) continue;
+        region_bound += bound;
+        region_end = std::min(region_end, last);
       }
       if (below(region_bound)) {
         for (size_t i = first_essential; i < n; ++i) active[i].cursor.SeekGE(region_end + 1);
@@ -182,8 +202,11 @@ void InvertedIndex::Search(const TextQuery& query, const TextSearchOptions& opti
     if (!pruned && first_essential > 0 && heap.size() == options.k) {
       double estimate = partial;
       for (size_t i = 0; i < first_essential; ++i) {
-        const auto b = active[i].cursor.BoundAt(slot);
-        estimate += BoundScore(b.stats, active[i].term->weight, norm);
+        double bound = 0.0;
+        Slot last = kNoSlot;
+        if (active[i].BlockBound(slot, active[i].term->weight, norm, &bound, &last)) {
+          estimate += bound;
+        }
       }
       pruned = below(estimate);
     }
