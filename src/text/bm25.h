@@ -1,15 +1,16 @@
-// BM25 as Lucene's BM25Similarity defines it, with exact document lengths.
+// BM25 as Lucene's BM25Similarity (Lucene 8 and later) defines it, with exact document lengths.
 //
 //   score(q, d) = sum over query terms t (once per occurrence in q) of
-//                 idf(t) * tf * (k1 + 1) / (tf + k1 * (1 - b + b * dl / avgdl))
+//                 idf(t) * tf / (tf + k1 * (1 - b + b * dl / avgdl))
 //   idf(t)      = ln(1 + (N - df + 0.5) / (df + 0.5))
 //
 // k1 = 1.2, b = 0.75 (Lucene's defaults). N, df and avgdl count live documents only. Lucene stores
 // dl lossily in one byte (SmallFloat.intToByte4); we keep exact lengths, as bm25s's "lucene"
 // method (the oracle) does, so scores differ from Lucene's by that quantisation only. The
-// (k1 + 1) factor, which Lucene 8+ dropped, is kept: it scales every score alike and is what
-// bm25s computes. A repeated query term is one SHOULD clause per occurrence in Lucene's
-// BooleanQuery; here it becomes one term whose weight is multiplied by its count.
+// textbook (k1 + 1) factor is left out, as Lucene dropped it in 8.0 (LUCENE-8563) and bm25s's
+// "lucene" method omits it: it scales every score alike, so rankings are the same either way.
+// A repeated query term is one SHOULD clause per occurrence in Lucene's BooleanQuery; here it
+// becomes one term whose weight is multiplied by its count.
 #pragma once
 
 #include <cmath>
@@ -39,11 +40,10 @@ struct Bm25Norm {
 };
 
 // One term's contribution; `weight` is idf times the term's count in the query. Rises with tf
-// and falls with dl, which is what lets a block's (max tf, min dl) bound every document in it.
+// and falls with dl, which is what lets a block's (tf, dl) impacts bound every document in it.
 inline double Bm25TermScore(double weight, uint32_t tf, uint32_t dl, const Bm25Norm& norm) {
   const double t = static_cast<double>(tf);
-  return weight * t * (kBm25K1 + 1.0) /
-         (t + norm.constant + norm.per_length * static_cast<double>(dl));
+  return weight * t / (t + norm.constant + norm.per_length * static_cast<double>(dl));
 }
 
 }  // namespace augurdb::text

@@ -42,7 +42,7 @@ inline constexpr size_t kImpactsPerBound = 4;
 
 // Covers a run of postings: each has tf <= impacts[j].tf and dl >= impacts[j].dl for some j <
 // count. Blocks keep the non-dominated (tf, dl) pairs of their postings, merged down to
-// kImpactsPerBound (Lucene's per-block "impacts"), which bounds far tighter than (max tf,
+// kImpactsPerBound (Lucene's per-block "impacts"), which bounds tighter than (max tf,
 // min dl) alone when the longest-tf document is not also the shortest; the tail keeps one pair.
 struct BoundStats {
   std::array<Impact, kImpactsPerBound> impacts{};
