@@ -16,6 +16,7 @@
 #include <mutex>
 
 #include "text/inverted_index.h"
+#include "text/varint.h"
 #include "util/coding.h"
 #include "util/crc32c.h"
 #include "util/utf8.h"
@@ -25,14 +26,6 @@ namespace {
 
 constexpr uint32_t kImageMagic = 0x58544741;  // "AGTX"
 constexpr uint32_t kImageVersion = 1;
-
-void PutVarint32(std::string* dst, uint32_t v) {
-  while (v >= 0x80) {
-    dst->push_back(static_cast<char>(v | 0x80));
-    v >>= 7;
-  }
-  dst->push_back(static_cast<char>(v));
-}
 
 // Reads bounded varints from untrusted bytes; failures carry the byte offset.
 class ImageReader {

@@ -5,20 +5,13 @@
 
 #include <algorithm>
 
+#include "text/varint.h"
 #include "util/check.h"
 
 namespace augurdb::text {
 namespace {
 
-void PutVarint(std::string* dst, uint32_t v) {
-  while (v >= 0x80) {
-    dst->push_back(static_cast<char>(v | 0x80));
-    v >>= 7;
-  }
-  dst->push_back(static_cast<char>(v));
-}
-
-// REQUIRES: the bytes were written by PutVarint (they never come from outside the process; the
+// REQUIRES: the bytes were written by PutVarint32 (they never come from outside the process; the
 // image format stores documents, not blocks).
 uint32_t GetVarint(const char** p) {
   uint32_t v = 0;
@@ -113,9 +106,9 @@ void PostingList::ReplaceBlocks(size_t first, size_t old_count, std::span<const 
                                    tfs.subspan(begin, end - begin), doc_len);
     metas.push_back({slots[end - 1], static_cast<uint32_t>(byte_begin + encoded.size()),
                      static_cast<uint32_t>(end - begin), bound});
-    PutVarint(&encoded, slots[begin]);
-    for (size_t i = begin + 1; i < end; ++i) PutVarint(&encoded, slots[i] - slots[i - 1]);
-    for (size_t i = begin; i < end; ++i) PutVarint(&encoded, tfs[i]);
+    PutVarint32(&encoded, slots[begin]);
+    for (size_t i = begin + 1; i < end; ++i) PutVarint32(&encoded, slots[i] - slots[i - 1]);
+    for (size_t i = begin; i < end; ++i) PutVarint32(&encoded, tfs[i]);
     begin = end;
   }
   const auto shift = static_cast<int64_t>(encoded.size()) -

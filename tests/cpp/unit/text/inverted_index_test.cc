@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "test_data.h"
 #include "text/bm25.h"
 #include "util/coding.h"
 #include "util/crc32c.h"
@@ -19,9 +20,9 @@
 namespace augurdb::text {
 namespace {
 
+// The fixed default seed, or AUGUR_TEST_SEED to replay another.
 uint64_t Seed() {
-  const char* env = std::getenv("AUGUR_TEST_SEED");
-  const uint64_t seed = env != nullptr ? std::strtoull(env, nullptr, 10) : std::random_device{}();
+  const uint64_t seed = testing::TestSeed();
   std::printf("AUGUR_TEST_SEED=%llu\n", static_cast<unsigned long long>(seed));
   return seed;
 }

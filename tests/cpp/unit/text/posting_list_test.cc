@@ -7,12 +7,14 @@
 #include <random>
 #include <vector>
 
+#include "test_data.h"
+
 namespace augurdb::text {
 namespace {
 
+// The fixed default seed, or AUGUR_TEST_SEED to replay another.
 uint64_t Seed() {
-  const char* env = std::getenv("AUGUR_TEST_SEED");
-  const uint64_t seed = env != nullptr ? std::strtoull(env, nullptr, 10) : std::random_device{}();
+  const uint64_t seed = testing::TestSeed();
   std::printf("AUGUR_TEST_SEED=%llu\n", static_cast<unsigned long long>(seed));
   return seed;
 }
