@@ -80,8 +80,9 @@ class SnowballWord {
     for (size_t i = 0; i < N; ++i) {
       const int n = static_cast<int>(v[i].s.size());
       if (n > c_ || (best >= 0 && n <= static_cast<int>(v[best].s.size()))) continue;
+      // From the last letter backwards: most entries fail on the first comparison.
       bool match = true;
-      for (int k = 0; k < n && match; ++k) {
+      for (int k = n - 1; k >= 0 && match; --k) {
         match = at(c_ - n + k) == static_cast<Char>(static_cast<unsigned char>(v[i].s[k]));
       }
       if (match) best = static_cast<int>(i);
