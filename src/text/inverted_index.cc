@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <limits>
 #include <mutex>
+#include <unordered_map>
 
 #include "text/bm25.h"
 
@@ -131,13 +132,13 @@ Result<TextQuery> InvertedIndex::ParseQuery(std::string_view text) const {
   std::vector<std::string> tokens;
   AUGUR_RETURN_IF_ERROR(tokenizer_.Tokenize(text, &tokens));
   TextQuery query;
-  for (std::string& token : tokens) {
-    auto it = std::find_if(query.terms.begin(), query.terms.end(),
-                           [&](const auto& t) { return t.first == token; });
-    if (it != query.terms.end()) {
-      ++it->second;
+  std::unordered_map<std::string_view, size_t> position;  // token -> index in query.terms
+  for (const std::string& token : tokens) {
+    const auto [it, inserted] = position.emplace(token, query.terms.size());
+    if (inserted) {
+      query.terms.emplace_back(token, 1);
     } else {
-      query.terms.emplace_back(std::move(token), 1);
+      ++query.terms[it->second].second;
     }
   }
   return query;

@@ -154,7 +154,7 @@ void InvertedIndex::Search(const TextQuery& query, const TextSearchOptions& opti
   }
 
   std::vector<TextHit> heap;  // heap.front() is the worst hit kept
-  heap.reserve(options.k);
+  heap.reserve(std::min<uint64_t>(options.k, stats_.doc_count));
   double threshold = 0.0;       // worst kept score once the heap is full
   size_t first_essential = 0;   // active[0, first_essential) are non-essential
   std::vector<double> contribution(query.terms.size(), 0.0);

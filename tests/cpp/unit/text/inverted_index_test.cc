@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <cstdint>
 #include <cstdlib>
 #include <map>
 #include <random>
@@ -204,6 +205,12 @@ TEST(InvertedIndexTest, EdgeCasesAndErrors) {
   EXPECT_TRUE(hits.empty());
   ASSERT_TRUE(index.Search("fox", 0, nullptr, &hits).ok());
   EXPECT_TRUE(hits.empty());
+  ASSERT_TRUE(index.Search("fox", SIZE_MAX, nullptr, &hits).ok());  // k far above N
+  EXPECT_EQ(hits.size(), 1u);
+  const uint64_t short_words[1] = {~uint64_t{0}};
+  const SlotFilter too_long{short_words, 1000};  // claims more bits than its words hold
+  ASSERT_TRUE(index.Search("fox", 10, &too_long, &hits).ok());
+  EXPECT_EQ(hits.size(), 1u);
   EXPECT_EQ(index.Search("\xC0", 10, nullptr, &hits).code(), StatusCode::kInvalidArgument);
   ASSERT_TRUE(index.Search("FOX", 10, nullptr, &hits).ok());  // stemmed on both sides
   ASSERT_EQ(hits.size(), 1u);
