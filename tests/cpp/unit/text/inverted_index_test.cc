@@ -190,6 +190,10 @@ TEST(InvertedIndexTest, Bm25MatchesTextbookFormula) {
   EXPECT_NEAR(index.Score(q, 0, &global),
               2 * idf_apple * 2 / (2 + 1.2 * (0.25 + 0.75 * 3 / 4.0)), 1e-12);
   EXPECT_EQ(index.DocFreqs(q), (std::vector<uint64_t>{1, 2}));
+  // Search under the same global statistics ranks and scores as Score does.
+  index.Search(q, {10, nullptr, &global}, &hits);
+  ASSERT_EQ(hits.size(), 3u);
+  for (const TextHit& h : hits) EXPECT_EQ(h.score, index.Score(q, h.slot, &global));
 }
 
 TEST(InvertedIndexTest, EdgeCasesAndErrors) {
