@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Rejects #includes that point up the layer stack (STYLE.md section 1).
 
-Layers, lowest first: util, simd, quant, {index, storage, filter}, db, bindings. A file may
+Layers, lowest first: util, simd, quant, {index, storage, filter, text}, db, bindings. A file may
 include its own layer and any layer below (quant sits under index: the graph walks on codes). Public headers (include/augurdb/) may include only
 other public headers and the standard library.
 """
@@ -12,7 +12,7 @@ import re
 import sys
 from pathlib import Path
 
-RANK = {"util": 0, "simd": 1, "quant": 2, "index": 3, "storage": 3, "filter": 3, "db": 4,
+RANK = {"util": 0, "simd": 1, "quant": 2, "index": 3, "storage": 3, "filter": 3, "text": 3, "db": 4,
         "bindings": 5}
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([a-z_]+)/', re.MULTILINE)
 

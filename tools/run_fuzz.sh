@@ -2,7 +2,7 @@
 # Runs the libFuzzer targets built in build/fuzz (make fuzz), one at a time, one process each.
 #   FUZZ_RUNS     executions per target (default 100000; -runs)
 #   FUZZ_SECONDS  time limit per target in seconds (default 120; 0 = none; -max_total_time)
-#   FUZZ_TARGETS  which targets (default: wal_reader checkpoint filter db_open)
+#   FUZZ_TARGETS  which targets (default: wal_reader checkpoint filter db_open tokenizer)
 # The seed corpus in fuzz/corpus/<target> is read, never written: new inputs go to
 # build/fuzz/corpus/<target>, crashes to build/fuzz/artifacts/. Exits non-zero on any crash.
 set -euo pipefail
@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 BUILD=${FUZZ_BUILD:-build/fuzz}
 RUNS=${FUZZ_RUNS:-100000}
 SECONDS_LIMIT=${FUZZ_SECONDS:-120}
-TARGETS=${FUZZ_TARGETS:-"wal_reader checkpoint filter db_open"}
+TARGETS=${FUZZ_TARGETS:-"wal_reader checkpoint filter db_open tokenizer"}
 mkdir -p "$BUILD/artifacts" "$BUILD/logs"
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
 status=0
