@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
-"""Rejects #includes that point up the layer stack (STYLE.md section 1).
+"""The layer order of src/, stated once (LAYERS below), and its check (STYLE.md section 1).
 
-Layers, lowest first: util, simd, quant, {index, storage, filter, text}, db, bindings. A file may
-include its own layer and any layer below (quant sits under index: the graph walks on codes). Public headers (include/augurdb/) may include only
-other public headers and the standard library.
+Rejects an #include that points up or sideways, "layer/..." and <augurdb/...> alike (a public
+header belongs to the layer that implements it: PUBLIC_HEADERS), and a src/CMakeLists.txt whose
+`augurdb_layer(... BELOW ...)` lists differ from LAYERS. The build then enforces the same order at
+link time (augurdb_linkcheck_<layer> targets). Public headers may include only other public
+headers and the standard library.
 """
 
 from __future__ import annotations
@@ -12,27 +14,64 @@ import re
 import sys
 from pathlib import Path
 
-RANK = {"util": 0, "simd": 1, "quant": 2, "index": 3, "storage": 3, "filter": 3, "text": 3, "db": 4,
-        "bindings": 5}
+# Each layer and every layer it may use, lowest first. quant sits under index (the graph walks on
+# codes); index, storage, filter and text are siblings that know nothing of each other.
+LAYERS: dict[str, list[str]] = {
+    "util": [],
+    "simd": ["util"],
+    "quant": ["simd", "util"],
+    "index": ["quant", "simd", "util"],
+    "storage": ["util"],
+    "filter": ["util"],
+    "text": ["util"],
+    "db": ["index", "quant", "simd", "storage", "filter", "text", "util"],
+    "bindings": ["db", "index", "quant", "simd", "storage", "filter", "text", "util"],
+}
+# include/augurdb/<name> -> the layer whose sources define it (default util: status, metric, ...).
+PUBLIC_HEADERS = {"collection.h": "db", "value.h": "filter"}
+
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([a-z_]+)/', re.MULTILINE)
+PUBLIC_INCLUDE = re.compile(r'^\s*#\s*include\s+<augurdb/([a-z_]+\.h)>', re.MULTILINE)
+CMAKE_LAYER = re.compile(r'augurdb_layer\((\w+)\s+SOURCES\s+\$\{\w+\}(?:\s+BELOW\s+([\w\s]+?))?\)')
 
 
-def main() -> int:
-    root = Path(__file__).resolve().parent.parent
+def include_errors(root: Path) -> list[str]:
     errors: list[str] = []
     for path in sorted((root / "src").rglob("*")):
         if path.suffix not in (".h", ".cc"):
             continue
         layer = path.relative_to(root / "src").parts[0]
-        for target in INCLUDE.findall(path.read_text()):
-            if target in RANK and RANK[target] > RANK.get(layer, 99):
-                errors.append(f"{path.relative_to(root)}: includes {target}/ from layer {layer}/")
-            # Siblings of equal rank stay independent (index/ knows nothing about storage/).
-            if target in RANK and target != layer and RANK[target] == RANK.get(layer):
-                errors.append(f"{path.relative_to(root)}: {layer}/ must not include {target}/")
+        if layer not in LAYERS:
+            errors.append(f"{path.relative_to(root)}: folder {layer}/ is not a layer in LAYERS")
+            continue
+        text = path.read_text()
+        targets = [(t, f'"{t}/..."') for t in INCLUDE.findall(text) if t in LAYERS]
+        targets += [(PUBLIC_HEADERS.get(h, "util"), f"<augurdb/{h}>")
+                    for h in PUBLIC_INCLUDE.findall(text)]
+        for target, spelled in targets:
+            if target != layer and target not in LAYERS[layer]:
+                errors.append(f"{path.relative_to(root)}: {layer}/ may not include {spelled} "
+                              f"(layer {target}/; {layer}/ uses only {LAYERS[layer] or 'nothing'})")
     for path in sorted((root / "include" / "augurdb").glob("*.h")):
         if INCLUDE.search(path.read_text()):
             errors.append(f"{path.relative_to(root)}: public header includes a src/ header")
+    return errors
+
+
+def cmake_errors(root: Path) -> list[str]:
+    cmake = (root / "src" / "CMakeLists.txt").read_text()
+    declared = {m.group(1): sorted((m.group(2) or "").split()) for m in CMAKE_LAYER.finditer(cmake)}
+    expected = {k: sorted(v) for k, v in LAYERS.items() if k != "bindings"}
+    if declared == expected:
+        return []
+    return [f"src/CMakeLists.txt: augurdb_layer {name} BELOW {declared.get(name)} but LAYERS says "
+            f"{expected.get(name)}" for name in sorted(set(declared) | set(expected))
+            if declared.get(name) != expected.get(name)]
+
+
+def main() -> int:
+    root = Path(__file__).resolve().parent.parent
+    errors = include_errors(root) + cmake_errors(root)
     for e in errors:
         print(e, file=sys.stderr)
     if not errors:
