@@ -118,11 +118,8 @@ class JsonParser {
     out->type = JsonType::kObject;
     ++pos_;  // '{'
     SkipWhitespace();
-    if (pos_ < text_.size() && text_[pos_] == '}') {
-      ++pos_;
-      return Status::OK();
-    }
-    while (true) {
+    if (Consume('}')) return Status::OK();
+    for (bool done = false; !done;) {
       SkipWhitespace();
       if (pos_ >= text_.size() || text_[pos_] != '"') {
         return Error(pos_, "unexpected " + Describe(pos_) + ", expected a string key");
@@ -138,17 +135,9 @@ class JsonParser {
       out->keys.push_back(std::move(key));
       out->items.emplace_back();
       AUGUR_RETURN_IF_ERROR(ParseValue(depth, &out->items.back()));
-      SkipWhitespace();
-      if (pos_ < text_.size() && text_[pos_] == ',') {
-        ++pos_;
-        continue;
-      }
-      if (pos_ < text_.size() && text_[pos_] == '}') {
-        ++pos_;
-        return Status::OK();
-      }
-      return Error(pos_, "unexpected " + Describe(pos_) + ", expected ',' or '}' in an object");
+      AUGUR_RETURN_IF_ERROR(NextItem('}', "an object", &done));
     }
+    return Status::OK();
   }
 
   Status ParseArray(size_t depth, JsonValue* out) {
@@ -156,25 +145,33 @@ class JsonParser {
     out->type = JsonType::kArray;
     ++pos_;  // '['
     SkipWhitespace();
-    if (pos_ < text_.size() && text_[pos_] == ']') {
-      ++pos_;
-      return Status::OK();
-    }
-    while (true) {
+    if (Consume(']')) return Status::OK();
+    for (bool done = false; !done;) {
       SkipWhitespace();
       out->items.emplace_back();
       AUGUR_RETURN_IF_ERROR(ParseValue(depth, &out->items.back()));
-      SkipWhitespace();
-      if (pos_ < text_.size() && text_[pos_] == ',') {
-        ++pos_;
-        continue;
-      }
-      if (pos_ < text_.size() && text_[pos_] == ']') {
-        ++pos_;
-        return Status::OK();
-      }
-      return Error(pos_, "unexpected " + Describe(pos_) + ", expected ',' or ']' in a list");
+      AUGUR_RETURN_IF_ERROR(NextItem(']', "a list", &done));
     }
+    return Status::OK();
+  }
+
+  bool Consume(char c) noexcept {
+    if (pos_ >= text_.size() || text_[pos_] != c) return false;
+    ++pos_;
+    return true;
+  }
+
+  // After a list element or an object member: ',' means another follows, `close` ends the
+  // container (*done), anything else is an error naming both.
+  Status NextItem(char close, std::string_view container, bool* done) {
+    SkipWhitespace();
+    if (Consume(',')) return Status::OK();
+    if (!Consume(close)) {
+      return Error(pos_, "unexpected " + Describe(pos_) + ", expected ',' or '" +
+                             std::string(1, close) + "' in " + std::string(container));
+    }
+    *done = true;
+    return Status::OK();
   }
 
   // Reads 4 hex digits at pos_ (after "\u").
