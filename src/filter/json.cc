@@ -15,17 +15,11 @@ namespace {
 
 // The character a one-letter escape (\n, \" ...) stands for, or '\0' when e is not one of them.
 char SimpleEscape(char e) noexcept {
-  switch (e) {
-    case '"': return '"';
-    case '\\': return '\\';
-    case '/': return '/';
-    case 'b': return '\b';
-    case 'f': return '\f';
-    case 'n': return '\n';
-    case 'r': return '\r';
-    case 't': return '\t';
-    default: return '\0';
-  }
+  constexpr std::string_view kLetters = "\"\\/bfnrt";
+  constexpr std::string_view kMeanings = "\"\\/\b\f\n\r\t";
+  static_assert(kLetters.size() == kMeanings.size());
+  const size_t i = kLetters.find(e);
+  return i == std::string_view::npos ? '\0' : kMeanings[i];
 }
 
 class JsonParser {
