@@ -13,6 +13,7 @@ and written the same way.
 
 from __future__ import annotations
 
+import argparse
 import ctypes
 import datetime
 import gc
@@ -335,6 +336,25 @@ def progress(items: Sequence[T], desc: str) -> Iterator[T]:
             yield item
         return
     yield from tqdm(items, desc=desc, leave=False, file=sys.stderr, dynamic_ncols=True)
+
+
+def sweep_parser(runner: str, description: str, quick_help: str) -> argparse.ArgumentParser:
+    """The argument parser of ``python -m bench.ann.<runner>``, with its ``--quick`` flag; the
+    runner adds its own options, then calls :func:`check_sweep_args`."""
+    parser = argparse.ArgumentParser(prog=f"python -m bench.ann.{runner}",
+                                     description=description)
+    parser.add_argument("--quick", action="store_true", help=quick_help)
+    return parser
+
+
+def check_sweep_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Rejects ``--runs``, a ``--threads`` or an ``--ef`` below 1 (ef below k is valid: AugurDB
+    narrows its walk, hnswlib raises ef to k), then sorts ``--ef`` and ``--threads`` and drops
+    repeats."""
+    if args.runs < 1 or any(ef < 1 for ef in args.ef) or any(t < 1 for t in args.threads):
+        parser.error("--runs, --threads and every --ef must be >= 1")
+    args.ef = sorted(set(args.ef))
+    args.threads = sorted(set(args.threads))
 
 
 def log(message: str) -> None:

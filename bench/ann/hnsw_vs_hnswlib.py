@@ -33,6 +33,7 @@ within one run on one machine; the header records the machine and its load.
 from __future__ import annotations
 
 import argparse
+import functools
 import hashlib
 import statistics
 import sys
@@ -64,6 +65,7 @@ from .common import (
     rss_bytes,
     write_json,
 )
+from .peers.base import pad_ids, timed_loop
 
 M = 16
 EF_CONSTRUCTION = 200
@@ -211,40 +213,20 @@ class QueryRunner:
 
     def _hnswlib_single(self, ef: int, limit: int | None) -> tuple[float, IdArray]:
         self.index.set_ef(ef)
-        rows = self.rows_2d[:limit]
-        out: list[Any] = [None] * len(rows)
-        knn_query = self.index.knn_query
-        start = time.perf_counter()
-        for i, row in enumerate(rows):
-            try:
-                out[i] = knn_query(row, k=K, num_threads=1)[0]
-            except RuntimeError:  # hnswlib found fewer than k: counted as missing results
-                out[i] = np.full((1, K), -1, dtype=np.int64)
-        seconds = time.perf_counter() - start
-        return seconds, np.concatenate(out).astype(np.int64)
+        # hnswlib raises RuntimeError when it finds fewer than k: counted as missing results.
+        seconds, out = timed_loop(functools.partial(self.index.knn_query, k=K, num_threads=1),
+                                  self.rows_2d[:limit], (RuntimeError,))
+        return seconds, pad_ids([[] if r is None else r[0][0] for r in out], len(out))
 
     def _augurdb_batch1(self, ef: int, limit: int | None) -> tuple[float, IdArray]:
-        rows = self.rows_2d[:limit]
-        out: list[Any] = [None] * len(rows)
-        search_batch = self.col.search_batch
-        start = time.perf_counter()
-        for i, row in enumerate(rows):
-            out[i] = search_batch(row, K, ef=ef, threads=1).ids
-        seconds = time.perf_counter() - start
-        return seconds, np.concatenate(out).astype(np.int64)
+        seconds, out = timed_loop(
+            functools.partial(self.col.search_batch, k=K, ef=ef, threads=1), self.rows_2d[:limit])
+        return seconds, pad_ids([r.ids[0] for r in out], len(out))
 
     def _augurdb_search(self, ef: int, limit: int | None) -> tuple[float, IdArray]:
-        rows = self.rows_1d[:limit]
-        out: list[Any] = [None] * len(rows)
-        search = self.col.search
-        start = time.perf_counter()
-        for i, row in enumerate(rows):
-            out[i] = search(row, K, ef=ef)
-        seconds = time.perf_counter() - start
-        ids = np.full((len(rows), K), -1, dtype=np.int64)
-        for i, hits in enumerate(out):
-            ids[i, :len(hits)] = [hit.id for hit in hits[:K]]
-        return seconds, ids
+        seconds, out = timed_loop(functools.partial(self.col.search, k=K, ef=ef),
+                                  self.rows_1d[:limit])
+        return seconds, pad_ids([[hit.id for hit in hits] for hits in out], len(out))
 
     def _hnswlib_batch(self, ef: int, limit: int | None) -> tuple[float, IdArray]:
         self.index.set_ef(ef)
@@ -592,13 +574,12 @@ def format_report(config: dict[str, Any], builds: list[BuildResult], sweep: Swee
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="python -m bench.ann.hnsw_vs_hnswlib",
-        description="AugurDB vs hnswlib on Fashion-MNIST-784 (L2): build throughput, "
-                    "single-thread QPS vs recall@10, batch QPS, memory.")
-    parser.add_argument("--quick", action="store_true",
-                        help=f"{QUICK_TRAIN:,} base vectors, {QUICK_TEST} queries, brute-force "
-                             "ground truth (under a minute)")
+    parser = common.sweep_parser(
+        "hnsw_vs_hnswlib",
+        "AugurDB vs hnswlib on Fashion-MNIST-784 (L2): build throughput, single-thread QPS vs "
+        "recall@10, batch QPS, memory.",
+        f"{QUICK_TRAIN:,} base vectors, {QUICK_TEST} queries, brute-force ground truth (under a "
+        "minute)")
     parser.add_argument("--out", type=Path, default=None,
                         help=f"directory for {RESULT_FILE} (default: bench/results/ in the "
                              "source checkout)")
@@ -613,11 +594,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=42,
                         help="random seed for both engines' level assignment (default 42)")
     args = parser.parse_args(argv)
-    # ef below k is valid: AugurDB narrows its walk, hnswlib raises ef to k (the same point).
-    if args.runs < 1 or any(ef < 1 for ef in args.ef) or any(t < 1 for t in args.threads):
-        parser.error("--runs, --threads and every --ef must be >= 1")
-    args.ef = sorted(set(args.ef))
-    args.threads = sorted(set(args.threads))
+    common.check_sweep_args(parser, args)
     return args
 
 

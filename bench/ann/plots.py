@@ -8,7 +8,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,13 @@ def _pyplot() -> Any:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     return plt
+
+
+def _save(plt: Any, fig: Any, path: Path) -> Path:
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path
 
 
 def _frontier(points: Sequence[tuple[float, float]]) -> list[tuple[float, float]]:
@@ -63,62 +70,57 @@ def recall_qps(curves: dict[str, dict[str, Any]], path: Path, title: str) -> Pat
     ax.grid(True, which="both", alpha=0.3)
     ax.set_title(title, fontsize=10)
     ax.legend(fontsize=8, loc="lower left")
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return _save(plt, fig, path)
+
+
+def _grouped_bars(plt: Any, names: list[str], groups: Sequence[Any],
+                  height: Callable[[str, Any], float],
+                  label: Callable[[Any], str]) -> tuple[Any, Any, list[tuple[Any, list[float]]]]:
+    """One group of bars per name, one bar per group member; returns (fig, ax, [(bars,
+    heights) per member]) for the caller's labels and annotations."""
+    fig, ax = plt.subplots(figsize=(max(7, 1.3 * len(names) + 2), 5), dpi=110)
+    width = 0.8 / max(1, len(groups))
+    drawn = []
+    for j, g in enumerate(groups):
+        xs = [i + (j - (len(groups) - 1) / 2) * width for i in range(len(names))]
+        heights = [height(n, g) for n in names]
+        drawn.append((ax.bar(xs, heights, width, label=label(g)), heights))
+    ax.set_xticks(range(len(names)))
+    ax.set_xticklabels(names, rotation=20, ha="right", fontsize=8)
+    return fig, ax, drawn
 
 
 def build_bars(rates: dict[str, dict[int, float]], path: Path, title: str) -> Path:
     """``rates``: {system label: {threads: vectors per second}}. Grouped bars."""
     plt = _pyplot()
-    names = list(rates)
     threads = sorted({t for r in rates.values() for t in r})
-    fig, ax = plt.subplots(figsize=(max(7, 1.3 * len(names) + 2), 5), dpi=110)
-    width = 0.8 / max(1, len(threads))
-    for j, t in enumerate(threads):
-        xs = [i + (j - (len(threads) - 1) / 2) * width for i in range(len(names))]
-        values = [rates[n].get(t, 0.0) for n in names]
-        bars = ax.bar(xs, values, width, label=f"{t} thread{'s' if t > 1 else ''}")
+    fig, ax, drawn = _grouped_bars(plt, list(rates), threads, lambda n, t: rates[n].get(t, 0.0),
+                                   lambda t: f"{t} thread{'s' if t > 1 else ''}")
+    for bars, values in drawn:
         for bar, value in zip(bars, values):
             if value > 0:
                 ax.annotate(f"{value:,.0f}", (bar.get_x() + bar.get_width() / 2, value),
                             ha="center", va="bottom", fontsize=7, rotation=90,
                             xytext=(0, 2), textcoords="offset points")
-    ax.set_xticks(range(len(names)))
-    ax.set_xticklabels(names, rotation=20, ha="right", fontsize=8)
     ax.set_ylabel("vectors / second (build)")
     ax.set_title(title, fontsize=10)
     ax.legend(fontsize=8)
     ax.grid(True, axis="y", alpha=0.3)
     ax.margins(y=0.15)
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return _save(plt, fig, path)
 
 
 def memory_bars(values: dict[str, dict[str, float | None]], path: Path, title: str,
                 raw_bytes: float) -> Path:
     """``values``: {system label: {"RSS growth": bytes, "on disk": bytes}} (None = n/a)."""
     plt = _pyplot()
-    names = list(values)
     kinds = sorted({k for v in values.values() for k in v})
-    fig, ax = plt.subplots(figsize=(max(7, 1.3 * len(names) + 2), 5), dpi=110)
-    width = 0.8 / max(1, len(kinds))
-    for j, kind in enumerate(kinds):
-        xs = [i + (j - (len(kinds) - 1) / 2) * width for i in range(len(names))]
-        heights = [(values[n].get(kind) or 0.0) / 2**20 for n in names]
-        ax.bar(xs, heights, width, label=kind)
+    fig, ax, _ = _grouped_bars(plt, list(values), kinds,
+                               lambda n, kind: (values[n].get(kind) or 0.0) / 2**20, str)
     ax.axhline(raw_bytes / 2**20, color="black", linestyle=":", linewidth=1,
                label="raw float32 vectors")
-    ax.set_xticks(range(len(names)))
-    ax.set_xticklabels(names, rotation=20, ha="right", fontsize=8)
     ax.set_ylabel("MiB")
     ax.set_title(title, fontsize=10)
     ax.legend(fontsize=8)
     ax.grid(True, axis="y", alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return _save(plt, fig, path)

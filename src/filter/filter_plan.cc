@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <iterator>
 #include <new>
 #include <string_view>
 
@@ -274,38 +275,14 @@ Status ParseFilter(const JsonValue& json, PlanNode* out) {
   return Status::OK();
 }
 
+// Indexed by PlanOp; the names of the plan dump below.
+constexpr std::string_view kOpNames[] = {"all", "and", "or",  "not", "eq",  "ne",     "gt",
+                                         "gte", "lt",  "lte", "in",  "nin", "exists", "contains"};
+static_assert(std::size(kOpNames) == static_cast<size_t>(PlanOp::kContains) + 1);
+
 std::string_view OpName(PlanOp op) {
-  switch (op) {
-    case PlanOp::kMatchAll:
-      return "all";
-    case PlanOp::kAnd:
-      return "and";
-    case PlanOp::kOr:
-      return "or";
-    case PlanOp::kNot:
-      return "not";
-    case PlanOp::kEq:
-      return "eq";
-    case PlanOp::kNe:
-      return "ne";
-    case PlanOp::kGt:
-      return "gt";
-    case PlanOp::kGte:
-      return "gte";
-    case PlanOp::kLt:
-      return "lt";
-    case PlanOp::kLte:
-      return "lte";
-    case PlanOp::kIn:
-      return "in";
-    case PlanOp::kNin:
-      return "nin";
-    case PlanOp::kExists:
-      return "exists";
-    case PlanOp::kContains:
-      return "contains";
-  }
-  return "?";
+  const auto i = static_cast<size_t>(op);
+  return i < std::size(kOpNames) ? kOpNames[i] : "?";
 }
 
 void AppendValue(const Value& v, std::string* out) {

@@ -3,12 +3,24 @@
 
 #include <charconv>
 #include <cstdio>
+#include <iterator>
 #include <new>
 #include <system_error>
 #include <utility>
 
+#include "util/utf8.h"
+
 namespace augurdb::filter {
 namespace {
+
+// The character a one-letter escape (\n, \" ...) stands for, or '\0' when e is not one of them.
+char SimpleEscape(char e) noexcept {
+  constexpr std::string_view kLetters = "\"\\/bfnrt";
+  constexpr std::string_view kMeanings = "\"\\/\b\f\n\r\t";
+  static_assert(kLetters.size() == kMeanings.size());
+  const size_t i = kLetters.find(e);
+  return i == std::string_view::npos ? '\0' : kMeanings[i];
+}
 
 class JsonParser {
  public:
@@ -100,11 +112,8 @@ class JsonParser {
     out->type = JsonType::kObject;
     ++pos_;  // '{'
     SkipWhitespace();
-    if (pos_ < text_.size() && text_[pos_] == '}') {
-      ++pos_;
-      return Status::OK();
-    }
-    while (true) {
+    if (Consume('}')) return Status::OK();
+    for (bool done = false; !done;) {
       SkipWhitespace();
       if (pos_ >= text_.size() || text_[pos_] != '"') {
         return Error(pos_, "unexpected " + Describe(pos_) + ", expected a string key");
@@ -120,17 +129,9 @@ class JsonParser {
       out->keys.push_back(std::move(key));
       out->items.emplace_back();
       AUGUR_RETURN_IF_ERROR(ParseValue(depth, &out->items.back()));
-      SkipWhitespace();
-      if (pos_ < text_.size() && text_[pos_] == ',') {
-        ++pos_;
-        continue;
-      }
-      if (pos_ < text_.size() && text_[pos_] == '}') {
-        ++pos_;
-        return Status::OK();
-      }
-      return Error(pos_, "unexpected " + Describe(pos_) + ", expected ',' or '}' in an object");
+      AUGUR_RETURN_IF_ERROR(NextItem('}', "an object", &done));
     }
+    return Status::OK();
   }
 
   Status ParseArray(size_t depth, JsonValue* out) {
@@ -138,25 +139,33 @@ class JsonParser {
     out->type = JsonType::kArray;
     ++pos_;  // '['
     SkipWhitespace();
-    if (pos_ < text_.size() && text_[pos_] == ']') {
-      ++pos_;
-      return Status::OK();
-    }
-    while (true) {
+    if (Consume(']')) return Status::OK();
+    for (bool done = false; !done;) {
       SkipWhitespace();
       out->items.emplace_back();
       AUGUR_RETURN_IF_ERROR(ParseValue(depth, &out->items.back()));
-      SkipWhitespace();
-      if (pos_ < text_.size() && text_[pos_] == ',') {
-        ++pos_;
-        continue;
-      }
-      if (pos_ < text_.size() && text_[pos_] == ']') {
-        ++pos_;
-        return Status::OK();
-      }
-      return Error(pos_, "unexpected " + Describe(pos_) + ", expected ',' or ']' in a list");
+      AUGUR_RETURN_IF_ERROR(NextItem(']', "a list", &done));
     }
+    return Status::OK();
+  }
+
+  bool Consume(char c) noexcept {
+    if (pos_ >= text_.size() || text_[pos_] != c) return false;
+    ++pos_;
+    return true;
+  }
+
+  // After a list element or an object member: ',' means another follows, `close` ends the
+  // container (*done), anything else is an error naming both.
+  Status NextItem(char close, std::string_view container, bool* done) {
+    SkipWhitespace();
+    if (Consume(',')) return Status::OK();
+    if (!Consume(close)) {
+      return Error(pos_, "unexpected " + Describe(pos_) + ", expected ',' or '" +
+                             std::string(1, close) + "' in " + std::string(container));
+    }
+    *done = true;
+    return Status::OK();
   }
 
   // Reads 4 hex digits at pos_ (after "\u").
@@ -182,53 +191,6 @@ class JsonParser {
     return Status::OK();
   }
 
-  static void AppendUtf8(uint32_t cp, std::string* out) {
-    if (cp < 0x80) {
-      out->push_back(static_cast<char>(cp));
-    } else if (cp < 0x800) {
-      out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
-      out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    } else if (cp < 0x10000) {
-      out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
-      out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-      out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    } else {
-      out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
-      out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-      out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-      out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    }
-  }
-
-  // Length of the valid UTF-8 sequence starting at pos_ (lead byte >= 0x80), or 0 if invalid
-  // (overlong forms, surrogates and code points above U+10FFFF are invalid).
-  size_t Utf8SequenceLength() const noexcept {
-    const auto at = [&](size_t i) { return static_cast<unsigned char>(text_[pos_ + i]); };
-    const size_t left = text_.size() - pos_;
-    const unsigned char c = at(0);
-    size_t len;
-    unsigned char lo = 0x80, hi = 0xBF;  // allowed range of the second byte
-    if (c >= 0xC2 && c <= 0xDF) {
-      len = 2;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-      len = 3;
-      if (c == 0xE0) lo = 0xA0;  // overlong
-      if (c == 0xED) hi = 0x9F;  // surrogates
-    } else if (c >= 0xF0 && c <= 0xF4) {
-      len = 4;
-      if (c == 0xF0) lo = 0x90;  // overlong
-      if (c == 0xF4) hi = 0x8F;  // above U+10FFFF
-    } else {
-      return 0;
-    }
-    if (left < len) return 0;
-    if (at(1) < lo || at(1) > hi) return 0;
-    for (size_t i = 2; i < len; ++i) {
-      if (at(i) < 0x80 || at(i) > 0xBF) return 0;
-    }
-    return len;
-  }
-
   Status ParseString(std::string* out) {
     const size_t start = pos_;
     ++pos_;  // opening quote
@@ -249,7 +211,8 @@ class JsonParser {
       }
       if (c < 0x20) return Error(pos_, "control character in a string (escape it)");
       if (c >= 0x80) {
-        const size_t len = Utf8SequenceLength();
+        const size_t len = Utf8SequenceLength(
+            reinterpret_cast<const uint8_t*>(text_.data()) + pos_, text_.size() - pos_);
         if (len == 0) return Error(pos_, "invalid UTF-8 in a string");
         out->append(text_.data() + pos_, len);
         pos_ += len;
@@ -260,55 +223,29 @@ class JsonParser {
       ++pos_;
       if (pos_ >= text_.size()) return Error(start, "unterminated string");
       const char e = text_[pos_++];
-      switch (e) {
-        case '"':
-          out->push_back('"');
-          break;
-        case '\\':
-          out->push_back('\\');
-          break;
-        case '/':
-          out->push_back('/');
-          break;
-        case 'b':
-          out->push_back('\b');
-          break;
-        case 'f':
-          out->push_back('\f');
-          break;
-        case 'n':
-          out->push_back('\n');
-          break;
-        case 'r':
-          out->push_back('\r');
-          break;
-        case 't':
-          out->push_back('\t');
-          break;
-        case 'u': {
-          uint32_t cp = 0;
-          AUGUR_RETURN_IF_ERROR(ParseHex4(&cp));
-          if (cp >= 0xDC00 && cp <= 0xDFFF) {
-            return Error(escape_at, "lone low surrogate in a \\u escape");
-          }
-          if (cp >= 0xD800 && cp <= 0xDBFF) {
-            if (text_.substr(pos_, 2) != "\\u") {
-              return Error(escape_at, "high surrogate not followed by a \\u low surrogate");
-            }
-            pos_ += 2;
-            uint32_t low = 0;
-            AUGUR_RETURN_IF_ERROR(ParseHex4(&low));
-            if (low < 0xDC00 || low > 0xDFFF) {
-              return Error(escape_at, "high surrogate not followed by a \\u low surrogate");
-            }
-            cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
-          }
-          AppendUtf8(cp, out);
-          break;
-        }
-        default:
-          return Error(escape_at, "invalid escape '\\" + std::string(1, e) + "'");
+      if (const char simple = SimpleEscape(e); simple != '\0') {
+        out->push_back(simple);
+        continue;
       }
+      if (e != 'u') return Error(escape_at, "invalid escape '\\" + std::string(1, e) + "'");
+      uint32_t cp = 0;
+      AUGUR_RETURN_IF_ERROR(ParseHex4(&cp));
+      if (cp >= 0xDC00 && cp <= 0xDFFF) {
+        return Error(escape_at, "lone low surrogate in a \\u escape");
+      }
+      if (cp >= 0xD800 && cp <= 0xDBFF) {
+        if (text_.substr(pos_, 2) != "\\u") {
+          return Error(escape_at, "high surrogate not followed by a \\u low surrogate");
+        }
+        pos_ += 2;
+        uint32_t low = 0;
+        AUGUR_RETURN_IF_ERROR(ParseHex4(&low));
+        if (low < 0xDC00 || low > 0xDFFF) {
+          return Error(escape_at, "high surrogate not followed by a \\u low surrogate");
+        }
+        cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
+      }
+      AppendUtf8(cp, out);
     }
   }
 
@@ -414,22 +351,12 @@ Result<JsonValue> ParseJson(std::string_view text, size_t max_bytes) {
 }
 
 std::string_view JsonTypeName(JsonType type) noexcept {
-  switch (type) {
-    case JsonType::kNull:
-      return "null";
-    case JsonType::kBool:
-      return "a bool";
-    case JsonType::kInt:
-    case JsonType::kDouble:
-      return "a number";
-    case JsonType::kString:
-      return "a string";
-    case JsonType::kArray:
-      return "a list";
-    case JsonType::kObject:
-      return "an object";
-  }
-  return "an unknown value";
+  // Indexed by JsonType; ints and doubles are both "a number" to the user.
+  constexpr std::string_view kNames[] = {"null",     "a bool", "a number", "a number",
+                                         "a string", "a list", "an object"};
+  static_assert(std::size(kNames) == static_cast<size_t>(JsonType::kObject) + 1);
+  const auto i = static_cast<size_t>(type);
+  return i < std::size(kNames) ? kNames[i] : "an unknown value";
 }
 
 }  // namespace augurdb::filter

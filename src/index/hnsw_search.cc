@@ -32,6 +32,20 @@ void SearchLayerFiltered(const HnswGraph& graph, const Dist& dist, Slot entry, B
   visited.Prepare(graph.capacity());
   pool.Reset(beam.keep, beam.expand);
   uint64_t distances = 0, hops = 0;
+  // Appends the unvisited matching neighbours of nodes[0..count) to batch[n..] and returns the
+  // new n. Each list is a cache miss of its own: start them all before reading the first.
+  auto add_matching_neighbours = [&](const Slot* nodes, size_t count, size_t n) {
+    for (size_t i = 0; i < count; ++i) PrefetchLines(graph.links(nodes[i], 0), 2);
+    for (size_t i = 0; i < count; ++i) {
+      const uint32_t* list = graph.links(nodes[i], 0);
+      const size_t size = std::min<size_t>(LoadAcquire(list), m0);
+      for (size_t b = 1; b <= size; ++b) {
+        const Slot slot = LoadAcquire(list + b);
+        if (filter.Test(slot) && !visited.TestAndMark(slot)) batch[n++] = slot;
+      }
+    }
+    return n;
+  };
   // Collects the unvisited matches around `node`: direct neighbours that match, the matching
   // neighbours of those that do not (two hops, ACORN-1), and, when that finds almost nothing,
   // the matches three hops away through up to kFarBridges further non-matching nodes.
@@ -48,16 +62,7 @@ void SearchLayerFiltered(const HnswGraph& graph, const Dist& dist, Slot entry, B
         bridges[bridge_count++] = next;
       }
     }
-    // Each bridge list is a cache miss of its own: start them all before reading the first.
-    for (size_t i = 0; i < bridge_count; ++i) PrefetchLines(graph.links(bridges[i], 0), 2);
-    for (size_t i = 0; i < bridge_count; ++i) {
-      const uint32_t* bridge = graph.links(bridges[i], 0);
-      const size_t bridge_size = std::min<size_t>(LoadAcquire(bridge), m0);
-      for (size_t b = 1; b <= bridge_size; ++b) {
-        const Slot two = LoadAcquire(bridge + b);
-        if (filter.Test(two) && !visited.TestAndMark(two)) batch[n++] = two;
-      }
-    }
+    n = add_matching_neighbours(bridges, bridge_count, n);
     if (n > 2) return n;
     // Sparse region (a filter correlated with the data, queried from outside its matches): the
     // nearest matches are often joined to the walk only through two non-matching nodes in a
@@ -72,16 +77,7 @@ void SearchLayerFiltered(const HnswGraph& graph, const Dist& dist, Slot entry, B
         if (!filter.Test(two) && !visited.TestAndMark(two)) far[far_count++] = two;
       }
     }
-    for (size_t i = 0; i < far_count; ++i) PrefetchLines(graph.links(far[i], 0), 2);
-    for (size_t i = 0; i < far_count; ++i) {
-      const uint32_t* three = graph.links(far[i], 0);
-      const size_t three_size = std::min<size_t>(LoadAcquire(three), m0);
-      for (size_t b = 1; b <= three_size; ++b) {
-        const Slot slot = LoadAcquire(three + b);
-        if (filter.Test(slot) && !visited.TestAndMark(slot)) batch[n++] = slot;
-      }
-    }
-    return n;
+    return add_matching_neighbours(far, far_count, n);
   };
   auto score = [&](size_t n) {
     ScoreInto(dist, batch, n, pool, [] {});

@@ -8,6 +8,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <utility>
 
 #include "storage/env.h"
 
@@ -21,74 +22,92 @@ Status PosixError(const std::string& what, const std::string& path, int err) {
   return Status::IOError(msg);
 }
 
+// An open descriptor with its path (for messages) and size; closes the descriptor when destroyed,
+// so no error path between open(2) and handing it to a file object can leak it.
+struct PosixFd {
+  PosixFd(std::string path_in, int fd_in, uint64_t size_in)
+      : path(std::move(path_in)), fd(fd_in), size(size_in) {}
+  PosixFd(PosixFd&& other) noexcept
+      : path(std::move(other.path)), fd(std::exchange(other.fd, -1)), size(other.size) {}
+  PosixFd& operator=(PosixFd&&) = delete;
+  ~PosixFd() {
+    if (fd >= 0) ::close(fd);
+  }
+
+  std::string path;
+  int fd;
+  uint64_t size;
+};
+
+// Opens path and reads its size; `what` names the open in an error message.
+Result<PosixFd> OpenWithSize(const std::string& path, int flags, const char* what) {
+  PosixFd f(path, ::open(path.c_str(), flags | O_CLOEXEC, 0644), 0);
+  if (f.fd < 0) return PosixError(what, path, errno);
+  struct stat st;
+  if (::fstat(f.fd, &st) != 0) return PosixError("stat", path, errno);
+  f.size = static_cast<uint64_t>(st.st_size);
+  return f;
+}
+
+// Moves n bytes through io(done), which transfers from byte `done` on and returns what read(2) or
+// write(2) would: retries EINTR and short transfers, so a partial read or write is never silent.
+// A zero-byte transfer is the end of the file, at `offset + done`.
+template <typename Io>
+Status TransferAll(const char* what, const std::string& path, uint64_t offset, size_t n, Io&& io) {
+  size_t done = 0;
+  while (done < n) {
+    const ssize_t r = io(done);
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      return PosixError(what, path, errno);
+    }
+    if (r == 0) {
+      return Status::IOError(std::string(what) + " " + path + ": unexpected end of file at offset " +
+                             std::to_string(offset + done));
+    }
+    done += static_cast<size_t>(r);
+  }
+  return Status::OK();
+}
+
 class PosixWritableFile final : public WritableFile {
  public:
-  PosixWritableFile(std::string path, int fd, uint64_t size)
-      : path_(std::move(path)), fd_(fd), size_(size) {}
-  ~PosixWritableFile() override {
-    if (fd_ >= 0) ::close(fd_);
-  }
+  explicit PosixWritableFile(PosixFd f) : f_(std::move(f)) {}
   Status Append(std::string_view data) override {
-    const char* p = data.data();
-    size_t left = data.size();
-    while (left > 0) {
-      const ssize_t n = ::write(fd_, p, left);
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        return PosixError("write", path_, errno);
-      }
-      p += n;
-      left -= static_cast<size_t>(n);
-      size_ += static_cast<uint64_t>(n);
-    }
-    return Status::OK();
+    return TransferAll("write", f_.path, f_.size, data.size(), [&](size_t done) {
+      const ssize_t n = ::write(f_.fd, data.data() + done, data.size() - done);
+      if (n > 0) f_.size += static_cast<uint64_t>(n);
+      return n;
+    });
   }
   Status Sync() override {
-    if (::fdatasync(fd_) != 0) return PosixError("fdatasync", path_, errno);
+    if (::fdatasync(f_.fd) != 0) return PosixError("fdatasync", f_.path, errno);
     return Status::OK();
   }
   Status Close() override {
-    if (fd_ < 0) return Status::OK();
-    const int rc = ::close(fd_);
-    fd_ = -1;
-    if (rc != 0) return PosixError("close", path_, errno);
+    if (f_.fd < 0) return Status::OK();
+    const int rc = ::close(std::exchange(f_.fd, -1));
+    if (rc != 0) return PosixError("close", f_.path, errno);
     return Status::OK();
   }
-  uint64_t size() const override { return size_; }
+  uint64_t size() const override { return f_.size; }
 
  private:
-  std::string path_;
-  int fd_;
-  uint64_t size_;
+  PosixFd f_;
 };
 
 class PosixRandomAccessFile final : public RandomAccessFile {
  public:
-  PosixRandomAccessFile(std::string path, int fd, uint64_t size)
-      : path_(std::move(path)), fd_(fd), size_(size) {}
-  ~PosixRandomAccessFile() override { ::close(fd_); }
+  explicit PosixRandomAccessFile(PosixFd f) : f_(std::move(f)) {}
   Status Read(uint64_t offset, size_t n, char* scratch) const override {
-    size_t done = 0;
-    while (done < n) {
-      const ssize_t r = ::pread(fd_, scratch + done, n - done, static_cast<off_t>(offset + done));
-      if (r < 0) {
-        if (errno == EINTR) continue;
-        return PosixError("read", path_, errno);
-      }
-      if (r == 0) {
-        return Status::IOError("read " + path_ + ": unexpected end of file at offset " +
-                               std::to_string(offset + done));
-      }
-      done += static_cast<size_t>(r);
-    }
-    return Status::OK();
+    return TransferAll("read", f_.path, offset, n, [&](size_t done) {
+      return ::pread(f_.fd, scratch + done, n - done, static_cast<off_t>(offset + done));
+    });
   }
-  uint64_t size() const override { return size_; }
+  uint64_t size() const override { return f_.size; }
 
  private:
-  std::string path_;
-  int fd_;
-  uint64_t size_;
+  PosixFd f_;
 };
 
 class PosixMappedFile final : public MappedFile {
@@ -122,54 +141,27 @@ class PosixEnv final : public Env {
   Result<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path) override {
     const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) return PosixError("create", path, errno);
-    return std::unique_ptr<WritableFile>(std::make_unique<PosixWritableFile>(path, fd, 0));
+    return std::unique_ptr<WritableFile>(std::make_unique<PosixWritableFile>(PosixFd(path, fd, 0)));
   }
   Result<std::unique_ptr<WritableFile>> NewAppendableFile(const std::string& path) override {
-    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    if (fd < 0) return PosixError("open", path, errno);
-    struct stat st;
-    if (::fstat(fd, &st) != 0) {
-      const int err = errno;
-      ::close(fd);
-      return PosixError("stat", path, err);
-    }
-    return std::unique_ptr<WritableFile>(
-        std::make_unique<PosixWritableFile>(path, fd, static_cast<uint64_t>(st.st_size)));
+    AUGUR_ASSIGN_OR_RETURN(PosixFd f, OpenWithSize(path, O_WRONLY | O_CREAT | O_APPEND, "open"));
+    return std::unique_ptr<WritableFile>(std::make_unique<PosixWritableFile>(std::move(f)));
   }
   Result<std::unique_ptr<RandomAccessFile>> NewRandomAccessFile(const std::string& path) override {
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return PosixError("open", path, errno);
-    struct stat st;
-    if (::fstat(fd, &st) != 0) {
-      const int err = errno;
-      ::close(fd);
-      return PosixError("stat", path, err);
-    }
-    return std::unique_ptr<RandomAccessFile>(std::make_unique<PosixRandomAccessFile>(
-        path, fd, static_cast<uint64_t>(st.st_size)));
+    AUGUR_ASSIGN_OR_RETURN(PosixFd f, OpenWithSize(path, O_RDONLY, "open"));
+    return std::unique_ptr<RandomAccessFile>(std::make_unique<PosixRandomAccessFile>(std::move(f)));
   }
   Result<std::unique_ptr<MappedFile>> MapFile(const std::string& path) override {
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return PosixError("open", path, errno);
-    struct stat st;
-    if (::fstat(fd, &st) != 0) {
-      const int err = errno;
-      ::close(fd);
-      return PosixError("stat", path, err);
-    }
-    const size_t size = static_cast<size_t>(st.st_size);
+    // The descriptor closes on return; the mapping keeps the file contents reachable.
+    AUGUR_ASSIGN_OR_RETURN(const PosixFd f, OpenWithSize(path, O_RDONLY, "open"));
+    const size_t size = static_cast<size_t>(f.size);
     void* base = nullptr;
     if (size > 0) {
       // Private and writable: the engine may update the mapped arrays in memory (copy-on-write);
       // the checkpoint file itself is immutable.
-      base = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
-      if (base == MAP_FAILED) {
-        const int err = errno;
-        ::close(fd);
-        return PosixError("mmap", path, err);
-      }
+      base = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE, f.fd, 0);
+      if (base == MAP_FAILED) return PosixError("mmap", path, errno);
     }
-    ::close(fd);  // the mapping keeps the file contents reachable
     return std::unique_ptr<MappedFile>(std::make_unique<PosixMappedFile>(base, size));
   }
   bool FileExists(const std::string& path) override { return ::access(path.c_str(), F_OK) == 0; }

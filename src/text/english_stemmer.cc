@@ -9,7 +9,7 @@
 #include <cstdint>
 #include <string_view>
 
-#include "text/utf8_codec.h"
+#include "util/utf8.h"
 
 namespace augurdb::text {
 namespace {

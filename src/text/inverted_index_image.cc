@@ -27,18 +27,17 @@ namespace {
 constexpr uint32_t kImageMagic = 0x58544741;  // "AGTX"
 constexpr uint32_t kImageVersion = 1;
 
-// Reads bounded varints from untrusted bytes; failures carry the byte offset.
-class ImageReader {
+// util/coding.h's bounded Decoder plus the image's varints; failures carry the byte offset.
+class ImageReader : public Decoder {
  public:
-  explicit ImageReader(std::string_view bytes) : bytes_(bytes) {}
-  size_t offset() const { return pos_; }
-  size_t remaining() const { return bytes_.size() - pos_; }
+  explicit ImageReader(std::string_view bytes) : Decoder(bytes), begin_(bytes.data()) {}
+  size_t offset() const { return static_cast<size_t>(position() - begin_); }
 
   bool Varint(uint32_t* v) {
     uint64_t value = 0;
     for (int shift = 0; shift <= 28; shift += 7) {
-      if (pos_ >= bytes_.size()) return false;
-      const auto byte = static_cast<uint8_t>(bytes_[pos_++]);
+      uint8_t byte = 0;
+      if (!GetFixed8(&byte)) return false;
       value |= static_cast<uint64_t>(byte & 0x7F) << shift;
       if (byte < 0x80) {
         if (value > std::numeric_limits<uint32_t>::max()) return false;
@@ -48,27 +47,9 @@ class ImageReader {
     }
     return false;
   }
-  bool Fixed32(uint32_t* v) {
-    if (remaining() < 4) return false;
-    *v = DecodeFixed32(bytes_.data() + pos_);
-    pos_ += 4;
-    return true;
-  }
-  bool Fixed8(uint8_t* v) {
-    if (remaining() < 1) return false;
-    *v = static_cast<uint8_t>(bytes_[pos_++]);
-    return true;
-  }
-  bool Bytes(size_t n, std::string_view* out) {
-    if (remaining() < n) return false;
-    *out = bytes_.substr(pos_, n);
-    pos_ += n;
-    return true;
-  }
 
  private:
-  std::string_view bytes_;
-  size_t pos_ = 0;
+  const char* begin_;
 };
 
 Status Corrupt(const ImageReader& r, const std::string& what) {
@@ -133,12 +114,12 @@ Result<std::unique_ptr<InvertedIndex>> InvertedIndex::FromImage(std::string_view
   ImageReader r(body);
   uint32_t magic = 0, version = 0, slot_end = 0, term_count = 0, doc_count = 0;
   uint8_t kind = 0;
-  if (!r.Fixed32(&magic) || magic != kImageMagic) return Corrupt(r, "bad magic");
-  if (!r.Fixed32(&version) || version != kImageVersion) {
+  if (!r.GetFixed32(&magic) || magic != kImageMagic) return Corrupt(r, "bad magic");
+  if (!r.GetFixed32(&version) || version != kImageVersion) {
     return Corrupt(r, "unsupported version " + std::to_string(version));
   }
-  if (!r.Fixed8(&kind) || !IsKnownTokenizerKind(kind)) return Corrupt(r, "unknown tokenizer");
-  if (!r.Fixed32(&slot_end) || slot_end >= kNoSlot) return Corrupt(r, "bad slot count");
+  if (!r.GetFixed8(&kind) || !IsKnownTokenizerKind(kind)) return Corrupt(r, "unknown tokenizer");
+  if (!r.GetFixed32(&slot_end) || slot_end >= kNoSlot) return Corrupt(r, "bad slot count");
   if (!r.Varint(&term_count) || term_count > r.remaining()) return Corrupt(r, "bad term count");
   if (!r.Varint(&doc_count) || doc_count > slot_end || doc_count > r.remaining()) {
     return Corrupt(r, "bad document count");
@@ -147,7 +128,7 @@ Result<std::unique_ptr<InvertedIndex>> InvertedIndex::FromImage(std::string_view
   std::vector<std::string_view> terms(term_count);
   for (uint32_t i = 0; i < term_count; ++i) {
     uint32_t length = 0;
-    if (!r.Varint(&length) || length == 0 || !r.Bytes(length, &terms[i])) {
+    if (!r.Varint(&length) || length == 0 || !r.GetBytes(length, &terms[i])) {
       return Corrupt(r, "truncated term " + std::to_string(i));
     }
     if (!IsValidUtf8(terms[i])) return Corrupt(r, "term " + std::to_string(i) + " not UTF-8");

@@ -5,7 +5,6 @@
 
 #include "text/english_stemmer.h"
 #include "text/unicode_tables.h"
-#include "text/utf8_codec.h"
 #include "util/utf8.h"
 
 namespace augurdb::text {

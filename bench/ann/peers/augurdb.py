@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from .base import EF_CONSTRUCTION, K, M, Adapter, FloatArray, IdArray, SystemInfo
+from .base import EF_CONSTRUCTION, K, M, Adapter, FloatArray, IdArray, SystemInfo, timed_call
 
 INFO = SystemInfo(
     key="augurdb", label="AugurDB", package="augurdb", module="augurdb",
@@ -27,15 +27,11 @@ INFO = SystemInfo(
 
 class AugurDBAdapter(Adapter):
     key = "augurdb"
+    info = INFO
     single_methods = ("search", "search_batch(1 row)")
 
-    def __init__(self, dim: int) -> None:
-        super().__init__(dim)
-        import augurdb
-        self.augurdb = augurdb
-
     def build(self, base: FloatArray, threads: int, workdir: Path) -> dict[str, Any]:
-        col = self.augurdb.open(dim=self.dim, metric="l2", m=M, ef_construction=EF_CONSTRUCTION,
+        col = self.lib.open(dim=self.dim, metric="l2", m=M, ef_construction=EF_CONSTRUCTION,
                                 threads=threads)
         col.add(np.arange(base.shape[0], dtype=np.int64), base)
         self.index = col
@@ -43,7 +39,7 @@ class AugurDBAdapter(Adapter):
 
     def build_persistent(self, base: FloatArray, threads: int, path: Path) -> dict[str, Any]:
         start = time.perf_counter()
-        col = self.augurdb.open(path, dim=self.dim, metric="l2", m=M,
+        col = self.lib.open(path, dim=self.dim, metric="l2", m=M,
                                 ef_construction=EF_CONSTRUCTION, threads=threads)
         col.add(np.arange(base.shape[0], dtype=np.int64), base)
         added = time.perf_counter()
@@ -53,7 +49,7 @@ class AugurDBAdapter(Adapter):
                 "durability": "sync"}
 
     def reopen(self, path: Path) -> None:
-        self.index = self.augurdb.open(path)
+        self.index = self.lib.open(path)
 
     def close(self) -> None:
         if self.index is not None:
@@ -77,6 +73,5 @@ class AugurDBAdapter(Adapter):
                                for r in raw], n)
 
     def batch(self, queries: FloatArray, ef: int, threads: int) -> tuple[float, IdArray]:
-        start = time.perf_counter()
-        ids = self.index.search_batch(queries, K, ef=ef, threads=threads).ids
-        return time.perf_counter() - start, np.asarray(ids, dtype=np.int64)
+        seconds, found = timed_call(self.index.search_batch, queries, K, ef=ef, threads=threads)
+        return seconds, np.asarray(found.ids, dtype=np.int64)

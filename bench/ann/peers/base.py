@@ -5,6 +5,7 @@ so that every system is timed by the same few lines (:func:`timed_loop`)."""
 from __future__ import annotations
 
 import contextlib
+import importlib
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -54,6 +55,14 @@ def timed_loop(call: Callable[[Any], Any], rows: Sequence[Any],
     return time.perf_counter() - start, out
 
 
+def timed_call(call: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[float, Any]:
+    """(seconds, result) of one call: the batch searches time only the system's own call, and
+    convert its result afterwards."""
+    start = time.perf_counter()
+    result = call(*args, **kwargs)
+    return time.perf_counter() - start, result
+
+
 def pad_ids(rows: Sequence[Sequence[int]], n: int) -> IdArray:
     """Lists of ids -> (n, K) int64, -1 padded."""
     out = np.full((n, K), -1, dtype=np.int64)
@@ -85,6 +94,9 @@ class Adapter:
     """
 
     key = ""
+    #: The system's facts; ``info.module`` is imported as ``self.lib`` when the adapter is made
+    #: (in the worker process only, so a broken package costs only its own row).
+    info: SystemInfo
     single_methods: tuple[str, ...] = ("single",)
     #: Exceptions of one query that mean "fewer than k results" (a None row, counted missing).
     missing_errors: tuple[type[BaseException], ...] = ()
@@ -92,6 +104,7 @@ class Adapter:
     def __init__(self, dim: int) -> None:
         self.dim = dim
         self.index: Any = None
+        self.lib: Any = importlib.import_module(self.info.module)
 
     # Build / persist -------------------------------------------------------------------------
     def build(self, base: FloatArray, threads: int, workdir: Path) -> dict[str, Any]:

@@ -51,21 +51,20 @@ INFO_PERSISTENT = SystemInfo(
 
 class ChromaAdapter(Adapter):
     key = "chromadb"
+    info = INFO_MEMORY  # both entries import the same module
     collection_name = "augurdb-bench"
 
     def __init__(self, dim: int, persistent: bool) -> None:
+        os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")  # read when chromadb is imported
         super().__init__(dim)
-        os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
-        import chromadb
-        self.chromadb = chromadb
         self.persistent = persistent
         self.client: Any = None
 
     def _client(self, path: Path | None) -> Any:
         if self.persistent:
             assert path is not None
-            return self.chromadb.PersistentClient(path=str(path))
-        return self.chromadb.EphemeralClient()
+            return self.lib.PersistentClient(path=str(path))
+        return self.lib.EphemeralClient()
 
     def build(self, base: FloatArray, threads: int, workdir: Path) -> dict[str, Any]:
         self.build_path = workdir / "chroma"

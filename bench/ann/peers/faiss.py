@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from .base import EF_CONSTRUCTION, K, M, Adapter, FloatArray, IdArray, SystemInfo
+from .base import EF_CONSTRUCTION, K, M, Adapter, FloatArray, IdArray, SystemInfo, timed_call
 
 INFO = SystemInfo(
     key="faiss", label="faiss HNSWFlat", package="faiss-cpu", module="faiss",
@@ -25,27 +24,26 @@ INFO = SystemInfo(
 
 class FaissAdapter(Adapter):
     key = "faiss"
+    info = INFO
 
     def __init__(self, dim: int) -> None:
         super().__init__(dim)
-        import faiss
-        self.faiss = faiss
-        self.threads = faiss.omp_get_max_threads()
+        self.threads = self.lib.omp_get_max_threads()
 
     def build(self, base: FloatArray, threads: int, workdir: Path) -> dict[str, Any]:
-        self.faiss.omp_set_num_threads(threads)
+        self.lib.omp_set_num_threads(threads)
         self.threads = threads
-        index = self.faiss.IndexHNSWFlat(self.dim, M)
+        index = self.lib.IndexHNSWFlat(self.dim, M)
         index.hnsw.efConstruction = EF_CONSTRUCTION
         index.add(base)
         self.index = index
         return {}
 
     def save(self, path: Path) -> None:
-        self.faiss.write_index(self.index, str(path))
+        self.lib.write_index(self.index, str(path))
 
     def reopen(self, path: Path) -> None:
-        self.index = self.faiss.read_index(str(path))
+        self.index = self.lib.read_index(str(path))
 
     def rows(self, queries: FloatArray) -> list[Any]:
         return [queries[i:i + 1] for i in range(queries.shape[0])]
@@ -55,11 +53,11 @@ class FaissAdapter(Adapter):
 
     @contextlib.contextmanager
     def single_thread(self) -> Iterator[None]:
-        self.faiss.omp_set_num_threads(1)
+        self.lib.omp_set_num_threads(1)
         try:
             yield
         finally:
-            self.faiss.omp_set_num_threads(self.threads)
+            self.lib.omp_set_num_threads(self.threads)
 
     def query_call(self, method: str, ef: int) -> Callable[[Any], Any]:
         return functools.partial(self.index.search, k=K)
@@ -68,7 +66,6 @@ class FaissAdapter(Adapter):
         return super().ids_of([r[1] for r in raw], n)
 
     def batch(self, queries: FloatArray, ef: int, threads: int) -> tuple[float, IdArray]:
-        self.faiss.omp_set_num_threads(threads)
-        start = time.perf_counter()
-        labels = self.index.search(queries, K)[1]
-        return time.perf_counter() - start, labels.astype(np.int64)
+        self.lib.omp_set_num_threads(threads)
+        seconds, (_, labels) = timed_call(self.index.search, queries, K)
+        return seconds, labels.astype(np.int64)

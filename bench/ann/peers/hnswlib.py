@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import functools
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from .base import EF_CONSTRUCTION, K, M, Adapter, FloatArray, IdArray, SystemInfo
+from .base import EF_CONSTRUCTION, K, M, Adapter, FloatArray, IdArray, SystemInfo, timed_call
 
 INFO = SystemInfo(
     key="hnswlib", label="hnswlib", package="hnswlib", module="hnswlib",
@@ -22,14 +21,10 @@ INFO = SystemInfo(
 
 class HnswlibAdapter(Adapter):
     key = "hnswlib"
-
-    def __init__(self, dim: int) -> None:
-        super().__init__(dim)
-        import hnswlib
-        self.hnswlib = hnswlib
+    info = INFO
 
     def build(self, base: FloatArray, threads: int, workdir: Path) -> dict[str, Any]:
-        index = self.hnswlib.Index(space="l2", dim=self.dim)
+        index = self.lib.Index(space="l2", dim=self.dim)
         index.init_index(max_elements=base.shape[0], M=M, ef_construction=EF_CONSTRUCTION,
                          random_seed=42)
         index.add_items(base, np.arange(base.shape[0]), num_threads=threads)
@@ -40,7 +35,7 @@ class HnswlibAdapter(Adapter):
         self.index.save_index(str(path))
 
     def reopen(self, path: Path) -> None:
-        index = self.hnswlib.Index(space="l2", dim=self.dim)
+        index = self.lib.Index(space="l2", dim=self.dim)
         index.load_index(str(path))
         self.index = index
 
@@ -59,6 +54,5 @@ class HnswlibAdapter(Adapter):
         return super().ids_of([None if r is None else r[0] for r in raw], n)
 
     def batch(self, queries: FloatArray, ef: int, threads: int) -> tuple[float, IdArray]:
-        start = time.perf_counter()
-        labels = self.index.knn_query(queries, k=K, num_threads=threads)[0]
-        return time.perf_counter() - start, labels.astype(np.int64)
+        seconds, (labels, _) = timed_call(self.index.knn_query, queries, k=K, num_threads=threads)
+        return seconds, labels.astype(np.int64)

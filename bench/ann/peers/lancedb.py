@@ -10,7 +10,8 @@ from typing import Any
 
 import numpy as np
 
-from .base import EF_CONSTRUCTION, K, M, Adapter, FloatArray, IdArray, jsonable, pad_ids, SystemInfo
+from .base import (EF_CONSTRUCTION, K, M, Adapter, FloatArray, IdArray, SystemInfo, jsonable,
+    pad_ids, timed_call)
 
 INFO = SystemInfo(
     key="lancedb", label="LanceDB IVF_HNSW_FLAT", package="lancedb", module="lancedb",
@@ -30,13 +31,12 @@ INFO = SystemInfo(
 
 class LanceAdapter(Adapter):
     key = "lancedb"
+    info = INFO
 
     def __init__(self, dim: int) -> None:
         super().__init__(dim)
-        import lancedb
-        import lancedb.index
+        import lancedb.index  # noqa: F401 - self.lib.index.HnswFlat
         import pyarrow as pa
-        self.lancedb = lancedb
         self.pa = pa
 
     def build(self, base: FloatArray, threads: int, workdir: Path) -> dict[str, Any]:
@@ -45,13 +45,13 @@ class LanceAdapter(Adapter):
     def build_persistent(self, base: FloatArray, threads: int, path: Path) -> dict[str, Any]:
         pa = self.pa
         start = time.perf_counter()
-        db = self.lancedb.connect(str(path))
+        db = self.lib.connect(str(path))
         table = pa.table({
             "id": pa.array(np.arange(base.shape[0], dtype=np.int64)),
             "vector": pa.FixedSizeListArray.from_arrays(pa.array(base.reshape(-1)), self.dim)})
         tbl = db.create_table("bench", data=table)
         written = time.perf_counter()
-        tbl.create_index("vector", config=self.lancedb.index.HnswFlat(
+        tbl.create_index("vector", config=self.lib.index.HnswFlat(
             distance_type="l2", num_partitions=1, m=M, ef_construction=EF_CONSTRUCTION))
         indexed = time.perf_counter()
         self.db, self.index, self.build_path = db, tbl, path
@@ -68,7 +68,7 @@ class LanceAdapter(Adapter):
                 "index_details": details}
 
     def reopen(self, path: Path) -> None:
-        self.db = self.lancedb.connect(str(path))
+        self.db = self.lib.connect(str(path))
         self.index = self.db.open_table("bench")
 
     def _query(self, q: Any, ef: int) -> Any:
@@ -82,9 +82,7 @@ class LanceAdapter(Adapter):
         return pad_ids([t.column("id").to_pylist() for t in raw], n)
 
     def batch(self, queries: FloatArray, ef: int, threads: int) -> tuple[float, IdArray]:
-        start = time.perf_counter()
-        table = self._query(queries, ef)
-        seconds = time.perf_counter() - start
+        seconds, table = timed_call(self._query, queries, ef)
         qi = table.column("query_index").to_numpy()
         ids = table.column("id").to_numpy()
         dist = table.column("_distance").to_numpy()

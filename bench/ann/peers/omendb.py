@@ -7,8 +7,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-
-from .base import EF_CONSTRUCTION, K, M, Adapter, FloatArray, IdArray, pad_ids, SystemInfo
+from .base import (EF_CONSTRUCTION, K, M, Adapter, FloatArray, IdArray, SystemInfo, pad_ids,
+    timed_call)
 
 INFO = SystemInfo(
     key="omendb", label="OmenDB", package="omendb", module="omendb",
@@ -27,14 +27,10 @@ INFO = SystemInfo(
 
 class OmenDBAdapter(Adapter):
     key = "omendb"
-
-    def __init__(self, dim: int) -> None:
-        super().__init__(dim)
-        import omendb
-        self.omendb = omendb
+    info = INFO
 
     def build(self, base: FloatArray, threads: int, workdir: Path) -> dict[str, Any]:
-        db = self.omendb.open(":memory:", dimensions=self.dim, m=M,
+        db = self.lib.open(":memory:", dimensions=self.dim, m=M,
                               ef_construction=EF_CONSTRUCTION)
         db.set(ids=[str(i) for i in range(base.shape[0])], vectors=base)
         self.index = db
@@ -45,7 +41,7 @@ class OmenDBAdapter(Adapter):
 
     def build_persistent(self, base: FloatArray, threads: int, path: Path) -> dict[str, Any]:
         start = time.perf_counter()
-        db = self.omendb.create(str(path), {"dense": {"dim": self.dim}})
+        db = self.lib.create(str(path), {"dense": {"dim": self.dim}})
         db.set(ids=[str(i) for i in range(base.shape[0])], vectors=base)
         added = time.perf_counter()
         info = db.info()
@@ -55,7 +51,7 @@ class OmenDBAdapter(Adapter):
                 "hnsw_m": info["hnsw_m"], "hnsw_ef_construction": info["hnsw_ef_construction"]}
 
     def reopen(self, path: Path) -> None:
-        self.index = self.omendb.open(str(path))
+        self.index = self.lib.open(str(path))
 
     def close(self) -> None:
         if self.index is not None:
@@ -79,8 +75,6 @@ class OmenDBAdapter(Adapter):
         return pad_ids([[int(h["id"]) for h in hits] for hits in raw], n)
 
     def batch(self, queries: FloatArray, ef: int, threads: int) -> tuple[float, IdArray]:
-        start = time.perf_counter()
-        results = self.index.search_batch(queries, K, ef=ef)
-        seconds = time.perf_counter() - start
+        seconds, results = timed_call(self.index.search_batch, queries, K, ef=ef)
         return seconds, pad_ids([[int(h["id"]) for h in hits] for hits in results],
                                  queries.shape[0])

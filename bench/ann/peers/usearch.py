@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import functools
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from .base import EF_CONSTRUCTION, K, M, Adapter, FloatArray, IdArray, SystemInfo
+from .base import EF_CONSTRUCTION, K, M, Adapter, FloatArray, IdArray, SystemInfo, timed_call
 
 INFO = SystemInfo(
     key="usearch", label="USearch", package="usearch", module="usearch.index",
@@ -24,14 +23,10 @@ INFO = SystemInfo(
 
 class USearchAdapter(Adapter):
     key = "usearch"
-
-    def __init__(self, dim: int) -> None:
-        super().__init__(dim)
-        from usearch.index import Index
-        self.Index = Index
+    info = INFO  # module usearch.index: self.lib.Index
 
     def build(self, base: FloatArray, threads: int, workdir: Path) -> dict[str, Any]:
-        index = self.Index(ndim=self.dim, metric="l2sq", dtype="f32", connectivity=M,
+        index = self.lib.Index(ndim=self.dim, metric="l2sq", dtype="f32", connectivity=M,
                            expansion_add=EF_CONSTRUCTION, expansion_search=64)
         index.add(np.arange(base.shape[0], dtype=np.uint64), base, threads=threads)
         self.index = index
@@ -41,7 +36,7 @@ class USearchAdapter(Adapter):
         self.index.save(str(path))
 
     def reopen(self, path: Path) -> None:
-        self.index = self.Index.restore(str(path))
+        self.index = self.lib.Index.restore(str(path))
 
     def memory_bytes(self) -> int | None:
         try:
@@ -59,10 +54,8 @@ class USearchAdapter(Adapter):
         return super().ids_of([np.asarray(r.keys).astype(np.int64) for r in raw], n)
 
     def batch(self, queries: FloatArray, ef: int, threads: int) -> tuple[float, IdArray]:
-        start = time.perf_counter()
-        keys = self.index.search(queries, K, threads=threads).keys
-        seconds = time.perf_counter() - start
-        keys = np.asarray(keys)
+        seconds, found = timed_call(self.index.search, queries, K, threads=threads)
+        keys = np.asarray(found.keys)
         ids = keys.astype(np.int64)
         ids[keys == np.iinfo(np.uint64).max] = -1
         return seconds, ids

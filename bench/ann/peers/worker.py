@@ -1,8 +1,10 @@
-"""The worker process that hosts one system for :mod:`bench.ann.suite`, and the on-disk size
-and cleanup helpers the suite uses on what a worker wrote."""
+"""The worker process that hosts one system for :mod:`bench.ann.suite`, the parent's handle on
+it (:class:`Worker`), and the on-disk size and cleanup helpers the suite uses on what a worker
+wrote."""
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import shutil
 import time
@@ -21,7 +23,7 @@ from ..common import (
     reset_peak_rss,
     rss_bytes,
 )
-from . import make_adapter
+from . import make_adapter, thread_env
 from .base import Adapter, FloatArray, jsonable
 
 
@@ -196,3 +198,80 @@ def remove_path(path: Path) -> None:
             shutil.rmtree(p, ignore_errors=True)
         else:
             p.unlink(missing_ok=True)
+
+
+# --------------------------------------------------------------------------------------------
+# The parent's end: one spawned worker per system and thread count, driven by the suite
+
+
+class WorkerError(RuntimeError):
+    """A command failed inside a worker (the message is the worker's traceback)."""
+
+
+class WorkerTimeout(RuntimeError):
+    pass
+
+
+class Worker:
+    """A spawned process hosting one system (:func:`bench.ann.peers.worker.worker_main`)."""
+
+    def __init__(self, key: str, threads: int, arrays: dict[str, str], workdir: Path,
+                 start_timeout: float = 300.0) -> None:
+        self.key = key
+        ctx = multiprocessing.get_context("spawn")
+        self.conn, child = ctx.Pipe()
+        env = thread_env(key, threads)
+        saved = {name: os.environ.get(name) for name in env}
+        os.environ.update(env)
+        try:
+            self.process = ctx.Process(
+                target=worker_main,
+                args=(child, key, arrays["base"], arrays["queries"], str(workdir)),
+                daemon=True, name=f"bench-{key}-{threads}t")
+            self.process.start()
+        finally:
+            for name, value in saved.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
+        child.close()
+        self.hello = self._receive(start_timeout, "start")
+
+    def _receive(self, timeout: float | None, what: str) -> Any:
+        if not self.conn.poll(timeout):
+            self.kill()
+            raise WorkerTimeout(f"{what} did not finish within {timeout:.0f} s")
+        try:
+            status, payload = self.conn.recv()
+        except (EOFError, ConnectionResetError) as exc:
+            self.process.join(5)
+            raise WorkerError(f"worker process died during {what} "
+                              f"(exit code {self.process.exitcode})") from exc
+        if status != "ok":
+            raise WorkerError(payload)
+        return payload
+
+    def call(self, command: str, timeout: float | None = None, **args: Any) -> Any:
+        try:
+            self.conn.send((command, args))
+        except (BrokenPipeError, OSError) as exc:
+            raise WorkerError(f"worker process is gone (exit code {self.process.exitcode})") \
+                from exc
+        return self._receive(timeout, command)
+
+    def exit(self) -> None:
+        if self.process.is_alive():
+            try:
+                self.conn.send(("exit", {}))
+                if self.conn.poll(60):
+                    self.conn.recv()
+            except (EOFError, BrokenPipeError, OSError):
+                pass
+            self.process.join(30)
+        self.kill()
+
+    def kill(self) -> None:
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join(10)
