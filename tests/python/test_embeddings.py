@@ -130,6 +130,13 @@ def test_empty_list(minilm):
     assert vectors.shape == (0, DIM) and vectors.dtype == np.float32
 
 
+def test_any_iterable_of_str(minilm):
+    expected = minilm(["alpha", "beta"])
+    np.testing.assert_array_equal(minilm(("alpha", "beta")), expected)
+    np.testing.assert_array_equal(minilm(np.array(["alpha", "beta"])), expected)
+    np.testing.assert_array_equal(minilm(t for t in ["alpha", "beta"]), expected)
+
+
 @pytest.mark.parametrize("bad, match", [
     ("one text", "not a single str"),
     (b"bytes", "not a single bytes"),

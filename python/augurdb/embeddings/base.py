@@ -13,7 +13,7 @@ registering from several threads at once is not supported.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable
 from typing import Any, Callable, Protocol, TypeVar, runtime_checkable
 
 import numpy as np
@@ -118,17 +118,19 @@ def embedding_identity(fn: Any) -> tuple[str, dict[str, Any]] | None:
 
 
 def check_texts(texts: Any) -> list[str]:
-    """``texts`` as a list of str; ``TypeError`` for a bare str (a common slip that would
-    embed each character) or any element that is not a str, naming its index."""
+    """``texts`` (any iterable: list, tuple, NumPy array of str) as a list of str;
+    ``TypeError`` for a bare str (a common slip that would embed each character) or any
+    element that is not a str, naming its index."""
     if isinstance(texts, (str, bytes)):
         raise TypeError("embedding functions take a list of str, not a single "
                         f"{type(texts).__name__}: wrap it as [text]")
-    if not isinstance(texts, Sequence):
+    if not isinstance(texts, Iterable):
         raise TypeError(f"embedding functions take a list of str, got {type(texts).__name__}")
+    texts = list(texts)
     for i, text in enumerate(texts):
         if not isinstance(text, str):
             raise TypeError(f"texts[{i}] is {type(text).__name__}, not str")
-    return list(texts)
+    return texts
 
 
 def check_embeddings(vectors: Any, count: int, who: str = "embedding function") -> FloatArray:
