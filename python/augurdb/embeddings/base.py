@@ -126,11 +126,11 @@ def check_texts(texts: Any) -> list[str]:
                         f"{type(texts).__name__}: wrap it as [text]")
     if not isinstance(texts, Iterable):
         raise TypeError(f"embedding functions take a list of str, got {type(texts).__name__}")
-    texts = list(texts)
-    for i, text in enumerate(texts):
+    items: list[str] = list(texts)
+    for i, text in enumerate(items):
         if not isinstance(text, str):
             raise TypeError(f"texts[{i}] is {type(text).__name__}, not str")
-    return texts
+    return items
 
 
 def check_embeddings(vectors: Any, count: int, who: str = "embedding function") -> FloatArray:

@@ -13,6 +13,8 @@ from __future__ import annotations
 import os
 from typing import Any
 
+import numpy as np
+
 from .base import FloatArray, check_embeddings, check_texts, register_embedding_function
 
 _INSTALL_HINT = "pip install 'augurdb[sentence-transformers]'"
@@ -69,11 +71,11 @@ class SentenceTransformerEmbedding:
     def __call__(self, texts: list[str]) -> FloatArray:
         """float32 ``(len(texts), dim)``, row i for ``texts[i]``."""
         texts = check_texts(texts)
+        if not texts:  # encode([]) gives no usable shape
+            return np.empty((0, self.dim), dtype=np.float32)
         vectors = self._model.encode(texts, batch_size=self.batch_size, convert_to_numpy=True,
                                      normalize_embeddings=self.normalize,
                                      show_progress_bar=False)
-        if not texts:
-            vectors = vectors.reshape(0, self.dim)
         return check_embeddings(vectors, len(texts), who=f"SentenceTransformerEmbedding("
                                                         f"{self.model_name_or_path!r})")
 
