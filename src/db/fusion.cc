@@ -9,6 +9,18 @@
 
 namespace augurdb::db {
 
+Status SetFusion(std::string_view name, SearchOptions* options) {
+  if (name == "rrf") {
+    options->fusion = Fusion::kRrf;
+  } else if (name == "weighted") {
+    options->fusion = Fusion::kWeighted;
+  } else {
+    return Status::InvalidArgument("unknown fusion '" + std::string(name) +
+                                   "': use 'rrf' or 'weighted'");
+  }
+  return Status::OK();
+}
+
 Status CheckFusionOptions(const SearchOptions& options) {
   if (options.fusion != Fusion::kRrf && options.fusion != Fusion::kWeighted) {
     return Status::InvalidArgument("unknown fusion: use 'rrf' or 'weighted'");

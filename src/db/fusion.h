@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <string_view>
 #include <vector>
 
 #include <augurdb/collection.h>
@@ -31,6 +32,9 @@ struct FusedHit {
   float distance;         // from the vector list when listed (else the caller fills it)
   double text_score;      // from the text list when listed (else the caller fills it)
 };
+
+// Sets options->fusion from its name, "rrf" or "weighted"; kInvalidArgument otherwise.
+Status SetFusion(std::string_view name, SearchOptions* options);
 
 // kInvalidArgument for rrf_k <= 0 (or not finite), alpha outside [0, 1] or an unknown fusion.
 Status CheckFusionOptions(const SearchOptions& options);
