@@ -172,10 +172,17 @@ Result<std::vector<Hit>> Collection::Search(std::span<const float> query,
     std::shared_lock<std::shared_mutex> no_reuse(impl_->reclaim_mutex);
     std::vector<Neighbor> found(params.k);
     found.resize(idx->Search(query.data(), params, found.data(), nullptr, filter.vector()));
-    std::vector<RankedHit> ranked;
-    ranked.reserve(found.size());
-    for (const Neighbor& nb : found) ranked.push_back({nb.slot, -nb.distance, nb.distance, 0.0});
-    hits = impl_->ToHits(ranked, options);
+    std::shared_lock<std::shared_mutex> lock(impl_->map_mutex);
+    hits.reserve(found.size());
+    for (const Neighbor& nb : found) {
+      if (!impl_->ids.used(nb.slot)) continue;
+      hits.push_back(Hit{impl_->ids.IdOf(nb.slot), nb.distance,
+                         options.include_metadata ? impl_->columns.Get(nb.slot) : Metadata{},
+                         -static_cast<double>(nb.distance), 0.0, std::nullopt});
+      if (options.include_documents) {
+        if (const std::string* doc = impl_->documents.Get(nb.slot)) hits.back().document = *doc;
+      }
+    }
   } catch (const std::bad_alloc&) {
     return Status::ResourceExhausted("out of memory searching with k=" + std::to_string(options.k));
   }
