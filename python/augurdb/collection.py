@@ -197,6 +197,10 @@ def _hybrid_args(fusion: Any, rrf_k: Any, alpha: Any,
             _check_optional_positive("candidates", candidates))
 
 
+# (text, fusion, rrf_k, alpha, candidates) of a search without text: never read by the engine.
+_NO_HYBRID: tuple[Any, ...] = (None, "rrf", 60.0, 0.5, 0)
+
+
 def _check_k(k: Any) -> int:
     if type(k) is int and k > 0:
         return k
@@ -410,12 +414,13 @@ class Collection:
             if text is None:
                 raise errors.InvalidArgument("search needs a query vector, text=, or both")
             return core.search_text(_text_arg("text", text), kk, where_json, doc_json)
-        if text is not None:
-            text = _text_arg("text", text)
+        # Vector-only searches skip the fusion arguments' checks: they are the hot path.
+        hybrid = _NO_HYBRID if text is None else (
+            _text_arg("text", text), *_hybrid_args(fusion, rrf_k, alpha, candidates))
         return core.search(_as_float32(query, 1, "query"), kk,
                            _check_optional_positive("ef", ef),
-                           _check_optional_positive("rerank", rerank), where_json, text, doc_json,
-                           *_hybrid_args(fusion, rrf_k, alpha, candidates))
+                           _check_optional_positive("rerank", rerank), where_json, hybrid[0],
+                           doc_json, *hybrid[1:])
 
     def search_batch(self, queries: npt.ArrayLike | None, k: int = 10, *,
                      texts: Sequence[str] | None = None, where: Metadata | None = None,

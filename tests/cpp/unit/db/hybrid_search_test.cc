@@ -1,9 +1,10 @@
 // Documents through the public API: stored, replaced and deleted with their records, durable
 // across reopen, searched by BM25 (SearchText) and by hybrid search (Search with options.text),
 // filtered by where and where_document; bad input is kInvalidArgument with nothing written.
+#include <atomic>
 #include <cmath>
 #include <map>
-#include <set>
+#include <thread>
 
 #include "collection_test_support.h"
 
@@ -230,6 +231,53 @@ TEST(DocumentsTest, TextScoresAreBm25AndFiltersApplyToBothSides) {
   BatchResults text_only = *c.SearchBatch(MatrixView{}, plain, texts);
   EXPECT_EQ(text_only.rows, 2u);
   EXPECT_EQ(text_only.int_ids[0], IdsOf(*c.SearchText("three even", plain))[0]);
+}
+
+}  // namespace
+}  // namespace augurdb::testing
+
+namespace augurdb::testing {
+namespace {
+
+// Text and hybrid searches beside a writer that adds, upserts and deletes documents: every
+// hit names a record that existed, and the index agrees with the documents afterwards.
+TEST(DocumentsTest, SearchesRunBesideWrites) {
+  Result<std::unique_ptr<Collection>> opened = Collection::Open({.dim = kDim, .threads = 2});
+  ASSERT_OK(opened);
+  Collection& c = **opened;
+  const size_t n = 400;
+  const std::vector<float> vecs = RandomVectors(n, kDim, 11);
+  std::atomic<bool> done{false};
+  std::atomic<size_t> searches{0};
+  std::vector<std::thread> readers;
+  for (int t = 0; t < 2; ++t) {
+    readers.emplace_back([&, t] {
+      SearchOptions s;
+      s.k = 5;
+      s.text = "shared";
+      while (!done.load()) {
+        Result<std::vector<Hit>> hits = t == 0 ? c.SearchText("shared word", s)
+                                               : c.Search(Row(vecs, kDim, 3), s);
+        ASSERT_OK(hits);
+        for (const Hit& h : *hits) ASSERT_LT(std::get<int64_t>(h.id), static_cast<int64_t>(n));
+        searches.fetch_add(1);
+      }
+    });
+  }
+  for (size_t i = 0; i < n; ++i) {
+    const std::vector<int64_t> one = {static_cast<int64_t>(i)};
+    const Docs doc = {"shared word " + std::to_string(i)};
+    const MatrixView row{vecs.data() + i * kDim, 1, kDim, 0};
+    ASSERT_OK(c.Add(IdsView::Ints(one), row, {}, doc));
+    if (i % 3 == 0) ASSERT_OK(c.Upsert(IdsView::Ints(one), row, {}, Docs{"shared again"}));
+    if (i % 5 == 0) ASSERT_OK(c.Delete(IdsView::Ints(one)));
+  }
+  done.store(true);
+  for (std::thread& r : readers) r.join();
+  EXPECT_GT(searches.load(), 0u);
+  Result<VerifyReport> v = c.Verify();
+  ASSERT_OK(v);
+  EXPECT_EQ(v->documents, c.size());
 }
 
 }  // namespace
