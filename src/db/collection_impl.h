@@ -162,8 +162,8 @@ struct [[gnu::visibility("hidden")]] Collection::Impl {
   void RankText(const text::TextQuery& query, size_t n, const PreparedFilter& filter,
                 std::vector<RankedHit>* out) const;
   // Hybrid ranking of one query vector (checked) and one text query, options.k hits.
-  Status RankHybrid(const float* query, const text::TextQuery& text, const SearchOptions& options,
-                    const PreparedFilter& filter, std::vector<RankedHit>* out) const;
+  void RankHybrid(const float* query, const text::TextQuery& text, const SearchOptions& options,
+                  const PreparedFilter& filter, std::vector<RankedHit>* out) const;
   // Slots -> hits; drops slots deleted meanwhile. Takes map_mutex shared.
   std::vector<Hit> ToHits(std::span<const RankedHit> ranked, const SearchOptions& options) const;
   Result<BatchResults> SearchBatchText(const MatrixView& queries, const SearchOptions& options,

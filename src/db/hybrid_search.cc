@@ -48,9 +48,9 @@ void Impl::RankText(const text::TextQuery& query, size_t n, const PreparedFilter
   for (const text::TextHit& h : hits) out->push_back({h.slot, h.score, kNoDistance, h.score});
 }
 
-Status Impl::RankHybrid(const float* query, const text::TextQuery& text_query,
-                        const SearchOptions& search, const PreparedFilter& filter,
-                        std::vector<RankedHit>* out) const {
+void Impl::RankHybrid(const float* query, const text::TextQuery& text_query,
+                      const SearchOptions& search, const PreparedFilter& filter,
+                      std::vector<RankedHit>* out) const {
   out->clear();
   const size_t candidates = db::HybridCandidates(search);
   const HnswIndex* idx = index.load(std::memory_order_acquire);
@@ -73,28 +73,37 @@ Status Impl::RankHybrid(const float* query, const text::TextQuery& text_query,
 
   std::vector<db::FusedHit> fused = db::Fuse(vector_side, text_side, search);
   if (fused.size() > search.k) fused.resize(search.k);
-  // The query as the index compares it (normalised under cosine), for hits the vector side
-  // did not list.
-  std::vector<float> normalised;
+  // Hits the vector side did not list get their distance here, from a copy of the stored
+  // vector: CopyVector holds the index's growth lock, which a bare Distance() would not, and a
+  // concurrent add may grow the vector arrays. The query is compared as the index compares it
+  // (normalised under cosine).
+  std::vector<float> normalised, row;
   const float* q = query;
-  if (*options.metric == Metric::kCosine && idx != nullptr) {
+  if (idx != nullptr) {
     const size_t d = idx->dim();
-    normalised.assign(query, query + d);
-    const float norm = std::sqrt(kernels.dot(query, query, d));
-    if (norm > 0) {
-      for (float& x : normalised) x /= norm;
+    row.resize(d);
+    if (*options.metric == Metric::kCosine) {
+      normalised.assign(query, query + d);
+      const float norm = std::sqrt(kernels.dot(query, query, d));
+      if (norm > 0) {
+        for (float& x : normalised) x /= norm;
+      }
+      q = normalised.data();
     }
-    q = normalised.data();
   }
+  const simd::DistanceFn distance_fn = simd::DistanceFor(kernels, *options.metric);
   out->reserve(fused.size());
   for (const db::FusedHit& h : fused) {
-    const float distance = h.vector_rank != 0 ? h.distance : idx->Distance(q, h.slot);
+    float distance = h.distance;
+    if (h.vector_rank == 0 && idx != nullptr) {  // (every record has a vector: idx is set)
+      idx->CopyVector(h.slot, row.data());
+      distance = distance_fn(q, row.data(), row.size());
+    }
     const double text_score =
         h.text_rank != 0 ? h.text_score
                          : (text_query.empty() ? 0.0 : text_index->Score(text_query, h.slot));
     out->push_back({h.slot, h.score, distance, text_score});
   }
-  return Status::OK();
 }
 
 std::vector<Hit> Impl::ToHits(std::span<const RankedHit> ranked,
@@ -124,7 +133,7 @@ Result<std::vector<Hit>> Impl::SearchHybrid(std::span<const float> query,
   try {
     std::shared_lock<std::shared_mutex> no_reuse(reclaim_mutex);
     std::vector<RankedHit> ranked;
-    AUGUR_RETURN_IF_ERROR(RankHybrid(query.data(), text_query, search, filter, &ranked));
+    RankHybrid(query.data(), text_query, search, filter, &ranked);
     return ToHits(ranked, search);
   } catch (const std::bad_alloc&) {
     return Status::ResourceExhausted("out of memory in a hybrid search with k=" +
@@ -185,7 +194,7 @@ Result<BatchResults> Impl::SearchBatchText(const MatrixView& queries, const Sear
     const size_t threads = search.threads != 0 ? search.threads : this->threads();
     pool->ParallelFor(rows, threads, [&](size_t, size_t q) {
       if (hybrid) {
-        (void)RankHybrid(queries.data + q * stride, parsed[q], search, filter, &ranked[q]);
+        RankHybrid(queries.data + q * stride, parsed[q], search, filter, &ranked[q]);
       } else {
         RankText(parsed[q], k, filter, &ranked[q]);
       }
