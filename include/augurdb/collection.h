@@ -170,7 +170,7 @@ struct CollectionStats {
   size_t count = 0;          // live records
   size_t dim = 0;
   Metric metric = Metric::kL2;
-  size_t memory_bytes = 0;   // RAM held by vectors, graph, ids and metadata
+  size_t memory_bytes = 0;   // RAM held by vectors, graph, ids, metadata, documents, text index
   size_t index_bytes = 0;    // vectors + graph part of memory_bytes
   // vectors_on_disk: fp32 rows served from the checkpoint mapping, not in memory_bytes (clean
   // file pages the OS caches and drops as memory demands).
@@ -244,8 +244,9 @@ class AUGURDB_EXPORT Collection {
   // Up to `limit` records matching a JSON filter, in slot order (limit 0 = all).
   Result<std::vector<Record>> Find(std::string_view filter, size_t limit = 0) const;
   // Full integrity check: graph invariants (ids in range, no self loops, degree bounds, entry
-  // point valid, no live node linking a deleted one), ids <-> slots bijective, metadata only on
-  // live records, and for a persistent collection every checksum of the current checkpoint and
+  // point valid, no live node linking a deleted one), ids <-> slots bijective, metadata and
+  // documents only on live records, the text index's invariants and that it indexes exactly
+  // the documents, and for a persistent collection every checksum of the current checkpoint and
   // WAL. Errors: kCorruption describing the first problem. Runs beside searches; blocks writers.
   Result<VerifyReport> Verify() const;
   // Reclaims the slots of deleted records for reuse.
