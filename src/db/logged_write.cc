@@ -205,15 +205,17 @@ Status ApplyPut(Impl& impl, const WriteOp& op) {
   } catch (const std::bad_alloc&) {
     return Status::ResourceExhausted("out of memory storing ids, metadata and documents");
   }
-  // Searchable before the batch is published: a text search that finds a fresh slot drops it
-  // (no id yet), so nothing shows early.
+
+  const size_t stride = op.vectors.row_stride == 0 ? op.vectors.dim : op.vectors.row_stride;
+  idx.Insert(slots, op.vectors.data, stride, impl.pool.get(), impl.threads());
+  // Indexed once the vectors are written (a hybrid search reads the vector of every text hit)
+  // and before the batch is published: a text search that finds a fresh slot drops it (no id
+  // yet), so nothing shows early, and each record is searchable by text when it appears.
   for (size_t i = 0; i < op.tokens.size(); ++i) {
     if (!op.documents[i]) continue;
     // Fresh slots hold no live document (deleted ones left the text index with their record).
     AUGUR_CHECK(impl.text_index->AddTokens(slots[i], op.tokens[i]).ok());
   }
-  const size_t stride = op.vectors.row_stride == 0 ? op.vectors.dim : op.vectors.row_stride;
-  idx.Insert(slots, op.vectors.data, stride, impl.pool.get(), impl.threads());
   std::vector<Slot> replaced;
   {
     // Publish the batch and retire replaced slots in one step, so a concurrent search sees
