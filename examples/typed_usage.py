@@ -92,10 +92,38 @@ def main(argv: list[str]) -> int:
     in_memory(rng)
     if argv:
         on_disk(Path(argv[0]), rng)
+        text_and_hybrid(Path(argv[0]), rng)
     else:
         with tempfile.TemporaryDirectory() as tmp:
             on_disk(Path(tmp), rng)
+            text_and_hybrid(Path(tmp), rng)
     return 0
+
+
+def text_and_hybrid(root: Path, rng: np.random.Generator) -> None:
+    path = root / "docs.adb"
+    with augurdb.open(path, dim=4, tokenizer="english") as col:
+        col.add([1, 2, 3], rng.random((3, 4)),
+                documents=["Fast vector search", "Keyword search with BM25", None],
+                metadata=[{"lang": "en"}, {"lang": "en"}, None])
+        col.upsert([3], rng.random((1, 4)), documents=["hybrid retrieval"])
+        text_hits: list[augurdb.Hit] = col.search(text="searching", k=2)
+        bm25 = assert_type(text_hits[0].score, float)
+        document = assert_type(text_hits[0].document, "str | None")
+        hybrid = col.search(rng.random(4), k=2, text="keyword", where={"lang": "en"},
+                            where_document={"$contains": "search"}, fusion="weighted",
+                            alpha=0.7, candidates=10)
+        fused = assert_type(hybrid[0].score, float)
+        exact = assert_type(hybrid[0].text_score, float)
+        rrf = col.search(rng.random(4), text="vector", rrf_k=30)
+        batch = col.search_batch(rng.random((2, 4)), k=2, texts=["vector", "bm25"])
+        scores = batch.scores
+        assert scores is not None and scores.shape == (2, 2)
+        record = col.get([3])[0]
+        assert record is not None
+        stored_doc = assert_type(record.document, "str | None")
+        print(f"text: {bm25:.3f} {document!r}, hybrid {fused:.3f}/{exact:.3f}, {len(rrf)} rrf, "
+              f"doc {stored_doc!r}, {col.stats()['documents']} documents")
 
 
 if __name__ == "__main__":

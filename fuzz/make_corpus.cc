@@ -145,12 +145,20 @@ void IntIds(Writer& w, Metric metric, Quantization quant, const std::string& tag
     meta.push_back(Meta(i));
   }
   std::vector<float> vecs = Vectors(ids.size(), 4, 0.5f);
-  Check((*col)->Add(IdsView::Ints(ids), MatrixView{vecs.data(), ids.size(), 4, 0}, meta), "add");
+  // Documents on most rows (WAL record type 3, checkpoint sections 13 and 14), none on some.
+  std::vector<std::optional<std::string>> docs(ids.size());
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (i % 4 != 3) docs[i] = "record " + std::to_string(i) + (i % 2 ? " odd caf\xc3\xa9" : " even");
+  }
+  Check((*col)->Add(IdsView::Ints(ids), MatrixView{vecs.data(), ids.size(), 4, 0}, meta, docs),
+        "add");
   w.Save(tag + "_wal", Take(dir));
   Check((*col)->Checkpoint(), "checkpoint");
   std::vector<int64_t> more{100, 7 * 2 + 1};
   std::vector<float> more_vecs = Vectors(2, 4, -1.0f);
-  Check((*col)->Upsert(IdsView::Ints(more), MatrixView{more_vecs.data(), 2, 4, 0}), "upsert");
+  const std::vector<std::optional<std::string>> more_docs = {"upserted", std::nullopt};
+  Check((*col)->Upsert(IdsView::Ints(more), MatrixView{more_vecs.data(), 2, 4, 0}, {}, more_docs),
+        "upsert");
   std::vector<int64_t> gone{1, 8, 12345};
   Check((*col)->Delete(IdsView::Ints(gone)).status(), "delete");
   Check((*col)->Flush(), "flush");
@@ -174,7 +182,7 @@ void StringIds(Writer& w) {
   auto col = Collection::Open(o);
   Check(col.status(), "open");
   w.Save("str_nodim", Take(dir));
-  std::vector<std::string> ids{"alpha", "", "caf\xc3\xa9", "delta", "e", "f"};
+  std::vector<std::string> ids{"alpha", "b", "caf\xc3\xa9", "delta", "e", "f"};
   std::vector<float> vecs = Vectors(ids.size(), 3, 1.0f);
   Check((*col)->Add(IdsView::Strings(ids), MatrixView{vecs.data(), ids.size(), 3, 0}), "add");
   std::vector<std::string> gone{"e"};

@@ -18,7 +18,7 @@ std::string ReencodePut(const db::PutOp& op) {
   const IdsView ids = op.string_ids ? IdsView::Strings(op.str_ids) : IdsView::Ints(op.int_ids);
   const MatrixView vectors{op.vectors.data(), ids.size(), op.dim, 0};
   std::string out;
-  db::EncodePut(ids, vectors, op.metadata, &out);
+  db::EncodePut(ids, vectors, op.metadata, op.documents, &out);
   return out;
 }
 
@@ -32,12 +32,14 @@ std::string ReencodeDelete(const db::DeleteOp& op) {
 // The decoding half of recovery (src/db/logged_write.cc Impl::Replay) without a collection.
 Status DecodeRecord(uint8_t type, std::string_view payload) {
   switch (static_cast<db::WalOp>(type)) {
-    case db::WalOp::kPut: {
+    case db::WalOp::kPut:
+    case db::WalOp::kPutDocuments: {
+      const bool documents = static_cast<db::WalOp>(type) == db::WalOp::kPutDocuments;
       db::PutOp op;
-      AUGUR_RETURN_IF_ERROR(db::DecodePut(payload, &op));
+      AUGUR_RETURN_IF_ERROR(db::DecodePut(payload, documents, &op));
       const std::string once = ReencodePut(op);
       db::PutOp again;
-      if (!db::DecodePut(once, &again).ok()) Fail("re-encoded put does not decode");
+      if (!db::DecodePut(once, documents, &again).ok()) Fail("re-encoded put does not decode");
       if (ReencodePut(again) != once) Fail("put encoding is not stable");
       return Status::OK();
     }

@@ -61,6 +61,16 @@ class AUGURDB_EXPORT IdsView {
 
 using Id = std::variant<int64_t, std::string>;
 
+// The documents of a batch: empty (no documents), or one per row where nullopt means that row
+// has none. Each document is UTF-8 text, stored with the record and indexed for BM25 search.
+using DocumentsView = std::span<const std::optional<std::string>>;
+
+// How a hybrid search (a query vector and a text query) merges its two ranked lists.
+enum class Fusion : uint8_t {
+  kRrf = 0,       // sum over the lists that hold a hit of 1 / (rrf_k + rank), rank from 1
+  kWeighted = 1,  // alpha * min-max(vector similarity) + (1 - alpha) * min-max(BM25)
+};
+
 enum class IdKind : uint8_t { kUnset = 0, kInt = 1, kString = 2 };
 
 // What a successful write promises if the machine crashes right after it returns.
@@ -98,6 +108,10 @@ struct CollectionOptions {
   // checkpoint stay in memory until the next one. Not stored: chosen at every open.
   bool vectors_on_disk = false;
   size_t rerank = 0;              // default SearchOptions::rerank; 0 = 2k (SQ8), 4k (SQ4)
+  // Full-text tokenizer, "simple" or "english" (docs/text-search.md); empty = "simple" for a
+  // new collection, the stored one when reopening (a different one is kInvalidArgument:
+  // indexed documents cannot be searched with another tokenizer).
+  std::string tokenizer;
 };
 
 struct SearchOptions {
@@ -109,18 +123,35 @@ struct SearchOptions {
   // Metadata filter as JSON text, e.g. {"genre": "news", "year": {"$gte": 2020}} (operators:
   // docs/filters.md); empty = no filter. Malformed: kInvalidFilter.
   std::string filter;
+  // A BM25 text query. Search with it is hybrid search; SearchText uses it alone. A query with
+  // no indexable token gives no text hits (hybrid search then ranks by the vector side).
+  std::optional<std::string> text;
+  // Document filter as JSON, {"$contains": "..."} or {"$not_contains": "..."}: a substring
+  // test on the stored document (a record without one never contains anything); empty = none.
+  // Combined with `filter` (both must hold). Malformed: kInvalidFilter.
+  std::string where_document;
+  Fusion fusion = Fusion::kRrf;  // hybrid only
+  double rrf_k = 60.0;           // kRrf: > 0
+  double alpha = 0.5;            // kWeighted: weight of the vector side, in [0, 1]
+  size_t candidates = 0;         // hybrid: hits taken from each side; 0 = max(50, 4k)
+  bool include_documents = false;  // Search / SearchText: fill Hit::document
 };
 
 struct Hit {
   Id id;
-  float distance;
+  float distance;     // exact vector distance; NaN for a text-only search
   Metadata metadata;  // empty unless SearchOptions::include_metadata
+  // Higher is better: -distance (vector search), BM25 (text search) or the fused score.
+  double score = 0.0;
+  double text_score = 0.0;              // exact BM25 (0 without a text query or term match)
+  std::optional<std::string> document;  // only with SearchOptions::include_documents
 };
 
 struct Record {
   Id id;
   std::vector<float> vector;  // as stored (unit length under kCosine)
   Metadata metadata;
+  std::optional<std::string> document;
 };
 
 // Results of SearchBatch: rows x k, closest first; where fewer than k exist, ids are -1 (int
@@ -131,13 +162,15 @@ struct BatchResults {
   std::vector<float> distances;                        // rows * k
   std::vector<int64_t> int_ids;                        // rows * k, int collections
   std::vector<std::optional<std::string>> string_ids;  // rows * k, string collections
+  // With texts: rows * k fused (or, text-only, BM25) scores, higher is better; NaN pads.
+  std::vector<double> scores;
 };
 
 struct CollectionStats {
   size_t count = 0;          // live records
   size_t dim = 0;
   Metric metric = Metric::kL2;
-  size_t memory_bytes = 0;   // RAM held by vectors, graph, ids and metadata
+  size_t memory_bytes = 0;   // RAM held by vectors, graph, ids, metadata, documents, text index
   size_t index_bytes = 0;    // vectors + graph part of memory_bytes
   // vectors_on_disk: fp32 rows served from the checkpoint mapping, not in memory_bytes (clean
   // file pages the OS caches and drops as memory demands).
@@ -150,6 +183,9 @@ struct CollectionStats {
   uint64_t wal_bytes = 0;         // current WAL size (persistent collections)
   uint64_t checkpoint_bytes = 0;  // size of the last checkpoint file
   uint64_t checkpoint_sequence = 0;
+  size_t documents = 0;          // live records with a document
+  size_t text_index_bytes = 0;   // inverted index part of memory_bytes
+  std::string tokenizer;         // "simple" or "english"
 };
 
 // What Verify() checked.
@@ -158,6 +194,7 @@ struct VerifyReport {
   size_t graph_links = 0;        // neighbour ids checked (range, no self loop, degree, level)
   uint64_t checkpoint_bytes = 0; // checkpoint bytes whose checksums were recomputed
   uint64_t wal_records = 0;      // intact WAL records read (persistent collections)
+  size_t documents = 0;          // documents checked against the text index
 };
 
 class AUGURDB_EXPORT Collection {
@@ -176,20 +213,30 @@ class AUGURDB_EXPORT Collection {
   // Inserts new records; the whole batch or nothing. `metadata` is empty or one per row.
   // Errors: kInvalidArgument (empty batch, duplicate id in the batch, id kind differs from the
   // collection's, metadata count), kAlreadyExists (id present), kDimensionMismatch,
-  // kInvalidVector (NaN/Inf, or a zero vector under kCosine).
+  // kInvalidVector (NaN/Inf, or a zero vector under kCosine). `documents` is empty or one per
+  // row; a document count that differs or a document that is not valid UTF-8 is
+  // kInvalidArgument, and nothing is written.
   Status Add(const IdsView& ids, const MatrixView& vectors,
-             std::span<const Metadata> metadata = {});
-  // Inserts new ids and replaces existing ones (vector and metadata). Same errors as Add except
-  // kAlreadyExists.
+             std::span<const Metadata> metadata = {}, DocumentsView documents = {});
+  // Inserts new ids and replaces existing ones (vector, metadata and document: a row without
+  // a document leaves the record without one). Same errors as Add except kAlreadyExists.
   Status Upsert(const IdsView& ids, const MatrixView& vectors,
-                std::span<const Metadata> metadata = {});
+                std::span<const Metadata> metadata = {}, DocumentsView documents = {});
   // Removes the ids present; unknown ids are ignored. Returns how many were removed.
   Result<size_t> Delete(const IdsView& ids);
   // One entry per id, nullopt where absent.
   Result<std::vector<std::optional<Record>>> Get(const IdsView& ids) const;
-  // Errors: kInvalidArgument (k == 0), kDimensionMismatch, kInvalidVector.
+  // Vector search; hybrid search when options.text is set (docs/text-search.md: each side's
+  // top `candidates` under the same filters, fused, every hit carrying its exact distance and
+  // BM25). Errors: kInvalidArgument (k == 0, text not UTF-8, rrf_k <= 0, alpha outside [0, 1]),
+  // kDimensionMismatch, kInvalidVector, kInvalidFilter.
   Result<std::vector<Hit>> Search(std::span<const float> query, const SearchOptions& options) const;
-  Result<BatchResults> SearchBatch(const MatrixView& queries, const SearchOptions& options) const;
+  // BM25 top-k of `text` (options.text is ignored), best first, ties by insertion slot.
+  Result<std::vector<Hit>> SearchText(std::string_view text, const SearchOptions& options) const;
+  // One search per row, in parallel. With `texts` (one per row) each row is a hybrid search,
+  // or a text-only one when queries.data is null (then queries.rows is ignored).
+  Result<BatchResults> SearchBatch(const MatrixView& queries, const SearchOptions& options,
+                                   std::span<const std::string> texts = {}) const;
   // Records matching a JSON filter (empty = all). Errors: kInvalidFilter.
   Result<size_t> Count(std::string_view filter = {}) const;
   // Removes every record matching a JSON filter; returns how many. Errors: kInvalidFilter.
@@ -197,8 +244,9 @@ class AUGURDB_EXPORT Collection {
   // Up to `limit` records matching a JSON filter, in slot order (limit 0 = all).
   Result<std::vector<Record>> Find(std::string_view filter, size_t limit = 0) const;
   // Full integrity check: graph invariants (ids in range, no self loops, degree bounds, entry
-  // point valid, no live node linking a deleted one), ids <-> slots bijective, metadata only on
-  // live records, and for a persistent collection every checksum of the current checkpoint and
+  // point valid, no live node linking a deleted one), ids <-> slots bijective, metadata and
+  // documents only on live records, the text index's invariants and that it indexes exactly
+  // the documents, and for a persistent collection every checksum of the current checkpoint and
   // WAL. Errors: kCorruption describing the first problem. Runs beside searches; blocks writers.
   Result<VerifyReport> Verify() const;
   // Reclaims the slots of deleted records for reuse.

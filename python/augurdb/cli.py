@@ -130,7 +130,7 @@ def _import(augurdb: Any, source: Source, args: argparse.Namespace) -> int:
 
     created = not os.path.exists(args.db)
     col = augurdb.open(args.db, mode="w", durability=args.durability, dim=dim,
-                       metric=args.metric)
+                       metric=args.metric, tokenizer=args.tokenizer)
     imported = 0
     try:
         if col.dim is not None and col.dim != dim:
@@ -147,11 +147,14 @@ def _import(augurdb: Any, source: Source, args: argparse.Namespace) -> int:
                 stop = min(start + args.batch, n)
                 batch_ids = ids[start:stop]
                 meta = source.metadata[start:stop] if source.metadata is not None else None
+                docs = source.documents[start:stop] if source.documents is not None else None
                 try:
                     if args.upsert:
-                        col.upsert(batch_ids, source.rows(start, stop), meta)
+                        col.upsert(batch_ids, source.rows(start, stop), documents=docs,
+                                   metadata=meta)
                     else:
-                        col.add(batch_ids, source.rows(start, stop), meta)
+                        col.add(batch_ids, source.rows(start, stop), documents=docs,
+                                metadata=meta)
                 except errors.AugurDBError as exc:
                     if imported == 0:
                         raise
@@ -271,9 +274,10 @@ def cmd_search(args: argparse.Namespace) -> int:
         except json.JSONDecodeError as exc:
             raise errors.InvalidFilter(f"--where is not valid JSON: {exc.msg} at column "
                                        f"{exc.colno}") from None
+    query = None
     if args.vector is not None:
         query = _parse_vector(args.vector)
-    else:
+    elif args.from_file is not None:
         source = load_source(args.from_file, args.dataset)
         try:
             if args.id_column:
@@ -285,12 +289,15 @@ def cmd_search(args: argparse.Namespace) -> int:
             query = source.rows(args.row, args.row + 1)[0]
         finally:
             source.close()
+    elif args.text is None:
+        raise UsageError("search needs --vector, --from or --text")
 
     import augurdb
 
     with augurdb.open(args.db, mode="r") as col:
         started = time.perf_counter()
-        hits = col.search(query, k=args.k, ef=args.ef, where=where)
+        hits = col.search(query, k=args.k, text=args.text, ef=args.ef, where=where,
+                          fusion=args.fusion)
         seconds = time.perf_counter() - started
         metric = col.metric
 
@@ -299,25 +306,43 @@ def cmd_search(args: argparse.Namespace) -> int:
             "k": args.k,
             "ef": args.ef,
             "metric": metric,
+            "text": args.text,
             "seconds": seconds,
             "hits": [{"rank": i, "id": h.id, "distance": _json_value(float(h.distance)),
-                      "metadata": h.metadata}
+                      "score": _json_value(float(h.score)),
+                      "text_score": _json_value(float(h.text_score)),
+                      "metadata": h.metadata, "document": h.document}
                      for i, h in enumerate(hits, start=1)],
         }
         print(json.dumps(out, ensure_ascii=False))
         return EXIT_OK
-    rows = [(str(i), str(h.id), f"{h.distance:.6g}",
-             json.dumps(h.metadata, ensure_ascii=False) if h.metadata else "")
-            for i, h in enumerate(hits, start=1)]
-    header = ("rank", "id", "distance", "metadata")
+    # Vector search ranks by distance; text and hybrid search by score (BM25 or fused).
+    if args.text is None:
+        header = ("rank", "id", "distance", "metadata")
+        rows = [(str(i), str(h.id), f"{h.distance:.6g}",
+                 json.dumps(h.metadata, ensure_ascii=False) if h.metadata else "")
+                for i, h in enumerate(hits, start=1)]
+    else:
+        header = ("rank", "id", "score", "document")
+        rows = [(str(i), str(h.id), f"{h.score:.6g}", _snippet(h.document))
+                for i, h in enumerate(hits, start=1)]
     widths = [max(len(r[c]) for r in [header, *rows]) for c in range(3)]
     print(f"{header[0]:>{widths[0]}}  {header[1]:<{widths[1]}}  {header[2]:>{widths[2]}}  "
           f"{header[3]}".rstrip())
     for r in rows:
         print(f"{r[0]:>{widths[0]}}  {r[1]:<{widths[1]}}  {r[2]:>{widths[2]}}  {r[3]}".rstrip())
     if not rows:
-        print("(no results: the database is empty)")
+        print("(no results: no record matches)" if args.text is not None
+              else "(no results: the database is empty)")
     return EXIT_OK
+
+
+def _snippet(document: str | None, width: int = 70) -> str:
+    """A document on one line, cut to `width` characters."""
+    if document is None:
+        return ""
+    line = " ".join(document.split())
+    return line if len(line) <= width else line[:width - 3] + "..."
 
 
 # --------------------------------------------------------------------------------------------
@@ -532,7 +557,8 @@ def build_parser() -> argparse.ArgumentParser:
         description=f"Loads vectors (ids, metadata) from {_FORMATS_TEXT} into DB, creating it "
                     "if missing. .npz: array 'vectors' (else the first 2-D array) and optional "
                     "'ids'; .fvecs/.bvecs: TEXMEX; .hdf5: the --dataset (needs h5py); "
-                    ".jsonl: {\"id\", \"vector\", \"metadata\"} per line. Ids default to "
+                    ".jsonl: {\"id\", \"vector\", \"metadata\", \"document\"} per line (the "
+                    "document is stored and indexed for search --text). Ids default to "
                     "0..n-1, after the largest existing int id. The whole file is checked "
                     "(NaN, dimension, ids) before the first batch is written.")
     p.add_argument("db", metavar="DB", help="database directory")
@@ -547,6 +573,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "ann-benchmarks files)")
     p.add_argument("--metric", choices=("l2", "ip", "cosine"),
                    help="metric of a new database (default l2; an existing one keeps its own)")
+    p.add_argument("--tokenizer", choices=("simple", "english"),
+                   help="document tokenizer of a new database (default simple; an existing one "
+                        "keeps its own)")
     p.add_argument("--batch", type=_positive_int, default=10000, metavar="N",
                    help="vectors per write (default 10000)")
     p.add_argument("--durability", choices=("none", "batch", "sync"), default="sync",
@@ -556,11 +585,17 @@ def build_parser() -> argparse.ArgumentParser:
                    help="replace records whose id exists instead of failing")
     p.set_defaults(func=cmd_import)
 
-    p = sub.add_parser("search", parents=[common], help="nearest neighbours of one vector",
-                       description="Prints the k nearest records to a query vector (opens the "
-                                   "database read-only).")
+    p = sub.add_parser("search", parents=[common],
+                       help="nearest neighbours of one vector, BM25 text search, or both",
+                       description="Prints the k nearest records to a query vector, the k best "
+                                   "BM25 matches of --text, or with both a hybrid (fused) "
+                                   "ranking (opens the database read-only).")
     p.add_argument("db", metavar="DB", help="database directory")
-    query = p.add_mutually_exclusive_group(required=True)
+    p.add_argument("--text", metavar="\"QUERY\"",
+                   help="BM25 text query over the records' documents")
+    p.add_argument("--fusion", choices=("rrf", "weighted"), default="rrf",
+                   help="how --text and a vector query are fused (default rrf)")
+    query = p.add_mutually_exclusive_group()
     query.add_argument("--vector", metavar="\"1,2,3\"", help="the query, comma-separated")
     query.add_argument("--from", dest="from_file", metavar="FILE",
                        help=f"take the query from a file ({_FORMATS_TEXT})")

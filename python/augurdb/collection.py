@@ -30,15 +30,19 @@ class BatchResults:
 
     ``ids`` is an ``(nq, k)`` int64 array (``-1`` where fewer than k results exist) for integer
     ids, or an object array (``None`` padding) for string ids. ``distances`` is an ``(nq, k)``
-    float32 array (``+inf`` padding), smaller is closer. Iterating yields ``(ids, distances)``
+    float32 array (``+inf`` padding), smaller is closer (NaN in a text-only search). ``scores``
+    is None, or with ``texts`` an ``(nq, k)`` float64 array of fused (hybrid) or BM25
+    (text-only) scores, higher is better (NaN padding). Iterating yields ``(ids, distances)``
     row by row.
     """
 
-    __slots__ = ("ids", "distances")
+    __slots__ = ("ids", "distances", "scores")
 
-    def __init__(self, ids: npt.NDArray[Any], distances: npt.NDArray[np.float32]) -> None:
+    def __init__(self, ids: npt.NDArray[Any], distances: npt.NDArray[np.float32],
+                 scores: npt.NDArray[np.float64] | None = None) -> None:
         self.ids = ids
         self.distances = distances
+        self.scores = scores
 
     def __len__(self) -> int:
         return int(self.distances.shape[0])
@@ -146,6 +150,57 @@ def _where_json(where: Any) -> str:
         raise errors.InvalidFilter(f"where cannot be expressed as a filter: {exc}") from None
 
 
+def _documents_list(documents: Any) -> list[Any] | None:
+    """None, or a list with one entry per row; the engine checks the count and that each entry
+    is a str or None (InvalidArgument naming the row)."""
+    if documents is None:
+        return None
+    if isinstance(documents, (str, bytes)):
+        raise errors.InvalidArgument("documents must be a sequence of str (one per id), not a "
+                                     f"single {type(documents).__name__}")
+    if not isinstance(documents, Iterable):
+        raise errors.InvalidArgument(
+            f"documents must be a sequence of str or None, not {type(documents).__name__}")
+    return list(documents)
+
+
+def _text_arg(name: str, value: Any) -> str:
+    if not isinstance(value, str):
+        raise errors.InvalidArgument(f"{name} must be a str, not {type(value).__name__}")
+    return value
+
+
+def _real_arg(name: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise errors.InvalidArgument(f"{name} must be a number, got {value!r}")
+    return float(value)
+
+
+def _where_document_json(where_document: Any) -> str:
+    """{"$contains": str} / {"$not_contains": str} -> JSON text ("" for none); the engine checks
+    the form (InvalidFilter)."""
+    if where_document is None:
+        return ""
+    if not isinstance(where_document, dict):
+        raise errors.InvalidFilter(
+            f"where_document must be a dict, not {type(where_document).__name__}")
+    try:
+        return json.dumps(where_document, allow_nan=False, ensure_ascii=False)
+    except (TypeError, ValueError) as exc:
+        raise errors.InvalidFilter(f"where_document is not a document filter: {exc}") from None
+
+
+def _hybrid_args(fusion: Any, rrf_k: Any, alpha: Any,
+                 candidates: Any) -> tuple[str, float, float, int]:
+    """Type checks only; names and ranges are checked once, in the engine."""
+    return (_text_arg("fusion", fusion), _real_arg("rrf_k", rrf_k), _real_arg("alpha", alpha),
+            _check_optional_positive("candidates", candidates))
+
+
+# (text, fusion, rrf_k, alpha, candidates) of a search without text: never read by the engine.
+_NO_HYBRID: tuple[Any, ...] = (None, "rrf", 60.0, 0.5, 0)
+
+
 def _check_k(k: Any) -> int:
     if type(k) is int and k > 0:
         return k
@@ -223,38 +278,50 @@ class Collection:
 
     # ---- writes ----
 
-    def add(self, ids: Ids, vectors: npt.ArrayLike, metadata: Sequence[Metadata | None] | None = None
-            ) -> None:
+    def add(self, ids: Ids, vectors: npt.ArrayLike | None = None, *,
+            documents: Sequence[str | None] | None = None,
+            metadata: Sequence[Metadata | None] | None = None) -> None:
         """Inserts new records. All-or-nothing: on any error nothing is added.
 
         ``vectors`` is an ``(n, dim)`` array; float32 C-contiguous input is read in place, other
-        numeric input is converted to float32 once. ``metadata`` is ``None`` or one dict (or None)
-        per id with str, int, float, bool or None values, or lists of those.
+        numeric input is converted to float32 once. ``documents`` is ``None`` or one str (or
+        None) per id: stored with the record and searchable by ``search(text=...)`` as soon as
+        ``add`` returns. ``metadata`` is ``None`` or one dict (or None) per id with str, int,
+        float, bool or None values, or lists of those.
 
         Int ids are 0 .. 2**63 - 1 (-1 pads short search results); string ids are non-empty
         valid Unicode. One collection holds one kind.
 
         Raises DuplicateId (id exists), InvalidArgument (empty batch, duplicate ids in the batch,
-        a negative or empty id, mixed id kinds, bad metadata), DimensionMismatch, InvalidVector
+        a negative or empty id, mixed id kinds, bad metadata, a document that is not a str,
+        documents and ids of different lengths, vectors=None), DimensionMismatch, InvalidVector
         (NaN/Inf).
         """
-        self._write(ids, vectors, metadata, upsert=False)
+        self._write(ids, vectors, documents, metadata, upsert=False)
 
-    def upsert(self, ids: Ids, vectors: npt.ArrayLike,
+    def upsert(self, ids: Ids, vectors: npt.ArrayLike | None = None, *,
+               documents: Sequence[str | None] | None = None,
                metadata: Sequence[Metadata | None] | None = None) -> None:
-        """Inserts new ids and replaces the vector and metadata of existing ones."""
-        self._write(ids, vectors, metadata, upsert=True)
+        """Inserts new ids and replaces the vector, metadata and document of existing ones (a
+        row without a document leaves its record without one)."""
+        self._write(ids, vectors, documents, metadata, upsert=True)
 
-    def _write(self, ids: Ids, vectors: npt.ArrayLike, metadata: Any, upsert: bool) -> None:
+    def _write(self, ids: Ids, vectors: npt.ArrayLike | None, documents: Any, metadata: Any,
+               upsert: bool) -> None:
         core = self._c()
         kind, id_values = _normalize_ids(ids)
+        if vectors is None:
+            raise errors.InvalidArgument(
+                "vectors are required: computing them from documents needs an embedding "
+                "function, which this version does not have yet (issue 19)")
         matrix = _as_float32(vectors, 2, "vectors")
         if metadata is not None and not isinstance(metadata, Sequence):
             metadata = list(metadata)
+        docs = _documents_list(documents)
         if kind == "int":
-            core.add_int(id_values, matrix, metadata, upsert)
+            core.add_int(id_values, matrix, metadata, docs, upsert)
         else:
-            core.add_str(id_values, matrix, metadata, upsert)
+            core.add_str(id_values, matrix, metadata, docs, upsert)
 
     def delete(self, ids: Ids | None = None, *, where: Metadata | None = None) -> int:
         """Removes the given ids (unknown ids are ignored), or every record matching ``where``;
@@ -273,7 +340,8 @@ class Collection:
 
     def verify(self) -> dict[str, int]:
         """Full integrity check: graph invariants (neighbour ids in range, no self loops, degree
-        bounds, entry point valid), ids <-> records both ways, metadata only on live records,
+        bounds, entry point valid), ids <-> records both ways, metadata and documents only on
+        live records, the text index's invariants and that it indexes exactly the documents,
         and for a database on disk every checksum of its checkpoint and write-ahead log.
         Returns what was checked; raises :class:`~augurdb.errors.CorruptDatabase` naming the
         first problem."""
@@ -287,7 +355,8 @@ class Collection:
 
     def get(self, ids: Ids | None = None, *, where: Metadata | None = None,
             limit: int | None = None) -> list[Record | None]:
-        """One :class:`Record` (``.id``, ``.vector``, ``.metadata``) per id, None where absent;
+        """One :class:`Record` (``.id``, ``.vector``, ``.metadata``, ``.document``) per id, None
+        where absent;
         or, with ``where``, the records matching the filter (up to ``limit``)."""
         core = self._c()
         if where is not None or ids is None:
@@ -303,40 +372,98 @@ class Collection:
         """Number of records, or of records matching the filter ``where``."""
         return int(self._c().count(_where_json(where)))
 
-    def search(self, query: npt.ArrayLike, k: int = 10, *, ef: int | None = None,
-               rerank: int | None = None, where: Metadata | None = None) -> list[Hit]:
-        """The ``k`` nearest records to ``query`` (a ``(dim,)`` vector), closest first.
+    def search(self, query: npt.ArrayLike | None = None, k: int = 10, *, text: str | None = None,
+               where: Metadata | None = None, where_document: dict[str, str] | None = None,
+               ef: int | None = None, rerank: int | None = None, fusion: str = "rrf",
+               rrf_k: float = 60, alpha: float = 0.5, candidates: int | None = None
+               ) -> list[Hit]:
+        """The ``k`` best records for a query vector, a text query, or both (hybrid).
 
+        ``query`` only: the nearest records to ``query`` (a ``(dim,)`` vector), closest first.
         Each :class:`Hit` has ``.id``, ``.distance`` (squared L2 for "l2", ``1 - dot`` for
-        "cosine", ``-dot`` for "ip") and ``.metadata``. ``ef`` (beam width; default the
-        collection's ``ef_search``, raised to ``k``) trades speed for recall; an ``ef`` below
-        ``k`` narrows the walk further and still returns ``k`` hits. Returns fewer than k hits only when
-        the collection holds fewer; an empty collection gives ``[]``. ``rerank`` (quantized
-        collections) is how many graph candidates are re-scored with the exact vectors
-        (default 2 * k for SQ8, 4 * k for SQ4). ``where`` restricts the results to records whose metadata match a
-        filter, e.g. ``{"genre": "news", "year": {"$gte": 2020}}`` (see docs/filters.md).
-        """
-        return self._c().search(_as_float32(query, 1, "query"), _check_k(k),
-                                _check_optional_positive("ef", ef),
-                                _check_optional_positive("rerank", rerank), _where_json(where))
+        "cosine", ``-dot`` for "ip"), ``.score`` (``-distance``), ``.metadata`` and
+        ``.document``. ``ef`` (beam width; default the collection's ``ef_search``, raised to
+        ``k``) trades speed for recall; an ``ef`` below ``k`` narrows the walk further and still
+        returns ``k`` hits. Returns fewer than k hits only when the collection holds fewer.
+        ``rerank`` (quantized collections) is how many graph candidates are re-scored with the
+        exact vectors (default 2 * k for SQ8, 4 * k for SQ4).
 
-    def search_batch(self, queries: npt.ArrayLike, k: int = 10, *, ef: int | None = None,
-                     threads: int | None = None, rerank: int | None = None,
-                     where: Metadata | None = None) -> BatchResults:
-        """Searches every row of ``queries`` (``(nq, dim)``) on ``threads`` threads (default:
-        the collection's). Returns :class:`BatchResults` with NumPy arrays, no per-result Python
-        objects for integer ids."""
+        ``text`` only: BM25 (Lucene's, k1 1.2, b 0.75) over the documents, best first, ties by
+        insertion order; ``.score`` and ``.text_score`` are the BM25 score, ``.distance`` is NaN.
+        A text with no indexable token (only punctuation, or only stop words under "english")
+        finds nothing.
+
+        Both: hybrid search. Each side contributes its top ``candidates`` (default
+        ``max(50, 4 * k)``) under the same filters; ``fusion="rrf"`` scores
+        ``sum(1 / (rrf_k + rank))`` over the sides that list a hit (rank from 1);
+        ``fusion="weighted"`` scores ``alpha * v + (1 - alpha) * t`` with each side min-max
+        normalised over its candidates (0 for a side that does not list the hit). Every hit
+        carries ``.score`` (fused), ``.distance`` (exact) and ``.text_score`` (exact BM25, 0.0
+        when no query term occurs), whichever side listed it.
+
+        ``where`` restricts both sides to records whose metadata match a filter, e.g.
+        ``{"genre": "news", "year": {"$gte": 2020}}`` (docs/filters.md); ``where_document`` to
+        records whose document contains (``{"$contains": "..."}``) or does not contain
+        (``{"$not_contains": "..."}``) a substring.
+        """
         core = self._c()
-        matrix = _as_float32(queries, 2, "queries")
-        ids, distances = core.search_batch(matrix, _check_k(k), _check_optional_positive("ef", ef),
-                                           _check_optional_positive("threads", threads),
-                                           _check_optional_positive("rerank", rerank),
-                                           _where_json(where))
+        kk = _check_k(k)
+        where_json = _where_json(where)
+        doc_json = _where_document_json(where_document)
+        if query is None:
+            if text is None:
+                raise errors.InvalidArgument("search needs a query vector, text=, or both")
+            return core.search_text(_text_arg("text", text), kk, where_json, doc_json)
+        # Vector-only searches skip the fusion arguments' checks: they are the hot path.
+        hybrid = _NO_HYBRID if text is None else (
+            _text_arg("text", text), *_hybrid_args(fusion, rrf_k, alpha, candidates))
+        return core.search(_as_float32(query, 1, "query"), kk,
+                           _check_optional_positive("ef", ef),
+                           _check_optional_positive("rerank", rerank), where_json, hybrid[0],
+                           doc_json, *hybrid[1:])
+
+    def search_batch(self, queries: npt.ArrayLike | None, k: int = 10, *,
+                     texts: Sequence[str] | None = None, where: Metadata | None = None,
+                     where_document: dict[str, str] | None = None, ef: int | None = None,
+                     threads: int | None = None, rerank: int | None = None, fusion: str = "rrf",
+                     rrf_k: float = 60, alpha: float = 0.5, candidates: int | None = None
+                     ) -> BatchResults:
+        """Searches every row of ``queries`` (``(nq, dim)``) on ``threads`` threads (default:
+        the collection's), with the GIL released. Returns :class:`BatchResults` with NumPy
+        arrays, no per-result Python objects for integer ids.
+
+        With ``texts`` (one str per row) each row is a hybrid search as :meth:`search` with
+        ``text=texts[i]``, or a text-only one when ``queries`` is None; the results then carry
+        ``scores``. ``where_document`` needs ``texts``."""
+        core = self._c()
+        kk = _check_k(k)
+        scores = None
+        if texts is None:
+            if queries is None:
+                raise errors.InvalidArgument("search_batch needs queries, texts=, or both")
+            if where_document is not None:
+                raise errors.InvalidArgument("where_document in search_batch needs texts=")
+            ids, distances = core.search_batch(_as_float32(queries, 2, "queries"), kk,
+                                               _check_optional_positive("ef", ef),
+                                               _check_optional_positive("threads", threads),
+                                               _check_optional_positive("rerank", rerank),
+                                               _where_json(where))
+        else:
+            if isinstance(texts, str) or not isinstance(texts, Iterable):
+                raise errors.InvalidArgument("texts must be a sequence of str, one per query")
+            text_list = [_text_arg(f"texts[{i}]", t) for i, t in enumerate(texts)]
+            matrix = None if queries is None else _as_float32(queries, 2, "queries")
+            ids, distances, scores = core.search_batch_text(
+                matrix, text_list, kk, _check_optional_positive("ef", ef),
+                _check_optional_positive("threads", threads),
+                _check_optional_positive("rerank", rerank), _where_json(where),
+                _where_document_json(where_document),
+                *_hybrid_args(fusion, rrf_k, alpha, candidates))
         if type(ids) is list:
             id_array = np.empty(len(ids), dtype=object)
             id_array[:] = ids
             ids = id_array.reshape(distances.shape)
-        return BatchResults(ids, distances)
+        return BatchResults(ids, distances, scores)
 
     def __len__(self) -> int:
         return len(self._c())
@@ -376,7 +503,9 @@ class Collection:
     def stats(self) -> dict[str, Any]:
         """count, dim, metric, memory_bytes (RAM held by vectors, graph, ids and metadata),
         index_bytes, mapped_vector_bytes (vectors served from the checkpoint file, see
-        ``vectors_on_disk``), deleted, m, ef_construction, ef_search, threads, simd, id_kind."""
+        ``vectors_on_disk``), deleted, m, ef_construction, ef_search, threads, simd, id_kind,
+        documents (records with a document), text_index_bytes (part of memory_bytes) and
+        tokenizer."""
         return dict(self._c().stats())
 
     def __repr__(self) -> str:
@@ -403,6 +532,7 @@ def open(  # noqa: A001 - mirrors builtins.open / sqlite3.connect naming on purp
     quantization: str | None = None,
     rerank: int | None = None,
     vectors_on_disk: bool = False,
+    tokenizer: str | None = None,
     **unknown: Any,
 ) -> Collection:
     """Opens a collection.
@@ -435,10 +565,14 @@ def open(  # noqa: A001 - mirrors builtins.open / sqlite3.connect naming on purp
     instead of RAM: ``stats()["memory_bytes"]`` then counts codes and graph, and
     ``stats()["mapped_vector_bytes"]`` the file-backed vectors (OS page cache, evictable).
     Vectors added since the last checkpoint stay in memory until the next one. Chosen per open.
+
+    ``tokenizer`` splits documents and text queries for BM25: ``"simple"`` (default: lower-cased
+    runs of Unicode letters and digits) or ``"english"`` (simple, then English stop words
+    removed and Snowball stemming). Stored at creation; None when reopening means "as stored".
     """
     if unknown:
         valid = ("path, mode, durability, dim, metric, m, ef_construction, ef_search, threads, "
-                 "seed, checkpoint_wal_bytes, quantization, rerank, vectors_on_disk")
+                 "seed, checkpoint_wal_bytes, quantization, rerank, vectors_on_disk, tokenizer")
         raise errors.InvalidArgument(
             f"unknown parameter(s) {', '.join(sorted(unknown))}; valid ones: {valid}")
     if mode not in ("w", "r"):
@@ -447,7 +581,7 @@ def open(  # noqa: A001 - mirrors builtins.open / sqlite3.connect naming on purp
     # once in C++ (Collection::Open).
     options: dict[str, Any] = {"read_only": mode == "r"}
     for name, value in (("metric", metric), ("quantization", quantization),
-                        ("durability", durability)):
+                        ("durability", durability), ("tokenizer", tokenizer)):
         if value is not None:
             if not isinstance(value, str):
                 raise errors.InvalidArgument(f"{name} must be a str, got {value!r}")

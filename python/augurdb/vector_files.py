@@ -35,7 +35,7 @@ _MAX_XVECS_DIM = 1 << 20
 
 
 class Source:
-    """Vectors (plus optional ids and metadata) read from one input file.
+    """Vectors (plus optional ids, metadata and documents) read from one input file.
 
     ``vectors`` is anything 2-D that slices by rows (a NumPy array, a memory map, an h5py
     dataset); rows are converted to float32 one batch at a time, so big ``.npy``/``.fvecs`` files
@@ -44,12 +44,14 @@ class Source:
 
     def __init__(self, path: str, vectors: Any, ids: Any = None,
                  metadata: list[dict[str, Any] | None] | None = None,
-                 closer: Callable[[], None] | None = None) -> None:
+                 closer: Callable[[], None] | None = None,
+                 documents: list[str | None] | None = None) -> None:
         self.path = path
         self.name = os.path.basename(path)
         self.vectors = vectors
         self.ids = ids
         self.metadata = metadata
+        self.documents = documents
         self.first_col = 0
         self._closer = closer
 
@@ -339,6 +341,7 @@ def _load_jsonl(path: str) -> Source:
     ids: list[Any] = []
     vectors: list[list[float]] = []
     metadata: list[dict[str, Any] | None] = []
+    documents: list[str | None] = []
     dim = 0
     id_kind: type | None = None
     have_ids: bool | None = None
@@ -387,6 +390,10 @@ def _load_jsonl(path: str) -> Source:
         if meta is not None and not isinstance(meta, dict):
             raise errors.InvalidArgument(f"{where}: 'metadata' must be an object or null")
         metadata.append(meta)
+        document = obj.get("document")
+        if document is not None and not isinstance(document, str):
+            raise errors.InvalidArgument(f"{where}: 'document' must be a string or null")
+        documents.append(document)
         vectors.append(vector)
     if not vectors:
         raise errors.InvalidArgument(f"{name} holds no records")
@@ -395,7 +402,8 @@ def _load_jsonl(path: str) -> Source:
     if have_ids:
         id_array = np.array(ids, dtype=np.int64) if id_kind is int else ids
     keep_metadata = metadata if any(m is not None for m in metadata) else None
-    return Source(path, array, ids=id_array, metadata=keep_metadata)
+    keep_documents = documents if any(d is not None for d in documents) else None
+    return Source(path, array, ids=id_array, metadata=keep_metadata, documents=keep_documents)
 
 
 # ---- entry points

@@ -17,6 +17,7 @@
 
 #include "bindings/convert.h"
 #include "db/collection_options.h"
+#include "db/fusion.h"
 
 namespace augurdb::bindings {
 namespace {
@@ -52,28 +53,119 @@ std::vector<Metadata> MetadataList(nb::handle metadata, size_t rows) {
   return out;
 }
 
+// list[str | None] -> one optional document per row (the wrapper checked the types; a str
+// that is not valid Unicode is refused here too).
+std::vector<std::optional<std::string>> DocumentList(nb::handle documents, size_t rows) {
+  std::vector<std::optional<std::string>> out;
+  if (documents.is_none()) return out;
+  const size_t n = nb::len(documents);
+  if (n != rows) {
+    throw StatusError{Status::InvalidArgument(std::to_string(rows) + " ids but " +
+                                              std::to_string(n) + " documents")};
+  }
+  out.reserve(n);
+  size_t row = 0;
+  for (nb::handle item : documents) {
+    if (item.is_none()) {
+      out.emplace_back();
+    } else if (PyUnicode_Check(item.ptr())) {
+      Py_ssize_t size = 0;
+      const char* data = PyUnicode_AsUTF8AndSize(item.ptr(), &size);
+      if (data == nullptr) {
+        PyErr_Clear();
+        throw StatusError{Status::InvalidArgument(
+            "documents[" + std::to_string(row) + "] is not valid Unicode (lone surrogate?)")};
+      }
+      out.emplace_back(std::string(data, static_cast<size_t>(size)));
+    } else {
+      throw StatusError{Status::InvalidArgument("documents[" + std::to_string(row) +
+                                                "] must be str or None, not " +
+                                                nb::type_name(item.type()).c_str())};
+    }
+    ++row;
+  }
+  return out;
+}
+
+nb::object OptionalStr(const std::optional<std::string>& s) {
+  return s ? nb::object(nb::str(s->data(), s->size())) : nb::none();
+}
+
 struct Hit {
   nb::object id;
   float distance;
   nb::dict metadata;
+  double score;
+  double text_score;
+  nb::object document;
 };
 
 struct Record {
   nb::object id;
   nb::object vector;
   nb::dict metadata;
+  nb::object document;
 };
 
 template <typename IdsT>
 void Write(Collection& c, const IdsView& ids, const FloatMatrix& vectors, nb::handle metadata,
-           bool upsert) {
+           nb::handle documents, bool upsert) {
   std::vector<Metadata> meta = MetadataList(metadata, ids.size());
+  std::vector<std::optional<std::string>> docs = DocumentList(documents, ids.size());
   Status status;
   {
     nb::gil_scoped_release release;
-    status = upsert ? c.Upsert(ids, View(vectors), meta) : c.Add(ids, View(vectors), meta);
+    status = upsert ? c.Upsert(ids, View(vectors), meta, docs)
+                    : c.Add(ids, View(vectors), meta, docs);
   }
   ThrowIfError(std::move(status));
+}
+
+// The per-call search options the Python wrapper passes, in one place for every search entry.
+SearchOptions MakeSearchOptions(size_t k, size_t ef, size_t threads, size_t rerank,
+                                std::string where, std::string where_document,
+                                const std::string& fusion, double rrf_k, double alpha,
+                                size_t candidates) {
+  SearchOptions o;
+  o.k = k;
+  o.ef = ef;
+  o.threads = threads;
+  o.rerank = rerank;
+  o.include_metadata = true;
+  o.include_documents = true;
+  o.filter = std::move(where);
+  o.where_document = std::move(where_document);
+  ThrowIfError(db::SetFusion(fusion, &o));
+  o.rrf_k = rrf_k;
+  o.alpha = alpha;
+  o.candidates = candidates;
+  return o;
+}
+
+nb::list HitList(const std::vector<augurdb::Hit>& hits) {
+  nb::list out;
+  for (const augurdb::Hit& h : hits) {
+    out.append(Hit{IdToPython(h.id), h.distance, MetadataToPython(h.metadata), h.score,
+                   h.text_score, OptionalStr(h.document)});
+  }
+  return out;
+}
+
+// BatchResults -> (ids, distances[, scores]): int64 / float32 / float64 arrays (string ids: a
+// list), scores only for a search with texts.
+nb::tuple BatchTuple(const Collection& c, BatchResults&& r, bool with_scores) {
+  nb::object distances = ToNumpy(std::move(r.distances), r.rows, r.k).cast();
+  nb::object ids;
+  if (c.id_kind() == IdKind::kString) {
+    nb::list list;
+    for (auto& s : r.string_ids) list.append(OptionalStr(s));
+    ids = list;
+  } else {
+    if (r.int_ids.empty()) r.int_ids.assign(r.rows * r.k, -1);
+    ids = ToNumpy(std::move(r.int_ids), r.rows, r.k).cast();
+  }
+  if (!with_scores) return nb::make_tuple(ids, distances);
+  return nb::make_tuple(ids, distances, ToNumpy(std::move(r.scores), r.rows, r.k).cast());
 }
 
 nb::list GetRecords(const Collection& c, const IdsView& ids) {
@@ -91,7 +183,7 @@ nb::list GetRecords(const Collection& c, const IdsView& ids) {
     const size_t d = r->vector.size();
     auto array = ToNumpy(std::move(r->vector), 1, d);
     out.append(Record{IdToPython(r->id), array.cast().attr("reshape")(d),
-                      MetadataToPython(r->metadata)});
+                      MetadataToPython(r->metadata), OptionalStr(r->document)});
   }
   return out;
 }
@@ -114,6 +206,9 @@ nb::dict StatsDict(const CollectionStats& s) {
   d["wal_bytes"] = s.wal_bytes;
   d["checkpoint_bytes"] = s.checkpoint_bytes;
   d["checkpoint_sequence"] = s.checkpoint_sequence;
+  d["documents"] = s.documents;
+  d["text_index_bytes"] = s.text_index_bytes;
+  d["tokenizer"] = s.tokenizer;
   d["id_kind"] = s.id_kind == IdKind::kInt ? nb::object(nb::str("int"))
                  : s.id_kind == IdKind::kString ? nb::object(nb::str("str"))
                                                 : nb::none();
@@ -153,7 +248,8 @@ CollectionOptions OptionsFromKwargs(const nb::kwargs& kwargs) {
   CollectionOptions o;
   for (auto [key, value] : kwargs) {
     const std::string name = nb::cast<std::string>(key);
-    if (name == "metric" || name == "quantization" || name == "durability") {
+    if (name == "metric" || name == "quantization" || name == "durability" ||
+        name == "tokenizer") {
       ThrowIfError(db::SetNamedOption(name, nb::cast<std::string>(value), &o));
     } else if (name == "path") {
       o.path = nb::cast<std::string>(value);
@@ -177,18 +273,27 @@ CollectionOptions OptionsFromKwargs(const nb::kwargs& kwargs) {
 }  // namespace
 
 void BindCollection(nb::module_& m) {
-  nb::class_<Hit>(m, "Hit", "One search result: id, distance (smaller is closer) and metadata.")
+  nb::class_<Hit>(m, "Hit",
+                  "One search result: id, distance (smaller is closer; NaN in a text-only "
+                  "search), score (higher is better: -distance, BM25 or the fused score), "
+                  "text_score (BM25, 0.0 without a matching term), metadata and document.")
       .def_ro("id", &Hit::id)
       .def_ro("distance", &Hit::distance)
       .def_ro("metadata", &Hit::metadata)
+      .def_ro("score", &Hit::score)
+      .def_ro("text_score", &Hit::text_score)
+      .def_ro("document", &Hit::document)
       .def("__repr__", [](const Hit& h) {
-        return nb::str("Hit(id={!r}, distance={}, metadata={!r})").format(h.id, h.distance, h.metadata);
+        return nb::str("Hit(id={!r}, distance={}, score={}, metadata={!r})")
+            .format(h.id, h.distance, h.score, h.metadata);
       });
 
-  nb::class_<Record>(m, "Record", "A stored record: id, vector (float32 array) and metadata.")
+  nb::class_<Record>(m, "Record",
+                     "A stored record: id, vector (float32 array), metadata and document.")
       .def_ro("id", &Record::id)
       .def_ro("vector", &Record::vector)
       .def_ro("metadata", &Record::metadata)
+      .def_ro("document", &Record::document)
       .def("__repr__", [](const Record& r) {
         return nb::str("Record(id={!r}, metadata={!r})").format(r.id, r.metadata);
       });
@@ -223,18 +328,20 @@ void BindCollection(nb::module_& m) {
       .def_prop_ro("read_only", &Collection::read_only)
       .def_prop_ro("path", [](const Collection& c) { return c.path(); })
       .def("add_int",
-           [](Collection& c, IntIds ids, FloatMatrix vectors, nb::handle metadata, bool upsert) {
-             Write<int64_t>(c, IdsView::Ints({ids.data(), ids.shape(0)}), vectors, metadata, upsert);
+           [](Collection& c, IntIds ids, FloatMatrix vectors, nb::handle metadata,
+              nb::handle documents, bool upsert) {
+             Write<int64_t>(c, IdsView::Ints({ids.data(), ids.shape(0)}), vectors, metadata,
+                            documents, upsert);
            },
            nb::arg("ids").noconvert(), nb::arg("vectors").noconvert(), nb::arg("metadata").none(),
-           nb::arg("upsert"))
+           nb::arg("documents").none(), nb::arg("upsert"))
       .def("add_str",
            [](Collection& c, const std::vector<std::string>& ids, FloatMatrix vectors,
-              nb::handle metadata, bool upsert) {
-             Write<std::string>(c, IdsView::Strings(ids), vectors, metadata, upsert);
+              nb::handle metadata, nb::handle documents, bool upsert) {
+             Write<std::string>(c, IdsView::Strings(ids), vectors, metadata, documents, upsert);
            },
            nb::arg("ids"), nb::arg("vectors").noconvert(), nb::arg("metadata").none(),
-           nb::arg("upsert"))
+           nb::arg("documents").none(), nb::arg("upsert"))
       .def("delete_int",
            [](Collection& c, IntIds ids) {
              nb::gil_scoped_release release;
@@ -256,22 +363,36 @@ void BindCollection(nb::module_& m) {
       })
       .def("search",
            [](const Collection& c, FloatVector query, size_t k, size_t ef, size_t rerank,
-              std::string where) {
+              std::string where, std::optional<std::string> text, std::string where_document,
+              const std::string& fusion, double rrf_k, double alpha, size_t candidates) {
+             SearchOptions o = MakeSearchOptions(k, ef, 0, rerank, std::move(where),
+                                                 std::move(where_document), fusion, rrf_k, alpha,
+                                                 candidates);
+             o.text = std::move(text);
              std::vector<augurdb::Hit> hits;
              {
                nb::gil_scoped_release release;
-               hits = ValueOrThrow(
-                   c.Search({query.data(), query.shape(0)},
-                            SearchOptions{k, ef, 0, rerank, true, std::move(where)}));
+               hits = ValueOrThrow(c.Search({query.data(), query.shape(0)}, o));
              }
-             nb::list out;
-             for (const augurdb::Hit& h : hits) {
-               out.append(Hit{IdToPython(h.id), h.distance, MetadataToPython(h.metadata)});
-             }
-             return out;
+             return HitList(hits);
            },
            nb::arg("query").noconvert(), nb::arg("k"), nb::arg("ef"), nb::arg("rerank"),
-           nb::arg("where"))
+           nb::arg("where"), nb::arg("text").none(), nb::arg("where_document"),
+           nb::arg("fusion"), nb::arg("rrf_k"), nb::arg("alpha"), nb::arg("candidates"))
+      .def("search_text",
+           [](const Collection& c, const std::string& text, size_t k, std::string where,
+              std::string where_document) {
+             const SearchOptions o = MakeSearchOptions(k, 0, 0, 0, std::move(where),
+                                                       std::move(where_document), "rrf", 60.0,
+                                                       0.5, 0);
+             std::vector<augurdb::Hit> hits;
+             {
+               nb::gil_scoped_release release;
+               hits = ValueOrThrow(c.SearchText(text, o));
+             }
+             return HitList(hits);
+           },
+           nb::arg("text"), nb::arg("k"), nb::arg("where"), nb::arg("where_document"))
       .def("search_batch",
            [](const Collection& c, FloatMatrix queries, size_t k, size_t ef, size_t threads,
               size_t rerank, std::string where) {
@@ -281,20 +402,29 @@ void BindCollection(nb::module_& m) {
                r = ValueOrThrow(c.SearchBatch(
                    View(queries), SearchOptions{k, ef, threads, rerank, false, std::move(where)}));
              }
-             nb::object distances = ToNumpy(std::move(r.distances), r.rows, r.k).cast();
-             if (c.id_kind() == IdKind::kString) {
-               nb::list ids;
-               for (auto& s : r.string_ids) {
-                 if (s) ids.append(nb::str(s->data(), s->size()));
-                 else ids.append(nb::none());
-               }
-               return nb::make_tuple(ids, distances);
-             }
-             if (r.int_ids.empty()) r.int_ids.assign(r.rows * r.k, -1);
-             return nb::make_tuple(ToNumpy(std::move(r.int_ids), r.rows, r.k).cast(), distances);
+             return BatchTuple(c, std::move(r), false);
            },
            nb::arg("queries").noconvert(), nb::arg("k"), nb::arg("ef"), nb::arg("threads"),
            nb::arg("rerank"), nb::arg("where"))
+      .def("search_batch_text",
+           [](const Collection& c, std::optional<FloatMatrix> queries,
+              const std::vector<std::string>& texts, size_t k, size_t ef, size_t threads,
+              size_t rerank, std::string where, std::string where_document,
+              const std::string& fusion, double rrf_k, double alpha, size_t candidates) {
+             const SearchOptions o =
+                 MakeSearchOptions(k, ef, threads, rerank, std::move(where),
+                                   std::move(where_document), fusion, rrf_k, alpha, candidates);
+             const MatrixView view = queries ? View(*queries) : MatrixView{};
+             BatchResults r;
+             {
+               nb::gil_scoped_release release;
+               r = ValueOrThrow(c.SearchBatch(view, o, texts));
+             }
+             return BatchTuple(c, std::move(r), true);
+           },
+           nb::arg("queries").noconvert().none(), nb::arg("texts"), nb::arg("k"), nb::arg("ef"),
+           nb::arg("threads"), nb::arg("rerank"), nb::arg("where"), nb::arg("where_document"),
+           nb::arg("fusion"), nb::arg("rrf_k"), nb::arg("alpha"), nb::arg("candidates"))
       .def("metadata_int",
            [](const Collection& c, IntIds ids) {
              std::vector<std::optional<augurdb::Record>> records;
@@ -340,7 +470,7 @@ void BindCollection(nb::module_& m) {
                const size_t d = r.vector.size();
                auto array = ToNumpy(std::move(r.vector), 1, d);
                out.append(Record{IdToPython(r.id), array.cast().attr("reshape")(d),
-                                 MetadataToPython(r.metadata)});
+                                 MetadataToPython(r.metadata), OptionalStr(r.document)});
              }
              return out;
            })
@@ -356,6 +486,7 @@ void BindCollection(nb::module_& m) {
              d["graph_links"] = r.graph_links;
              d["checkpoint_bytes"] = r.checkpoint_bytes;
              d["wal_records"] = r.wal_records;
+             d["documents"] = r.documents;
              return d;
            })
       .def("contains_int", [](const Collection& c, int64_t id) { return c.Contains(Id(id)); })

@@ -1,11 +1,16 @@
 // augurdb._core: the private extension module behind the augurdb package.
 #include <nanobind/nanobind.h>
 #include <nanobind/stl/string.h>
+#include <nanobind/stl/vector.h>
+
+#include <string>
+#include <vector>
 
 #include <augurdb/collection.h>
 #include <augurdb/status.h>
 
 #include "bindings/convert.h"
+#include "text/tokenizer.h"
 
 namespace augurdb::bindings {
 void BindCollection(nb::module_& m);
@@ -32,5 +37,20 @@ NB_MODULE(_core, m) {
     }
     return names;
   });
+  // The tokens a collection with this tokenizer indexes for `text` (tests feed them to an
+  // external BM25 oracle; tools can show what a query matches on).
+  m.def(
+      "tokenize",
+      [](const std::string& text, const std::string& tokenizer) {
+        const text::TokenizerKind kind =
+            bindings::ValueOrThrow(text::ParseTokenizerKind(tokenizer));
+        std::vector<std::string> tokens;
+        {
+          nb::gil_scoped_release release;
+          bindings::ThrowIfError(text::Tokenizer(kind).Tokenize(text, &tokens));
+        }
+        return tokens;
+      },
+      nb::arg("text"), nb::arg("tokenizer") = "simple");
   bindings::BindCollection(m);
 }

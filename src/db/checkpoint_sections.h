@@ -24,6 +24,9 @@ enum Section : uint32_t {
   kStringIds = 8,  // slot_end length-prefixed strings
   kUsed = 9,       // slot_end uint8
   kMetadata = 10,  // slot_end length-prefixed metadata blobs (empty = none)
+  // Format 2 (written since documents exist; absent in older files = no documents):
+  kDocuments = 13,  // slot_end optional documents (record_codec.h EncodeDocument)
+  kTextIndex = 14,  // text::InvertedIndex::ExportImage bytes
 };
 
 inline std::string_view Bytes(const void* p, size_t n) {

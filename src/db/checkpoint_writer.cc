@@ -33,9 +33,10 @@ Status Impl::CheckpointLocked() {
   params.seed = options.seed;
   params.id_kind = ids.kind();
   params.quantization = *options.quantization;
+  params.tokenizer = static_cast<uint8_t>(text_index->tokenizer().kind());
 
   std::vector<storage::SectionSource> sections;
-  std::string index_header, upper, quantizer, str_ids, metadata;
+  std::string index_header, upper, quantizer, str_ids, metadata, docs, text_image;
   if (index_owner) {
     const index::HnswImage image = index_owner->ExportImage(&upper, &quantizer);
     db::AddIndexSections(image, &index_header, &sections);
@@ -61,6 +62,14 @@ Status Impl::CheckpointLocked() {
       PutLengthPrefixed(&metadata, blob);
     }
     sections.push_back({db::kMetadata, {metadata}});
+    if (documents.count() > 0) {
+      for (size_t s = 0; s < end; ++s) {
+        db::EncodeDocument(used[s] ? documents.Get(static_cast<Slot>(s)) : nullptr, &docs);
+      }
+      sections.push_back({db::kDocuments, {docs}});
+      text_image = text_index->ExportImage();
+      sections.push_back({db::kTextIndex, {text_image}});
+    }
   }
   const std::string name = CheckpointName(seq);
   // The new (empty) WAL exists before the checkpoint takes its final name: once checkpoint

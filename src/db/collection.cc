@@ -40,14 +40,23 @@ size_t EffectiveEf(const SearchOptions& options, size_t ef_search) {
 
 }  // namespace
 
-Status Impl::PrepareFilter(std::string_view where, filter::Bitset* matches,
-                           index::SlotFilter* slot_filter) const {
-  if (where.empty()) return Status::OK();
+Status Impl::PrepareFilter(const SearchOptions& search, PreparedFilter* out) const {
+  if (search.filter.empty() && search.where_document.empty()) return Status::OK();
+  std::optional<db::DocumentFilter> doc_filter;
+  if (!search.where_document.empty()) {
+    AUGUR_ASSIGN_OR_RETURN(doc_filter, db::ParseDocumentFilter(search.where_document));
+  }
   {
     std::shared_lock<std::shared_mutex> lock(map_mutex);
-    AUGUR_RETURN_IF_ERROR(MatchLocked(where, matches));
+    if (search.filter.empty()) {
+      out->matches = ids.used_bits();
+    } else {
+      AUGUR_RETURN_IF_ERROR(MatchLocked(search.filter, &out->matches));
+    }
+    if (doc_filter) db::ApplyDocumentFilter(*doc_filter, documents, &out->matches);
   }
-  *slot_filter = {matches->words().data(), matches->size(), matches->Count()};
+  out->active = true;
+  out->vector_view = {out->matches.words().data(), out->matches.size(), out->matches.Count()};
   return Status::OK();
 }
 
@@ -55,6 +64,12 @@ Status Impl::MatchLocked(std::string_view where, filter::Bitset* out) const {
   AUGUR_ASSIGN_OR_RETURN(std::shared_ptr<const filter::FilterPlan> plan, filter::Parse(where));
   columns.Evaluate(*plan, ids.used_bits(), ids.slot_end(), out);
   return Status::OK();
+}
+
+Record Impl::MakeRecord(Slot slot, std::vector<float> vector) const {
+  Record record{ids.IdOf(slot), std::move(vector), columns.Get(slot), std::nullopt};
+  if (const std::string* doc = documents.Get(slot)) record.document = *doc;
+  return record;
 }
 
 Status Impl::CheckOpen() const {
@@ -95,6 +110,11 @@ Result<std::unique_ptr<Collection>> Impl::Open(const CollectionOptions& options,
       db::ApplyNewCollectionDefaults(&impl->options);
       if (options.dim != 0) AUGUR_RETURN_IF_ERROR(impl->EnsureIndex(options.dim));
     }
+    if (!impl->text_index) {  // a new collection (a checkpoint load creates its own)
+      AUGUR_ASSIGN_OR_RETURN(const text::TokenizerKind kind,
+                             text::ParseTokenizerKind(impl->options.tokenizer));
+      impl->text_index = std::make_unique<text::InvertedIndex>(kind);
+    }
     return std::unique_ptr<Collection>(new Collection(std::move(impl)));
   } catch (const std::bad_alloc&) {
     return Status::ResourceExhausted("out of memory opening the collection");
@@ -125,7 +145,7 @@ Result<std::vector<std::optional<Record>>> Collection::Get(const IdsView& ids) c
     if (!slot) continue;
     std::vector<float> v(idx->dim());
     idx->CopyVector(*slot, v.data());
-    out[i] = Record{impl_->ids.IdOf(*slot), std::move(v), impl_->columns.Get(*slot)};
+    out[i] = impl_->MakeRecord(*slot, std::move(v));
   }
   return out;
 }
@@ -138,11 +158,11 @@ Result<std::vector<Hit>> Collection::Search(std::span<const float> query,
   const size_t d = impl_->dim.load();
   MatrixView view{query.data(), 1, query.size(), 0};
   AUGUR_RETURN_IF_ERROR(db::CheckVectors(view, d, *impl_->options.metric, "query"));
+  if (options.text) return impl_->SearchHybrid(query, options);
   std::vector<Hit> hits;
   if (idx == nullptr) return hits;
-  filter::Bitset matches;
-  index::SlotFilter slot_filter;
-  AUGUR_RETURN_IF_ERROR(impl_->PrepareFilter(options.filter, &matches, &slot_filter));
+  PreparedFilter filter;
+  AUGUR_RETURN_IF_ERROR(impl_->PrepareFilter(options, &filter));
   index::SearchParams params;
   // Results never outnumber the records: a huge k must not size the search's buffers.
   params.k = std::min(options.k, std::max<size_t>(idx->live_count(), 1));
@@ -151,14 +171,16 @@ Result<std::vector<Hit>> Collection::Search(std::span<const float> query,
   try {
     std::shared_lock<std::shared_mutex> no_reuse(impl_->reclaim_mutex);
     std::vector<Neighbor> found(params.k);
-    found.resize(idx->Search(query.data(), params, found.data(), nullptr,
-                             options.filter.empty() ? nullptr : &slot_filter));
+    found.resize(idx->Search(query.data(), params, found.data(), nullptr, filter.vector()));
     std::shared_lock<std::shared_mutex> lock(impl_->map_mutex);
     hits.reserve(found.size());
     for (const Neighbor& nb : found) {
-      if (impl_->ids.used(nb.slot)) {
-        hits.push_back(Hit{impl_->ids.IdOf(nb.slot), nb.distance,
-                           options.include_metadata ? impl_->columns.Get(nb.slot) : Metadata{}});
+      if (!impl_->ids.used(nb.slot)) continue;
+      hits.push_back(Hit{impl_->ids.IdOf(nb.slot), nb.distance,
+                         options.include_metadata ? impl_->columns.Get(nb.slot) : Metadata{},
+                         -static_cast<double>(nb.distance), 0.0, std::nullopt});
+      if (options.include_documents) {
+        if (const std::string* doc = impl_->documents.Get(nb.slot)) hits.back().document = *doc;
       }
     }
   } catch (const std::bad_alloc&) {
@@ -168,9 +190,11 @@ Result<std::vector<Hit>> Collection::Search(std::span<const float> query,
 }
 
 Result<BatchResults> Collection::SearchBatch(const MatrixView& queries,
-                                             const SearchOptions& options) const {
+                                             const SearchOptions& options,
+                                             std::span<const std::string> texts) const {
   AUGUR_RETURN_IF_ERROR(impl_->CheckOpen());
   if (options.k == 0) return Status::InvalidArgument("k must be >= 1");
+  if (!texts.empty()) return impl_->SearchBatchText(queries, options, texts);
   const HnswIndex* idx = impl_->index.load(std::memory_order_acquire);
   AUGUR_RETURN_IF_ERROR(
       db::CheckVectors(queries, impl_->dim.load(), *impl_->options.metric, "queries"));
@@ -181,10 +205,9 @@ Result<BatchResults> Collection::SearchBatch(const MatrixView& queries,
   BatchResults out;
   out.rows = rows;
   out.k = k;
-  filter::Bitset matches;
-  index::SlotFilter slot_filter;
-  AUGUR_RETURN_IF_ERROR(impl_->PrepareFilter(options.filter, &matches, &slot_filter));
-  const index::SlotFilter* filter_ptr = options.filter.empty() ? nullptr : &slot_filter;
+  PreparedFilter filter;
+  AUGUR_RETURN_IF_ERROR(impl_->PrepareFilter(options, &filter));
+  const index::SlotFilter* filter_ptr = filter.vector();
   try {
     std::shared_lock<std::shared_mutex> no_reuse(impl_->reclaim_mutex);
     out.distances.assign(rows * k, std::numeric_limits<float>::infinity());
@@ -261,7 +284,7 @@ Result<std::vector<Record>> Collection::Find(std::string_view filter, size_t lim
     if (!matches.Test(slot) || !impl_->ids.used(slot)) continue;
     std::vector<float> v(idx->dim());
     idx->CopyVector(slot, v.data());
-    out.push_back(Record{impl_->ids.IdOf(slot), std::move(v), impl_->columns.Get(slot)});
+    out.push_back(impl_->MakeRecord(slot, std::move(v)));
   }
   return out;
 }
@@ -291,9 +314,25 @@ Result<VerifyReport> Collection::Verify() const {
         if (impl_->columns.Has(slot)) {
           return Status::Corruption("slot " + std::to_string(s) + " has metadata but no record");
         }
+        if (impl_->documents.Has(slot)) {
+          return Status::Corruption("slot " + std::to_string(s) + " has a document but no record");
+        }
+      }
+      if (impl_->documents.Has(slot) != impl_->text_index->Contains(slot)) {
+        return Status::Corruption("slot " + std::to_string(s) + (impl_->documents.Has(slot)
+                                      ? " has a document missing from the text index"
+                                      : " is in the text index without a document"));
       }
     }
     report.records = ids.size();
+    Status text = impl_->text_index->CheckInvariants();
+    if (!text.ok()) return Status::Corruption("text index: " + text.message());
+    const size_t indexed = impl_->text_index->Stats().doc_count;
+    if (indexed != impl_->documents.count()) {
+      return Status::Corruption("text index holds " + std::to_string(indexed) + " documents, " +
+                                "the collection " + std::to_string(impl_->documents.count()));
+    }
+    report.documents = indexed;
   }
   AUGUR_RETURN_IF_ERROR(impl_->VerifyStorageLocked(&report));
   return report;
@@ -358,7 +397,11 @@ CollectionStats Collection::Stats() const {
     st.index_bytes = idx->MemoryBytes();
     st.deleted = idx->deleted_count();
   }
-  st.memory_bytes = st.index_bytes + impl_->ids.MemoryBytes() + impl_->columns.MemoryBytes();
+  st.documents = impl_->documents.count();
+  st.text_index_bytes = impl_->text_index->MemoryBytes();
+  st.tokenizer = std::string(text::TokenizerName(impl_->text_index->tokenizer().kind()));
+  st.memory_bytes = st.index_bytes + impl_->ids.MemoryBytes() + impl_->columns.MemoryBytes() +
+                    impl_->documents.MemoryBytes() + st.text_index_bytes;
   if (idx != nullptr) st.mapped_vector_bytes = idx->MappedVectorBytes();
   st.checkpoint_bytes = impl_->checkpoint_bytes.load();
   st.checkpoint_sequence = impl_->checkpoint_seq.load();

@@ -7,11 +7,14 @@
 //   durability.cc          WAL appends, the sync policy and the automatic checkpoint
 //   checkpoint_writer.cc   writing a checkpoint, serving vectors from it, close
 //   recovery.cc            open the directory, load the newest checkpoint, replay its WAL
+//   document_store.cc      documents by slot, where_document
+//   hybrid_search.cc       text and hybrid search (BM25 side, fusion.cc, both sides' scores)
 //
 // Thread safety: write_mutex serialises writers (and checkpoints). map_mutex guards `ids` and
 // `columns`; writers take it exclusively only to publish a finished change, readers take it
 // shared only to translate slots into ids, so a long search never blocks a writer for long and
-// a long write never blocks searches.
+// a long write never blocks searches. `documents` is guarded by map_mutex too; `text_index` has
+// its own lock (taken after map_mutex by writers; readers never hold both).
 //
 // Invariants:
 //  1. ids.used(s) iff exactly one id maps to s (IdMap); only those slots are returned to users,
@@ -20,6 +23,8 @@
 //     it is tombstoned (Upsert switches old -> new under one exclusive map lock).
 //  3. Persistent: every change applied in memory was first appended to the WAL; the WAL holds
 //     exactly the changes after checkpoint `checkpoint_seq`.
+//  4. A slot has a document in `documents` iff it has one in `text_index`, and only used slots
+//     (or fresh ones not yet published) have one.
 #pragma once
 
 #include <atomic>
@@ -34,6 +39,7 @@
 
 #include <augurdb/collection.h>
 
+#include "db/document_store.h"
 #include "db/id_map.h"
 #include "db/record_codec.h"
 #include "filter/filter.h"
@@ -41,6 +47,7 @@
 #include "simd/distance.h"
 #include "storage/env.h"
 #include "storage/wal.h"
+#include "text/inverted_index.h"
 #include "util/thread_pool.h"
 
 namespace augurdb {
@@ -52,6 +59,27 @@ struct WriteOp {
   IdsView ids = IdsView::Ints({});
   MatrixView vectors;                 // kPut only
   std::span<const Metadata> metadata; // kPut only: empty or one per row
+  DocumentsView documents;            // kPut only: empty or one per row
+  // kPut with documents: the tokens of each row's document (empty for a row without one),
+  // produced while validating, before the op is logged.
+  std::vector<std::vector<std::string>> tokens;
+};
+
+// One ranked search result before its slot is translated into an id.
+struct RankedHit {
+  index::Slot slot;
+  double score;       // higher is better
+  float distance;     // NaN without a query vector
+  double text_score;  // 0 without a text query
+};
+
+// The filters of one search call, evaluated once (PrepareFilter).
+struct PreparedFilter {
+  bool active = false;       // false: no filter was given, every live slot passes
+  filter::Bitset matches;
+  index::SlotFilter vector_view;
+  const index::SlotFilter* vector() const { return active ? &vector_view : nullptr; }
+  text::SlotFilter text_view() const { return {matches.words(), matches.size()}; }
 };
 
 // Hidden: nested in an exported class, it would otherwise inherit default visibility.
@@ -72,6 +100,9 @@ struct [[gnu::visibility("hidden")]] Collection::Impl {
   mutable std::shared_mutex map_mutex;
   db::IdMap ids;
   filter::MetadataColumns columns;  // the only copy of each record's metadata
+  db::DocumentStore documents;      // the only copy of each record's document
+  // Created at open with the collection's tokenizer; its own lock (inverted_index.h).
+  std::unique_ptr<text::InvertedIndex> text_index;
 
   // ---- persistence (empty dir = in memory); guarded by write_mutex ----
   storage::Env* env = storage::Env::Default();
@@ -98,25 +129,45 @@ struct [[gnu::visibility("hidden")]] Collection::Impl {
   // ---- reads (collection.cc) ----
   // The slots matching a JSON filter (kInvalidFilter if it is malformed). REQUIRES: map_mutex.
   Status MatchLocked(std::string_view where, filter::Bitset* out) const;
-  // For a search: the match set of `where` (nothing to do if empty) and a view of it for the
-  // index. `slot_filter` points into `matches`.
-  Status PrepareFilter(std::string_view where, filter::Bitset* matches,
-                       index::SlotFilter* slot_filter) const;
+  // For a search: the slots passing options.filter and options.where_document (both empty:
+  // inactive, nothing evaluated).
+  Status PrepareFilter(const SearchOptions& options, PreparedFilter* out) const;
   Status CheckOpen() const;
+  // A record's id, metadata and document with `vector`. REQUIRES: map_mutex, slot used.
+  Record MakeRecord(index::Slot slot, std::vector<float> vector) const;
+  // Search with options.text set (query already checked).
+  Result<std::vector<Hit>> SearchHybrid(std::span<const float> query,
+                                        const SearchOptions& options) const;
   Status CheckWritable() const;
 
   // ---- writes (logged_write.cc) ----
-  // Checks a put batch: sizes, id kind, duplicates, vectors, metadata shape.
-  // Validates a put batch; `replay` (a logged batch) skips the id-value rules added after
-  // version 0.1.0 so that databases written before them still open.
-  Status CheckBatch(const IdsView& ids, const MatrixView& vectors,
-                    std::span<const Metadata> metadata, bool replay = false) const;
+  // Validates a put batch (sizes, id kind, duplicates, vectors, metadata shape, documents) and
+  // tokenizes its documents into op->tokens; `replay` (a logged batch) skips the id-value rules
+  // added after version 0.1.0 so that databases written before them still open.
+  Status CheckBatch(WriteOp* op, bool replay = false) const;
+  // Fills op->tokens from op->documents; kInvalidArgument naming the row for invalid UTF-8.
+  Status TokenizeDocuments(WriteOp* op) const;
+  // Drops a slot's document from the store and the text index (if it has one).
+  // REQUIRES: write_mutex and map_mutex held exclusively.
+  void ClearDocument(index::Slot slot);
   // Applies a validated op to memory (REQUIRES: write_mutex held, or recovery); the number of
   // records deleted.
   Result<size_t> Apply(const WriteOp& op);
   // Applies one logged WAL record (recovery): a record that fails validation is kCorruption.
   Status Replay(uint8_t type, std::string_view payload);
   Status EnsureIndex(size_t d);
+
+  // ---- text and hybrid search (hybrid_search.cc); REQUIRES: reclaim_mutex held shared ----
+  // BM25 top-n of `query` among the slots `filter` passes.
+  void RankText(const text::TextQuery& query, size_t n, const PreparedFilter& filter,
+                std::vector<RankedHit>* out) const;
+  // Hybrid ranking of one query vector (checked) and one text query, options.k hits.
+  void RankHybrid(const float* query, const text::TextQuery& text, const SearchOptions& options,
+                  const PreparedFilter& filter, std::vector<RankedHit>* out) const;
+  // Slots -> hits; drops slots deleted meanwhile. Takes map_mutex shared.
+  std::vector<Hit> ToHits(std::span<const RankedHit> ranked, const SearchOptions& options) const;
+  Result<BatchResults> SearchBatchText(const MatrixView& queries, const SearchOptions& options,
+                                       std::span<const std::string> texts) const;
 
   // ---- WAL and durability (durability.cc) ----
   // Appends `op` to the WAL (nothing in memory); `*end` is the log offset to sync to.

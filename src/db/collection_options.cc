@@ -1,6 +1,8 @@
 // CollectionOptions resolution (collection_options.h).
 #include "db/collection_options.h"
 
+#include "text/tokenizer.h"
+
 namespace augurdb::db {
 namespace {
 
@@ -38,6 +40,9 @@ Status SetNamedOption(std::string_view field, std::string_view name, CollectionO
     } else {
       return UnknownName(field, name, "'sync', 'batch' or 'none'");
     }
+  } else if (field == "tokenizer") {
+    AUGUR_RETURN_IF_ERROR(text::ParseTokenizerKind(name).status());
+    options->tokenizer = std::string(name);
   } else {
     return Status::InvalidArgument("no named option '" + std::string(field) + "'");
   }
@@ -50,6 +55,9 @@ Status ValidateOptions(const CollectionOptions& options) {
   AUGUR_RETURN_IF_ERROR(CheckRange("ef_construction", options.ef_construction, 1, 100000));
   AUGUR_RETURN_IF_ERROR(CheckRange("ef_search", options.ef_search, 1, 100000));
   AUGUR_RETURN_IF_ERROR(CheckRange("threads", options.threads, 1, 1024));
+  if (!options.tokenizer.empty()) {
+    AUGUR_RETURN_IF_ERROR(text::ParseTokenizerKind(options.tokenizer).status());
+  }
   if (options.durability > Durability::kNone) {
     return Status::InvalidArgument("unknown durability level");
   }
@@ -72,6 +80,7 @@ void ApplyNewCollectionDefaults(CollectionOptions* options) {
   if (options->m == 0) options->m = 16;
   if (options->ef_construction == 0) options->ef_construction = 200;
   if (options->ef_search == 0) options->ef_search = 64;
+  if (options->tokenizer.empty()) options->tokenizer = "simple";
 }
 
 Status ApplyStoredParams(const StoredParams& stored, const std::string& dir,
@@ -104,6 +113,14 @@ Status ApplyStoredParams(const StoredParams& stored, const std::string& dir,
                                    "'; it cannot change (got '" +
                                    std::string(QuantizationName(*o.quantization)) + "')");
   }
+  const std::string_view stored_tokenizer =
+      text::TokenizerName(static_cast<text::TokenizerKind>(stored.tokenizer));
+  if (!o.tokenizer.empty() && o.tokenizer != stored_tokenizer) {
+    return Status::InvalidArgument("database " + dir + " uses tokenizer '" +
+                                   std::string(stored_tokenizer) + "'; it cannot change (got '" +
+                                   o.tokenizer + "')");
+  }
+  o.tokenizer = std::string(stored_tokenizer);
   o.quantization = stored.quantization;
   o.metric = stored.metric;
   o.m = stored.m;

@@ -13,7 +13,7 @@
 
 namespace augurdb::db {
 
-// Sets the option `field` ("metric", "quantization" or "durability") from its name, as a user
+// Sets the option `field` ("metric", "quantization", "durability" or "tokenizer") from its name, as a user
 // writes it ("cosine", "sq8", "batch"). kInvalidArgument naming the choices otherwise.
 Status SetNamedOption(std::string_view field, std::string_view name, CollectionOptions* options);
 
@@ -22,7 +22,7 @@ Status SetNamedOption(std::string_view field, std::string_view name, CollectionO
 Status ValidateOptions(const CollectionOptions& options);
 
 // A new collection: unset parameters take their defaults (l2, no quantization, m 16,
-// ef_construction 200, ef_search 64).
+// ef_construction 200, ef_search 64, tokenizer "simple").
 void ApplyNewCollectionDefaults(CollectionOptions* options);
 
 // Reopening the database in `dir`: set parameters must equal the stored ones (ef_search

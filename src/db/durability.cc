@@ -24,12 +24,14 @@ constexpr auto kBatchSyncInterval = std::chrono::milliseconds(100);
 Status Impl::Log(const WriteOp& op, uint64_t* end) {
   if (!persistent()) return Status::OK();
   std::string payload;
+  db::WalOp type = op.kind;
   if (op.kind == db::WalOp::kPut) {
-    db::EncodePut(op.ids, op.vectors, op.metadata, &payload);
+    db::EncodePut(op.ids, op.vectors, op.metadata, op.documents, &payload);
+    if (!op.documents.empty()) type = db::WalOp::kPutDocuments;
   } else {
     db::EncodeDelete(op.ids, &payload);
   }
-  return wal->Append(static_cast<uint8_t>(op.kind), payload, end);
+  return wal->Append(static_cast<uint8_t>(type), payload, end);
 }
 
 Status Impl::AfterWrite(const std::shared_ptr<storage::WalWriter>& log, uint64_t end) {

@@ -9,6 +9,7 @@
 // Recovery replays each WAL record through Replay: the same validation (a failure is now
 // corruption) and the same Apply, without logging it again.
 #include <algorithm>
+#include <atomic>
 #include <mutex>
 #include <new>
 #include <shared_mutex>
@@ -18,6 +19,7 @@
 
 #include "db/collection_impl.h"
 #include "db/vector_checks.h"
+#include "util/check.h"
 #include "util/utf8.h"
 
 namespace augurdb {
@@ -114,21 +116,50 @@ Result<size_t> LoggedWrite(Impl& impl, Prepare&& prepare) {
 
 }  // namespace
 
-Status Impl::CheckBatch(const IdsView& batch_ids, const MatrixView& vectors,
-                        std::span<const Metadata> metadata, bool replay) const {
+Status Impl::CheckBatch(WriteOp* op, bool replay) const {
+  const IdsView& batch_ids = op->ids;
+  const MatrixView& vectors = op->vectors;
   if (batch_ids.size() == 0) return Status::InvalidArgument("empty batch: pass at least one id");
   if (vectors.rows != batch_ids.size()) {
     return Status::InvalidArgument(std::to_string(batch_ids.size()) + " ids but " +
                                    std::to_string(vectors.rows) + " vectors");
   }
-  if (!metadata.empty() && metadata.size() != batch_ids.size()) {
+  if (!op->metadata.empty() && op->metadata.size() != batch_ids.size()) {
     return Status::InvalidArgument(std::to_string(batch_ids.size()) + " ids but " +
-                                   std::to_string(metadata.size()) + " metadata entries");
+                                   std::to_string(op->metadata.size()) + " metadata entries");
+  }
+  if (!op->documents.empty() && op->documents.size() != batch_ids.size()) {
+    return Status::InvalidArgument(std::to_string(batch_ids.size()) + " ids but " +
+                                   std::to_string(op->documents.size()) + " documents");
   }
   AUGUR_RETURN_IF_ERROR(ids.CheckKind(batch_ids));
   AUGUR_RETURN_IF_ERROR(CheckBatchIds(batch_ids, /*values=*/!replay));
   AUGUR_RETURN_IF_ERROR(db::CheckVectors(vectors, dim.load(), *options.metric, "vectors"));
-  return CheckMetadata(metadata);
+  AUGUR_RETURN_IF_ERROR(CheckMetadata(op->metadata));
+  return TokenizeDocuments(op);
+}
+
+Status Impl::TokenizeDocuments(WriteOp* op) const {
+  const size_t n = op->documents.size();
+  op->tokens.assign(n, {});
+  if (n == 0) return Status::OK();
+  // Tokenizing validates the UTF-8 too; it is the costly part of indexing, so it runs on the
+  // pool, before the write takes any lock other than write_mutex.
+  std::vector<Status> errors(n);
+  std::atomic<bool> failed{false};
+  pool->ParallelFor(n, threads(), [&](size_t, size_t i) {
+    if (failed.load(std::memory_order_relaxed) || !op->documents[i]) return;
+    errors[i] = text_index->tokenizer().Tokenize(*op->documents[i], &op->tokens[i]);
+    if (!errors[i].ok()) failed.store(true, std::memory_order_relaxed);
+  });
+  if (!failed.load()) return Status::OK();
+  for (size_t i = 0; i < n; ++i) {
+    if (!errors[i].ok()) {
+      return Status::InvalidArgument("documents[" + std::to_string(i) + "]: " +
+                                     errors[i].message());
+    }
+  }
+  return Status::OK();
 }
 
 Status Impl::EnsureIndex(size_t d) {
@@ -167,12 +198,24 @@ Status ApplyPut(Impl& impl, const WriteOp& op) {
       impl.ids.SetSlotId(slots[i], op.ids, i);
       // Fresh slots are unused, so filters skip them until the publish below.
       if (!op.metadata.empty()) impl.columns.Set(slots[i], op.metadata[i]);
+      if (!op.documents.empty() && op.documents[i]) {
+        impl.documents.Set(slots[i], *op.documents[i]);
+      }
     }
   } catch (const std::bad_alloc&) {
-    return Status::ResourceExhausted("out of memory storing ids and metadata");
+    return Status::ResourceExhausted("out of memory storing ids, metadata and documents");
   }
+
   const size_t stride = op.vectors.row_stride == 0 ? op.vectors.dim : op.vectors.row_stride;
   idx.Insert(slots, op.vectors.data, stride, impl.pool.get(), impl.threads());
+  // Indexed once the vectors are written (a hybrid search reads the vector of every text hit)
+  // and before the batch is published: a text search that finds a fresh slot drops it (no id
+  // yet), so nothing shows early, and each record is searchable by text when it appears.
+  for (size_t i = 0; i < op.tokens.size(); ++i) {
+    if (!op.documents[i]) continue;
+    // Fresh slots hold no live document (deleted ones left the text index with their record).
+    AUGUR_CHECK(impl.text_index->AddTokens(slots[i], op.tokens[i]).ok());
+  }
   std::vector<Slot> replaced;
   {
     // Publish the batch and retire replaced slots in one step, so a concurrent search sees
@@ -182,6 +225,7 @@ Status ApplyPut(Impl& impl, const WriteOp& op) {
       if (std::optional<Slot> old = impl.ids.Bind(op.ids, i, slots[i])) {
         replaced.push_back(*old);
         impl.columns.Clear(*old);
+        impl.ClearDocument(*old);
       }
     }
     idx.Publish(slots);  // first: the entry point may move from a replaced node to a new one
@@ -200,6 +244,7 @@ size_t ApplyDelete(Impl& impl, const IdsView& ids) {
       if (!slot) continue;
       slots.push_back(*slot);
       impl.columns.Clear(*slot);
+      impl.ClearDocument(*slot);
     }
     if (!slots.empty()) impl.index_owner->Tombstone(slots);  // invisible from now on
   }
@@ -209,9 +254,15 @@ size_t ApplyDelete(Impl& impl, const IdsView& ids) {
 
 }  // namespace
 
+void Impl::ClearDocument(Slot slot) {
+  if (!documents.Has(slot)) return;
+  documents.Clear(slot);
+  AUGUR_CHECK(text_index->RemoveDocument(slot).ok());  // invariant 4: it is indexed
+}
+
 Result<size_t> Impl::Apply(const WriteOp& op) {
   dirty = true;
-  if (op.kind == db::WalOp::kPut) {
+  if (op.kind != db::WalOp::kDelete) {
     AUGUR_RETURN_IF_ERROR(ApplyPut(*this, op));
     return size_t{0};
   }
@@ -220,14 +271,17 @@ Result<size_t> Impl::Apply(const WriteOp& op) {
 
 Status Impl::Replay(uint8_t type, std::string_view payload) {
   switch (static_cast<db::WalOp>(type)) {
-    case db::WalOp::kPut: {
+    case db::WalOp::kPut:
+    case db::WalOp::kPutDocuments: {
       db::PutOp put;
-      AUGUR_RETURN_IF_ERROR(db::DecodePut(payload, &put));
+      AUGUR_RETURN_IF_ERROR(
+          db::DecodePut(payload, type == static_cast<uint8_t>(db::WalOp::kPutDocuments), &put));
       WriteOp op;
       op.ids = put.string_ids ? IdsView::Strings(put.str_ids) : IdsView::Ints(put.int_ids);
       op.vectors = MatrixView{put.vectors.data(), op.ids.size(), put.dim, 0};
       op.metadata = put.metadata;
-      Status s = CheckBatch(op.ids, op.vectors, op.metadata, /*replay=*/true);
+      op.documents = put.documents;
+      Status s = CheckBatch(&op, /*replay=*/true);
       if (!s.ok()) return Status::Corruption("logged batch is invalid: " + s.message());
       return Apply(op).status();
     }
@@ -250,25 +304,25 @@ Status Impl::Replay(uint8_t type, std::string_view payload) {
 }
 
 Status Collection::Add(const IdsView& ids, const MatrixView& vectors,
-                       std::span<const Metadata> metadata) {
+                       std::span<const Metadata> metadata, DocumentsView documents) {
   return LoggedWrite(*impl_, [&](WriteOp* op) -> Result<bool> {
-    AUGUR_RETURN_IF_ERROR(impl_->CheckBatch(ids, vectors, metadata));
+    *op = WriteOp{db::WalOp::kPut, ids, vectors, metadata, documents, {}};
+    AUGUR_RETURN_IF_ERROR(impl_->CheckBatch(op));
     for (size_t i = 0; i < ids.size(); ++i) {
       if (impl_->ids.Find(ids, i)) {  // writers are serialised, so reading the map is safe
         return Status::AlreadyExists("id " + IdToString(ids, i) +
                                      " already exists; use upsert to replace it");
       }
     }
-    *op = WriteOp{db::WalOp::kPut, ids, vectors, metadata};
     return true;
   }).status();
 }
 
 Status Collection::Upsert(const IdsView& ids, const MatrixView& vectors,
-                          std::span<const Metadata> metadata) {
+                          std::span<const Metadata> metadata, DocumentsView documents) {
   return LoggedWrite(*impl_, [&](WriteOp* op) -> Result<bool> {
-    AUGUR_RETURN_IF_ERROR(impl_->CheckBatch(ids, vectors, metadata));
-    *op = WriteOp{db::WalOp::kPut, ids, vectors, metadata};
+    *op = WriteOp{db::WalOp::kPut, ids, vectors, metadata, documents, {}};
+    AUGUR_RETURN_IF_ERROR(impl_->CheckBatch(op));
     return true;
   }).status();
 }

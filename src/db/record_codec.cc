@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "text/tokenizer.h"
 #include "util/coding.h"
 
 namespace augurdb::db {
@@ -139,8 +140,24 @@ Status DecodeMetadata(std::string_view bytes, Metadata* out) {
   return Status::OK();
 }
 
+void EncodeDocument(const std::string* document, std::string* out) {
+  out->push_back(document != nullptr ? 1 : 0);
+  if (document != nullptr) PutLengthPrefixed(out, *document);
+}
+
+bool DecodeDocument(Decoder& d, std::optional<std::string>* out) {
+  uint8_t present = 0;
+  if (!d.GetFixed8(&present) || present > 1) return false;
+  out->reset();
+  if (present == 0) return true;
+  std::string_view text;
+  if (!d.GetLengthPrefixed(&text)) return false;
+  out->emplace(text);
+  return true;
+}
+
 void EncodePut(const IdsView& ids, const MatrixView& vectors, std::span<const Metadata> metadata,
-               std::string* out) {
+               DocumentsView documents, std::string* out) {
   EncodeIds(ids, out);
   PutFixed32(out, static_cast<uint32_t>(vectors.dim));
   const size_t stride = vectors.row_stride == 0 ? vectors.dim : vectors.row_stride;
@@ -154,9 +171,12 @@ void EncodePut(const IdsView& ids, const MatrixView& vectors, std::span<const Me
     EncodeMetadata(m, &blob);
     PutLengthPrefixed(out, blob);
   }
+  for (const std::optional<std::string>& document : documents) {
+    EncodeDocument(document ? &*document : nullptr, out);
+  }
 }
 
-Status DecodePut(std::string_view bytes, PutOp* out) {
+Status DecodePut(std::string_view bytes, bool with_documents, PutOp* out) {
   Decoder d(bytes);
   AUGUR_RETURN_IF_ERROR(DecodeIds(d, &out->string_ids, &out->int_ids, &out->str_ids));
   const size_t rows = out->string_ids ? out->str_ids.size() : out->int_ids.size();
@@ -177,6 +197,12 @@ Status DecodePut(std::string_view bytes, PutOp* out) {
       AUGUR_RETURN_IF_ERROR(DecodeMetadata(blob, &out->metadata[r]));
     }
   }
+  if (with_documents) {
+    out->documents.resize(rows);
+    for (size_t r = 0; r < rows; ++r) {
+      if (!DecodeDocument(d, &out->documents[r])) return Malformed("put document");
+    }
+  }
   if (d.remaining() != 0) return Malformed("put (trailing bytes)");
   return Status::OK();
 }
@@ -192,7 +218,8 @@ Status DecodeDelete(std::string_view bytes, DeleteOp* out) {
 
 std::string EncodeParams(const StoredParams& p) {
   std::string out;
-  PutFixed32(&out, 2);  // params block version (1 had no quantization byte)
+  // Params block version: 1 had no quantization byte, 2 no tokenizer byte.
+  PutFixed32(&out, 3);
   PutFixed32(&out, p.dim);
   out.push_back(static_cast<char>(p.metric));
   PutFixed32(&out, p.m);
@@ -201,6 +228,7 @@ std::string EncodeParams(const StoredParams& p) {
   PutFixed64(&out, p.seed);
   out.push_back(static_cast<char>(p.id_kind));
   out.push_back(static_cast<char>(p.quantization));
+  out.push_back(static_cast<char>(p.tokenizer));
   return out;
 }
 
@@ -208,7 +236,7 @@ Status DecodeParams(std::string_view bytes, StoredParams* out) {
   Decoder d(bytes);
   uint32_t version = 0;
   uint8_t metric = 0, id_kind = 0;
-  if (!d.GetFixed32(&version) || version < 1 || version > 2 || !d.GetFixed32(&out->dim) ||
+  if (!d.GetFixed32(&version) || version < 1 || version > 3 || !d.GetFixed32(&out->dim) ||
       !d.GetFixed8(&metric) || metric > 2 || !d.GetFixed32(&out->m) ||
       !d.GetFixed32(&out->ef_construction) || !d.GetFixed32(&out->ef_search) ||
       !d.GetFixed64(&out->seed) || !d.GetFixed8(&id_kind) || id_kind > 2) {
@@ -225,6 +253,14 @@ Status DecodeParams(std::string_view bytes, StoredParams* out) {
                                   ", written by a newer AugurDB");
     }
     out->quantization = static_cast<Quantization>(q);
+  }
+  out->tokenizer = 1;
+  if (version >= 3) {
+    if (!d.GetFixed8(&out->tokenizer)) return Malformed("collection parameters (tokenizer)");
+    if (!text::IsKnownTokenizerKind(out->tokenizer)) {
+      return Status::NotSupported("collection uses tokenizer code " +
+                                  std::to_string(out->tokenizer) + ", written by a newer AugurDB");
+    }
   }
   return Status::OK();
 }

@@ -56,7 +56,47 @@ Status LoadIds(const storage::CheckpointFile& file, IdKind kind, size_t end, db:
   return loaded.ok() ? loaded : Corrupt(file.path(), loaded.message());
 }
 
-// Loads one checkpoint into `impl` (params, index, ids, metadata).
+// The documents of every used slot in [0, end) and the text index over them. A checkpoint
+// written before documents existed has neither section: no documents, an empty index.
+Status LoadDocuments(Impl& impl, const storage::CheckpointFile& file, size_t end) {
+  const std::span<char> docs = file.section(db::kDocuments);
+  const std::span<char> image = file.section(db::kTextIndex);
+  if (docs.empty() != image.empty()) {
+    return Corrupt(file.path(), "documents and text index sections must come together");
+  }
+  if (docs.empty()) return Status::OK();
+  Decoder d(docs.data(), docs.size());
+  for (size_t s = 0; s < end; ++s) {
+    std::optional<std::string> doc;
+    if (!db::DecodeDocument(d, &doc)) {
+      return Corrupt(file.path(), "documents table truncated at slot " + std::to_string(s));
+    }
+    if (doc && impl.ids.used(static_cast<Slot>(s))) {
+      impl.documents.Set(static_cast<Slot>(s), *doc);
+    }
+  }
+  Result<std::unique_ptr<text::InvertedIndex>> loaded =
+      text::InvertedIndex::FromImage({image.data(), image.size()});
+  if (!loaded.ok()) return Corrupt(file.path(), "text index: " + loaded.status().message());
+  if ((*loaded)->tokenizer().kind() != impl.text_index->tokenizer().kind()) {
+    return Corrupt(file.path(), "text index tokenizer differs from the collection's");
+  }
+  // The image is trusted only as far as it agrees with the documents: every document is
+  // indexed and nothing else (its terms are checked by verify()).
+  if ((*loaded)->Stats().doc_count != impl.documents.count()) {
+    return Corrupt(file.path(), "text index and documents disagree on the document count");
+  }
+  for (size_t s = 0; s < end; ++s) {
+    if (impl.documents.Has(static_cast<Slot>(s)) != (*loaded)->Contains(static_cast<Slot>(s))) {
+      return Corrupt(file.path(), "text index and documents disagree at slot " +
+                                      std::to_string(s));
+    }
+  }
+  impl.text_index = std::move(loaded).value();
+  return Status::OK();
+}
+
+// Loads one checkpoint into `impl` (params, index, ids, metadata, documents).
 Status LoadCheckpoint(Impl& impl, const storage::CheckpointFile& file) {
   db::StoredParams stored;
   if (Status ps = db::DecodeParams(file.meta(), &stored); !ps.ok()) {
@@ -64,6 +104,8 @@ Status LoadCheckpoint(Impl& impl, const storage::CheckpointFile& file) {
   }
   const size_t dim = stored.dim != 0 ? stored.dim : impl.options.dim;
   AUGUR_RETURN_IF_ERROR(db::ApplyStoredParams(stored, impl.dir, &impl.options));
+  impl.text_index = std::make_unique<text::InvertedIndex>(
+      static_cast<text::TokenizerKind>(stored.tokenizer));  // checked by DecodeParams
   impl.checkpoint_seq = file.sequence();
   if (dim == 0) {
     // Nothing was ever written: no index, and the id kind is still open.
@@ -127,7 +169,7 @@ Status LoadCheckpoint(Impl& impl, const storage::CheckpointFile& file) {
   if (impl.ids.size() != impl.index_owner->live_count()) {
     return Corrupt(file.path(), "id table and index disagree on the record count");
   }
-  return Status::OK();
+  return LoadDocuments(impl, file, end);
 }
 
 }  // namespace
@@ -193,6 +235,9 @@ Status Impl::OpenStorage() {
       }
       // A new database: an empty checkpoint fixes its parameters, then an empty WAL.
       db::ApplyNewCollectionDefaults(&options);
+      AUGUR_ASSIGN_OR_RETURN(const text::TokenizerKind kind,
+                             text::ParseTokenizerKind(options.tokenizer));
+      text_index = std::make_unique<text::InvertedIndex>(kind);
       if (requested_dim != 0) AUGUR_RETURN_IF_ERROR(EnsureIndex(requested_dim));
       // A directory's name is durable only once its parent is synced: without this, a power
       // cut after acknowledged writes could lose the whole database directory. Parents of the

@@ -21,7 +21,7 @@
 namespace augurdb::storage {
 
 inline constexpr char kCheckpointMagic[8] = {'A', 'U', 'G', 'U', 'R', 'C', 'K', 'P'};
-inline constexpr uint32_t kCheckpointFormatVersion = 1;
+inline constexpr uint32_t kCheckpointFormatVersion = 2;  // 2: documents (WAL type 3, params v3)
 inline constexpr size_t kCheckpointAlignment = 4096;
 
 // One section to write: `parts` are concatenated (so callers can write large arrays without

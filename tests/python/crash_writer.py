@@ -11,8 +11,9 @@ no line already written:
     A <op> <version> <ids>     after it returned: the operation is acknowledged
 
 <ids> is "start-end" (a range, end excluded) for adds and a comma list otherwise. Every row
-written by an operation carries metadata {"v": version} and the vector vectors(seed, [id],
-version), so the parent can check exact contents without being told them.
+written by an operation carries metadata {"v": version}, the vector vectors(seed, [id],
+version) and the document document(id, version), so the parent can check exact contents
+without being told them.
 """
 
 from __future__ import annotations
@@ -32,6 +33,14 @@ def vectors(seed: int, ids, version: int, dim: int) -> np.ndarray:
     """The vector of each id at a version: a pure function, shared with the parent."""
     rows = [np.random.default_rng([seed, int(i), version]).standard_normal(dim) for i in ids]
     return np.asarray(rows, dtype=np.float32).reshape(len(rows), dim)
+
+
+def document(rid: int, version: int) -> str | None:
+    """The document of each id at a version (none for one id in five), shared with the parent;
+    "d<id>" occurs in no other record's document, so a text search for it finds only <id>."""
+    if rid % 5 == 0:
+        return None
+    return f"record d{rid} version v{version} {'even' if rid % 2 == 0 else 'odd'}"
 
 
 def main(argv: list[str]) -> int:
@@ -71,6 +80,7 @@ def main(argv: list[str]) -> int:
             text = ",".join(map(str, picked))
             emit(f"B U {version} {text}")
             col.upsert(picked, vectors(seed, picked, version, dim),
+                       documents=[document(i, version) for i in picked],
                        metadata=[{"v": version}] * len(picked))
             emit(f"A U {version} {text}")
         else:
@@ -78,6 +88,7 @@ def main(argv: list[str]) -> int:
             ids = range(next_id, next_id + k)
             emit(f"B P {version} {next_id}-{next_id + k}")
             col.add(np.arange(next_id, next_id + k), vectors(seed, ids, version, dim),
+                    documents=[document(i, version) for i in ids],
                     metadata=[{"v": version}] * k)
             emit(f"A P {version} {next_id}-{next_id + k}")
             for i in ids:

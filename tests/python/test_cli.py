@@ -121,7 +121,7 @@ def test_import_npy_then_info_search(tmp_path, vecs, call):
     info = json.loads(proc.stdout)
     assert info["count"] == 65 and info["dim"] == DIM and info["metric"] == "l2"
     assert (info["m"], info["ef_construction"], info["ef_search"]) == (16, 200, 64)
-    assert info["format_version"] == 1
+    assert info["format_version"] == 2
     assert info["checkpoint_sequence"] >= 1
     assert info["memory_bytes"] > 0 and info["checkpoint_bytes"] > 0
     assert info["disk_bytes"] >= info["checkpoint_bytes"] + info["wal_bytes"]
@@ -205,6 +205,38 @@ def test_import_jsonl_with_str_ids_and_metadata(call, tmp_path, vecs):
     np.save(tmp_path / "v.npy", vecs[:2])
     proc = call("import", "db", "v.npy")
     assert_one_line_error(proc, "InvalidArgument", "string ids")
+
+
+def test_import_jsonl_documents_then_search_text(call, tmp_path, vecs):
+    words = ["apple pie recipes", "running shoes", None, "apples and pears", "the shoe shop"]
+    records = [{"id": i, "vector": vecs[i].tolist(), "document": words[i % 5]}
+               for i in range(20)]
+    write_jsonl(tmp_path / "d.jsonl", records)
+    proc = call("import", "db", "d.jsonl", "--tokenizer", "english")
+    assert proc.returncode == 0, proc.stderr
+    with read_back(tmp_path / "db") as col:
+        assert col.get([3])[0].document == "apples and pears" and col.get([2])[0].document is None
+        assert col.stats()["tokenizer"] == "english" and col.stats()["documents"] == 16
+    proc = call("search", "db", "--text", "apple", "-k", "3", "--json")
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    assert out["text"] == "apple" and len(out["hits"]) == 3
+    assert all(h["document"] in ("apple pie recipes", "apples and pears") for h in out["hits"])
+    assert all(h["score"] == h["text_score"] > 0 and h["distance"] is None for h in out["hits"])
+    proc = call("search", "db", "--text", "shoes", "-k", "2")
+    assert proc.returncode == 0, proc.stderr
+    assert "score" in proc.stdout.splitlines()[0] and "running shoes" in proc.stdout
+    # Hybrid: a vector query and a text query together.
+    proc = call("search", "db", "--from", "d.jsonl", "--row", "1", "--text", "shoe", "-k", "2",
+                "--fusion", "weighted", "--json")
+    assert proc.returncode == 0, proc.stderr
+    hits = json.loads(proc.stdout)["hits"]
+    assert hits[0]["id"] == 1 and hits[0]["distance"] == 0.0
+    proc = call("search", "db")
+    assert proc.returncode == 2
+    write_jsonl(tmp_path / "bad.jsonl", [{"vector": [1.0] * DIM, "document": 5}])
+    proc = call("import", "db", "bad.jsonl")
+    assert_one_line_error(proc, "InvalidArgument", "'document' must be a string or null")
 
 
 def test_import_ids_file_and_id_column(call, tmp_path, vecs):
@@ -450,11 +482,11 @@ def test_failure_mid_import_reports_what_was_kept(tmp_path, vecs, monkeypatch, c
     real_add = augurdb.Collection.add
     calls = []
 
-    def flaky_add(self, ids, vectors, metadata=None):
+    def flaky_add(self, ids, vectors, **kwargs):
         calls.append(len(ids))
         if len(calls) == 3:
             raise errors.StorageError("disk full (simulated)")
-        return real_add(self, ids, vectors, metadata)
+        return real_add(self, ids, vectors, **kwargs)
 
     monkeypatch.setattr(augurdb.Collection, "add", flaky_add)
     rc = cli.main(["import", str(tmp_path / "db"), str(tmp_path / "v.npy"), "--batch", "25"])
@@ -484,8 +516,8 @@ def test_search_errors(call, tmp_path, vecs):
     assert_one_line_error(proc, "InvalidFilter", "$regex")
     proc = call("search", "missing", "--vector", "1")
     assert_one_line_error(proc, "NotFound", "missing")
-    proc = call("search", "db")  # neither --vector nor --from
-    assert proc.returncode == 2 and "usage:" in proc.stderr
+    proc = call("search", "db")  # neither --vector, --from nor --text
+    assert proc.returncode == 2 and "needs --vector, --from or --text" in proc.stderr
     proc = call("search", "db", "--vector", "1", "-k", "0")
     assert proc.returncode == 2
 

@@ -2,7 +2,8 @@
 random moments (inside writes, checkpoints, recovery, even start-up). After each kill the
 database is reopened and checked against everything the child acknowledged:
 
-* every acknowledged add and upsert is present with its exact vector and metadata;
+* every acknowledged add and upsert is present with its exact vector, metadata and document,
+  and a text search for the document's own token finds it (the text index was recovered too);
 * every acknowledged delete stays deleted; nothing appears that was never written;
 * the one operation in flight at the kill is applied entirely or not at all;
 * each sampled record is its own nearest neighbour (the graph survived too): a miss at
@@ -30,7 +31,7 @@ from pathlib import Path
 import augurdb
 import numpy as np
 import pytest
-from crash_writer import INDEX_PARAMS, vectors
+from crash_writer import INDEX_PARAMS, document, vectors
 
 WRITER = Path(__file__).with_name("crash_writer.py")
 DIM = 8
@@ -205,14 +206,19 @@ class Harness:
             version = self.model[rid]
             exact = self.vector_bytes(rid, version)
             if (rec is None or rec.metadata != {"v": version}
+                    or rec.document != document(rid, version)
                     or np.asarray(rec.vector, np.float32).tobytes() != exact):
                 self.stats["lost_writes"] += 1
-                got = None if rec is None else rec.metadata
-                self.fail(cycle, f"id {rid}: expected version {version}, found metadata {got} "
-                                 f"(or a different vector)")
+                got = None if rec is None else (rec.metadata, rec.document)
+                self.fail(cycle, f"id {rid}: expected version {version}, found metadata and "
+                                 f"document {got} (or a different vector)")
         self.stats["records_checked"] += len(ids)
         sample = self.rng.sample(ids, min(SEARCH_SAMPLES, len(ids)))
         for rid in sample:
+            if document(rid, self.model[rid]) is not None:
+                found = [h.id for h in col.search(text=f"d{rid}", k=2)]
+                if found != [rid]:
+                    self.fail(cycle, f"id {rid}: a text search for its document found {found}")
             query = np.frombuffer(self.vector_bytes(rid, self.model[rid]), np.float32)
             hits = col.search(query, k=1, ef=SEARCH_EF)
             if hits and hits[0].id == rid:

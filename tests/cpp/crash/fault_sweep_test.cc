@@ -51,10 +51,12 @@ using testing::IoOp;
 constexpr size_t kDim = 8;
 
 // One record as the workload wrote it; the vector encodes (id, version) so that every write of
-// every id is distinguishable from every other.
+// every id is distinguishable from every other. Three ids in four carry a document naming the
+// id (its token "r<id>" is in no other document) and the version.
 struct Row {
   std::vector<float> vector;
   Metadata metadata;
+  std::optional<std::string> document;
   bool operator==(const Row&) const = default;
 };
 using RowState = std::optional<Row>;  // nullopt: absent
@@ -69,6 +71,9 @@ Row MakeRow(int64_t id, int version) {
   row.metadata = {{"group", Value(static_cast<int64_t>(id % 3))},
                   {"version", Value(static_cast<int64_t>(version))},
                   {"tag", Value("r" + std::to_string(id))}};
+  if (id % 4 != 0) {
+    row.document = "record r" + std::to_string(id) + " version " + std::to_string(version);
+  }
   return row;
 }
 
@@ -119,7 +124,16 @@ class Model {
       RowState state;
       if ((*got)[0]) {
         ++present;
-        state = Row{(*got)[0]->vector, (*got)[0]->metadata};
+        state = Row{(*got)[0]->vector, (*got)[0]->metadata, (*got)[0]->document};
+        // The text index must agree with the stored document after recovery.
+        if (state->document) {
+          SearchOptions search;
+          search.k = 1;
+          Result<std::vector<Hit>> hits = col.SearchText("r" + std::to_string(id), search);
+          if (!hits.ok() || hits->size() != 1 || std::get<int64_t>((*hits)[0].id) != id) {
+            errors << "id " << id << " is not found by a text search for its document\n";
+          }
+        }
       }
       actual[id] = state;
       if (std::find(possible.begin(), possible.end(), state) == possible.end()) {
@@ -201,16 +215,18 @@ class Ops {
   void Put(Collection& col, bool upsert, const std::vector<int64_t>& ids, int version) {
     std::vector<float> flat;
     std::vector<Metadata> metadata;
+    std::vector<std::optional<std::string>> documents;
     std::vector<RowState> states;
     for (int64_t id : ids) {
       Row row = MakeRow(id, version);
       flat.insert(flat.end(), row.vector.begin(), row.vector.end());
       metadata.push_back(row.metadata);
+      documents.push_back(row.document);
       states.push_back(std::move(row));
     }
     const MatrixView matrix{flat.data(), ids.size(), kDim, 0};
-    const Status s = upsert ? col.Upsert(IdsView::Ints(ids), matrix, metadata)
-                            : col.Add(IdsView::Ints(ids), matrix, metadata);
+    const Status s = upsert ? col.Upsert(IdsView::Ints(ids), matrix, metadata, documents)
+                            : col.Add(IdsView::Ints(ids), matrix, metadata, documents);
     model_->Write(ids, states, Note(s, upsert ? "upsert" : "add"));
   }
   void Delete(Collection& col, const std::vector<int64_t>& ids) {

@@ -227,7 +227,7 @@ TEST_F(CheckpointTest, LayoutIsPinned) {
   ASSERT_GE(bytes.size(), HeaderEnd());
   EXPECT_EQ(bytes.substr(0, 8), "AUGURCKP");
   EXPECT_EQ(DecodeFixed32(bytes.data() + 8), kCheckpointFormatVersion);
-  EXPECT_EQ(kCheckpointFormatVersion, 1u);
+  EXPECT_EQ(kCheckpointFormatVersion, 2u);
   EXPECT_EQ(DecodeFixed32(bytes.data() + 12), crc32c::Mask(crc32c::Value(bytes.data(), 12)));
   EXPECT_EQ(DecodeFixed64(bytes.data() + 16), 7u);
   EXPECT_EQ(DecodeFixed32(bytes.data() + 24), Sections().size());
@@ -472,8 +472,8 @@ FailedCheckpointOutcome CrashAfterAFailedCheckpoint(const std::string& db,
       {
         std::lock_guard<std::mutex> lock(impl.write_mutex);
         AUGUR_RETURN_IF_ERROR(impl.CheckWritable());
-        AUGUR_RETURN_IF_ERROR(impl.CheckBatch(view, matrix, {}));
-        const WriteOp op{db::WalOp::kPut, view, matrix, {}};
+        WriteOp op{db::WalOp::kPut, view, matrix, {}, {}, {}};
+        AUGUR_RETURN_IF_ERROR(impl.CheckBatch(&op));
         AUGUR_RETURN_IF_ERROR(impl.Log(op, &end));
         AUGUR_RETURN_IF_ERROR(impl.Apply(op).status());
         log = impl.wal;

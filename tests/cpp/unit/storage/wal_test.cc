@@ -203,9 +203,9 @@ TEST(WalPayloadCodec, PutRoundTripIntIdsWithMetadata) {
   meta[1]["n"] = Value();
   meta[2]["l"] = Value(Value::List{Value(int64_t{1}), Value(std::string("x")), Value(false)});
   std::string bytes;
-  db::EncodePut(IdsView::Ints(ids), MatrixView{vecs.data(), 3, 4, 0}, meta, &bytes);
+  db::EncodePut(IdsView::Ints(ids), MatrixView{vecs.data(), 3, 4, 0}, meta, {}, &bytes);
   db::PutOp op;
-  ASSERT_TRUE(db::DecodePut(bytes, &op).ok());
+  ASSERT_TRUE(db::DecodePut(bytes, false, &op).ok());
   EXPECT_FALSE(op.string_ids);
   EXPECT_EQ(op.int_ids, ids);
   EXPECT_EQ(op.dim, 4u);
@@ -215,7 +215,7 @@ TEST(WalPayloadCodec, PutRoundTripIntIdsWithMetadata) {
   // Every strict prefix is malformed, never a crash or a silent success.
   for (size_t n = 0; n < bytes.size(); ++n) {
     db::PutOp partial;
-    EXPECT_EQ(db::DecodePut(std::string_view(bytes).substr(0, n), &partial).code(),
+    EXPECT_EQ(db::DecodePut(std::string_view(bytes).substr(0, n), false, &partial).code(),
               StatusCode::kCorruption)
         << n;
   }
@@ -226,9 +226,9 @@ TEST(WalPayloadCodec, PutRoundTripStringIdsStridedNoMetadata) {
   // Row stride 3 floats, dim 2: the encoder must skip the padding column.
   const std::vector<float> vecs = {1, 2, 99, 3, 4, 99, 5, 6, 99};
   std::string bytes;
-  db::EncodePut(IdsView::Strings(ids), MatrixView{vecs.data(), 3, 2, 3}, {}, &bytes);
+  db::EncodePut(IdsView::Strings(ids), MatrixView{vecs.data(), 3, 2, 3}, {}, {}, &bytes);
   db::PutOp op;
-  ASSERT_TRUE(db::DecodePut(bytes, &op).ok());
+  ASSERT_TRUE(db::DecodePut(bytes, false, &op).ok());
   EXPECT_TRUE(op.string_ids);
   EXPECT_EQ(op.str_ids, ids);
   EXPECT_EQ(op.vectors, (std::vector<float>{1, 2, 3, 4, 5, 6}));
@@ -274,7 +274,7 @@ TEST(WalPayloadCodec, ParamsRoundTrip) {
   EXPECT_EQ(q.seed, p.seed);
   EXPECT_EQ(q.id_kind, p.id_kind);
   std::string newer = db::EncodeParams(p);
-  newer[0] = 3;  // params block version 3 is unknown
+  newer[0] = 4;  // params block version 4 is unknown
   EXPECT_EQ(db::DecodeParams(newer, &q).code(), StatusCode::kCorruption);
   for (Quantization quant : {Quantization::kSq8, Quantization::kSq4}) {
     p.quantization = quant;
@@ -282,8 +282,14 @@ TEST(WalPayloadCodec, ParamsRoundTrip) {
     EXPECT_EQ(q.quantization, quant);
   }
   std::string future = db::EncodeParams(p);
-  future.back() = 3;  // the quantization byte is last: code 3 is from a newer AugurDB
+  future[future.size() - 2] = 3;  // the quantization byte: code 3 is from a newer AugurDB
   EXPECT_EQ(db::DecodeParams(future, &q).code(), StatusCode::kNotSupported);
+  future = db::EncodeParams(p);
+  future.back() = 3;  // the tokenizer byte is last: code 3 is from a newer AugurDB
+  EXPECT_EQ(db::DecodeParams(future, &q).code(), StatusCode::kNotSupported);
+  p.tokenizer = 2;
+  ASSERT_TRUE(db::DecodeParams(db::EncodeParams(p), &q).ok());
+  EXPECT_EQ(q.tokenizer, 2);
   const std::string full = db::EncodeParams(p);
   for (size_t n = 0; n < full.size(); ++n) {  // every strict prefix
     EXPECT_EQ(db::DecodeParams(full.substr(0, n), &q).code(), StatusCode::kCorruption)
