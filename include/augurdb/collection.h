@@ -255,6 +255,15 @@ class AUGURDB_EXPORT Collection {
   Status Flush();
   // Writes a checkpoint (vectors, graph, ids, metadata) and empties the WAL.
   Status Checkpoint();
+  // The identity of the embedding function that turns this collection's documents and text
+  // queries into vectors: a JSON object written by a client library (the Python package stores
+  // {"name": ..., "config": {...}}), empty when none was set. The engine only keeps it.
+  std::string embedding_function() const;
+  // Replaces that identity (empty clears it); a persistent collection writes a checkpoint
+  // before returning, so the identity is durable then. Errors: kInvalidArgument for a value
+  // that is not a JSON object or is over 64 KiB or for a closed collection; kNotSupported for a
+  // read-only one.
+  Status SetEmbeddingFunction(std::string_view json);
   // Checkpoints (if anything changed) and releases the files and the writer lock. Later calls
   // return kInvalidArgument. The destructor closes too, ignoring errors.
   Status Close();

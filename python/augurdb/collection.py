@@ -17,6 +17,8 @@ import numpy.typing as npt
 
 from . import _core, errors
 from ._core import Hit, Record
+from ._embedder import Embedder
+from .embeddings.base import EmbeddingCallable
 
 IdLike = Union[int, str]
 Ids = Union[Sequence[int], Sequence[str], "npt.NDArray[np.integer[Any]]", int, str]
@@ -201,6 +203,14 @@ def _hybrid_args(fusion: Any, rrf_k: Any, alpha: Any,
 _NO_HYBRID: tuple[Any, ...] = (None, "rrf", 60.0, 0.5, 0)
 
 
+def _is_str_sequence(value: Any) -> bool:
+    if isinstance(value, np.ndarray):
+        return value.dtype.kind in ("U", "O") and value.ndim == 1 and \
+            all(isinstance(v, str) for v in value)
+    return isinstance(value, (list, tuple)) and len(value) > 0 and \
+        all(isinstance(v, str) for v in value)
+
+
 def _check_k(k: Any) -> int:
     if type(k) is int and k > 0:
         return k
@@ -230,9 +240,11 @@ class Collection:
     GIL is released inside every engine call.
     """
 
-    def __init__(self, core: _core.Collection, path: str | None = None) -> None:
+    def __init__(self, core: _core.Collection, path: str | None = None,
+                 embedding_function: EmbeddingCallable | None = None) -> None:
         self._core: _core.Collection | None = core
         self._path = path
+        self._embedder = Embedder(core, embedding_function)
 
     # ---- lifecycle ----
 
@@ -286,16 +298,20 @@ class Collection:
         ``vectors`` is an ``(n, dim)`` array; float32 C-contiguous input is read in place, other
         numeric input is converted to float32 once. ``documents`` is ``None`` or one str (or
         None) per id: stored with the record and searchable by ``search(text=...)`` as soon as
-        ``add`` returns. ``metadata`` is ``None`` or one dict (or None) per id with str, int,
-        float, bool or None values, or lists of those.
+        ``add`` returns. Without ``vectors``, the collection's embedding function (see
+        :func:`open`) computes them from ``documents`` (then every document must be a str),
+        before anything is written: if it raises, nothing is added. ``metadata`` is ``None`` or
+        one dict (or None) per id with str, int, float, bool or None values, or lists of those.
 
         Int ids are 0 .. 2**63 - 1 (-1 pads short search results); string ids are non-empty
         valid Unicode. One collection holds one kind.
 
         Raises DuplicateId (id exists), InvalidArgument (empty batch, duplicate ids in the batch,
         a negative or empty id, mixed id kinds, bad metadata, a document that is not a str,
-        documents and ids of different lengths, vectors=None), DimensionMismatch, InvalidVector
-        (NaN/Inf).
+        documents and ids of different lengths, vectors=None without documents),
+        DimensionMismatch (also for an embedding function whose vectors have another length),
+        InvalidVector (NaN/Inf), EmbeddingFunctionError (vectors=None and no usable function,
+        or the function failed).
         """
         self._write(ids, vectors, documents, metadata, upsert=False)
 
@@ -310,18 +326,58 @@ class Collection:
                upsert: bool) -> None:
         core = self._c()
         kind, id_values = _normalize_ids(ids)
-        if vectors is None:
-            raise errors.InvalidArgument(
-                "vectors are required: computing them from documents needs an embedding "
-                "function, which this version does not have yet (issue 19)")
-        matrix = _as_float32(vectors, 2, "vectors")
         if metadata is not None and not isinstance(metadata, Sequence):
             metadata = list(metadata)
         docs = _documents_list(documents)
+        if vectors is None:
+            matrix = self._embed_documents(docs, len(id_values), metadata)
+        else:
+            matrix = _as_float32(vectors, 2, "vectors")
         if kind == "int":
             core.add_int(id_values, matrix, metadata, docs, upsert)
         else:
             core.add_str(id_values, matrix, metadata, docs, upsert)
+
+    def _embed_documents(self, docs: list[Any] | None, count: int,
+                         metadata: Any) -> npt.NDArray[np.float32]:
+        # The cheap checks the engine would make anyway run first, so that a bad batch fails
+        # before minutes of embedding.
+        if docs is None:
+            raise errors.InvalidArgument(
+                "add needs vectors, or documents to embed with the collection's embedding "
+                "function")
+        if len(docs) != count:
+            raise errors.InvalidArgument(
+                f"documents has {len(docs)} entries for {count} ids")
+        if metadata is not None and len(metadata) != count:
+            raise errors.InvalidArgument(f"metadata has {len(metadata)} entries for {count} ids")
+        for i, doc in enumerate(docs):
+            if not isinstance(doc, str):
+                raise errors.InvalidArgument(
+                    f"documents[{i}] is {type(doc).__name__}: without vectors every document "
+                    f"must be a str to embed")
+        return self._embedder.embed(docs, self.dim, "documents")
+
+    def _embed_queries(self, texts: list[str]) -> npt.NDArray[np.float32]:
+        return self._embedder.embed(texts, self.dim, "the query" if len(texts) == 1
+                                    else "the queries")
+
+    @property
+    def embedding_function(self) -> EmbeddingCallable | None:
+        """The function that embeds documents and ``str`` queries: the one passed to
+        :func:`open`, else the stored one (rebuilt on first use; raises
+        :class:`~augurdb.errors.EmbeddingFunctionError` naming it when it cannot be), else
+        None."""
+        if self._embedder.identity is None and not self._embedder.has_function:
+            return None
+        return self._embedder.function()
+
+    @property
+    def embedding_function_identity(self) -> dict[str, Any] | None:
+        """The stored identity ``{"name": ..., "config": {...}}`` of the embedding function,
+        or None (none stored, or only a plain callable was given)."""
+        identity = self._embedder.identity
+        return None if identity is None else dict(identity)
 
     def delete(self, ids: Ids | None = None, *, where: Metadata | None = None) -> int:
         """Removes the given ids (unknown ids are ignored), or every record matching ``where``;
@@ -372,14 +428,16 @@ class Collection:
         """Number of records, or of records matching the filter ``where``."""
         return int(self._c().count(_where_json(where)))
 
-    def search(self, query: npt.ArrayLike | None = None, k: int = 10, *, text: str | None = None,
+    def search(self, query: npt.ArrayLike | str | None = None, k: int = 10, *,
+               text: str | None = None,
                where: Metadata | None = None, where_document: dict[str, str] | None = None,
                ef: int | None = None, rerank: int | None = None, fusion: str = "rrf",
                rrf_k: float = 60, alpha: float = 0.5, candidates: int | None = None
                ) -> list[Hit]:
         """The ``k`` best records for a query vector, a text query, or both (hybrid).
 
-        ``query`` only: the nearest records to ``query`` (a ``(dim,)`` vector), closest first.
+        ``query`` only: the nearest records to ``query`` (a ``(dim,)`` vector, or a str that
+        the collection's embedding function turns into one), closest first.
         Each :class:`Hit` has ``.id``, ``.distance`` (squared L2 for "l2", ``1 - dot`` for
         "cosine", ``-dot`` for "ip"), ``.score`` (``-distance``), ``.metadata`` and
         ``.document``. ``ef`` (beam width; default the collection's ``ef_search``, raised to
@@ -410,6 +468,8 @@ class Collection:
         kk = _check_k(k)
         where_json = _where_json(where)
         doc_json = _where_document_json(where_document)
+        if isinstance(query, str):
+            query = self._embed_queries([query])[0]
         if query is None:
             if text is None:
                 raise errors.InvalidArgument("search needs a query vector, text=, or both")
@@ -422,7 +482,7 @@ class Collection:
                            _check_optional_positive("rerank", rerank), where_json, hybrid[0],
                            doc_json, *hybrid[1:])
 
-    def search_batch(self, queries: npt.ArrayLike | None, k: int = 10, *,
+    def search_batch(self, queries: npt.ArrayLike | Sequence[str] | None, k: int = 10, *,
                      texts: Sequence[str] | None = None, where: Metadata | None = None,
                      where_document: dict[str, str] | None = None, ef: int | None = None,
                      threads: int | None = None, rerank: int | None = None, fusion: str = "rrf",
@@ -434,9 +494,12 @@ class Collection:
 
         With ``texts`` (one str per row) each row is a hybrid search as :meth:`search` with
         ``text=texts[i]``, or a text-only one when ``queries`` is None; the results then carry
-        ``scores``. ``where_document`` needs ``texts``."""
+        ``scores``. ``where_document`` needs ``texts``. ``queries`` may also be a list of str,
+        embedded by the collection's embedding function."""
         core = self._c()
         kk = _check_k(k)
+        if _is_str_sequence(queries):
+            queries = self._embed_queries([str(q) for q in queries])  # type: ignore[union-attr]
         scores = None
         if texts is None:
             if queries is None:
@@ -533,6 +596,7 @@ def open(  # noqa: A001 - mirrors builtins.open / sqlite3.connect naming on purp
     rerank: int | None = None,
     vectors_on_disk: bool = False,
     tokenizer: str | None = None,
+    embedding_function: EmbeddingCallable | None = None,
     **unknown: Any,
 ) -> Collection:
     """Opens a collection.
@@ -569,10 +633,18 @@ def open(  # noqa: A001 - mirrors builtins.open / sqlite3.connect naming on purp
     ``tokenizer`` splits documents and text queries for BM25: ``"simple"`` (default: lower-cased
     runs of Unicode letters and digits) or ``"english"`` (simple, then English stop words
     removed and Snowball stemming). Stored at creation; None when reopening means "as stored".
+
+    ``embedding_function`` (``fn(list[str]) -> (n, dim) float32``) lets :meth:`Collection.add`
+    take documents without vectors and :meth:`Collection.search` take a str query. One with an
+    identity (``name()``/``get_config()``, e.g. :class:`augurdb.embeddings.OnnxEmbedding`) is
+    stored in the database, so a later ``open`` without it rebuilds it on first use; one that
+    contradicts the stored identity (another name or model file) raises
+    :class:`~augurdb.errors.EmbeddingFunctionError`. A plain callable is used, not stored.
     """
     if unknown:
         valid = ("path, mode, durability, dim, metric, m, ef_construction, ef_search, threads, "
-                 "seed, checkpoint_wal_bytes, quantization, rerank, vectors_on_disk, tokenizer")
+                 "seed, checkpoint_wal_bytes, quantization, rerank, vectors_on_disk, tokenizer, "
+                 "embedding_function")
         raise errors.InvalidArgument(
             f"unknown parameter(s) {', '.join(sorted(unknown))}; valid ones: {valid}")
     if mode not in ("w", "r"):
@@ -610,4 +682,8 @@ def open(  # noqa: A001 - mirrors builtins.open / sqlite3.connect naming on purp
             raise errors.InvalidArgument(f"path must be a non-empty str or PathLike, got {path!r}")
         options["path"] = path_str
     core = _core.Collection.open(**options)
-    return Collection(core, path_str or None)
+    try:
+        return Collection(core, path_str or None, embedding_function)
+    except BaseException:
+        core.close()
+        raise

@@ -61,6 +61,12 @@ class NotSupported(AugurDBError, NotImplementedError):
     """The operation is not supported by this build or this collection."""
 
 
+class EmbeddingFunctionError(AugurDBError, RuntimeError):
+    """The collection's embedding function cannot be used: none was given or stored, the stored
+    one cannot be rebuilt in this process (unregistered name, missing runtime or model file), it
+    conflicts with the stored one, or it raised or returned malformed vectors."""
+
+
 class InternalError(AugurDBError, RuntimeError):
     """A bug in AugurDB; please report it with ``augurdb.build_info()``."""
 
@@ -102,5 +108,6 @@ __all__ = [
     "CorruptDatabase",
     "ResourceExhausted",
     "NotSupported",
+    "EmbeddingFunctionError",
     "InternalError",
 ]

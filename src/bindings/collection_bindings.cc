@@ -326,6 +326,12 @@ void BindCollection(nb::module_& m) {
         ThrowIfError(c.Close());
       })
       .def_prop_ro("read_only", &Collection::read_only)
+      .def_prop_ro("embedding_function", &Collection::embedding_function,
+                   "The stored embedding function identity (JSON text; empty = none).")
+      .def("set_embedding_function", [](Collection& c, const std::string& json) {
+        nb::gil_scoped_release release;
+        ThrowIfError(c.SetEmbeddingFunction(json));
+      })
       .def_prop_ro("path", [](const Collection& c) { return c.path(); })
       .def("add_int",
            [](Collection& c, IntIds ids, FloatMatrix vectors, nb::handle metadata,

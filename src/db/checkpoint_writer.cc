@@ -12,6 +12,7 @@
 #include "db/collection_impl.h"
 #include "db/db_files.h"
 #include "db/record_codec.h"
+#include "filter/json.h"
 #include "storage/checkpoint.h"
 #include "util/coding.h"
 
@@ -34,6 +35,7 @@ Status Impl::CheckpointLocked() {
   params.id_kind = ids.kind();
   params.quantization = *options.quantization;
   params.tokenizer = static_cast<uint8_t>(text_index->tokenizer().kind());
+  params.embedding_function = embedding_function;
 
   std::vector<storage::SectionSource> sections;
   std::string index_header, upper, quantizer, str_ids, metadata, docs, text_image;
@@ -166,6 +168,34 @@ Status Collection::Checkpoint() {
   std::lock_guard<std::mutex> lock(impl_->write_mutex);
   AUGUR_RETURN_IF_ERROR(impl_->CheckWritable());
   return impl_->persistent() ? impl_->CheckpointLocked() : Status::OK();
+}
+
+std::string Collection::embedding_function() const {
+  std::lock_guard<std::mutex> lock(impl_->write_mutex);
+  return impl_->embedding_function;
+}
+
+Status Collection::SetEmbeddingFunction(std::string_view json) {
+  constexpr size_t kMaxBytes = size_t{64} << 10;
+  if (!json.empty()) {
+    Result<filter::JsonValue> parsed = filter::ParseJson(json, kMaxBytes);
+    if (!parsed.ok()) {
+      return Status::InvalidArgument("embedding function identity: " + parsed.status().message());
+    }
+    if (!parsed->is_object()) {
+      return Status::InvalidArgument("embedding function identity must be a JSON object");
+    }
+  }
+  std::lock_guard<std::mutex> lock(impl_->write_mutex);
+  AUGUR_RETURN_IF_ERROR(impl_->CheckWritable());
+  if (impl_->embedding_function == json) return Status::OK();
+  std::string previous = std::move(impl_->embedding_function);
+  impl_->embedding_function.assign(json);
+  if (!impl_->persistent()) return Status::OK();
+  // Durable on return: the identity lives in the checkpoint's params, not in the WAL.
+  Status s = impl_->CheckpointLocked();
+  if (!s.ok()) impl_->embedding_function = std::move(previous);
+  return s;
 }
 
 Status Collection::Close() {

@@ -107,6 +107,8 @@ struct [[gnu::visibility("hidden")]] Collection::Impl {
   // ---- persistence (empty dir = in memory); guarded by write_mutex ----
   storage::Env* env = storage::Env::Default();
   std::string dir;
+  // The embedding function's identity (JSON; empty = none): kept in the checkpoint's params.
+  std::string embedding_function;
   std::unique_ptr<storage::FileLock> file_lock;
   std::shared_ptr<storage::WalWriter> wal;  // swapped at checkpoints; SyncTo from any thread
   mutable std::mutex wal_ptr_mutex;         // guards swaps of `wal` against Stats()

@@ -218,8 +218,9 @@ Status DecodeDelete(std::string_view bytes, DeleteOp* out) {
 
 std::string EncodeParams(const StoredParams& p) {
   std::string out;
-  // Params block version: 1 had no quantization byte, 2 no tokenizer byte.
-  PutFixed32(&out, 3);
+  // Params block version: 1 had no quantization byte, 2 no tokenizer byte, 3 no embedding
+  // function.
+  PutFixed32(&out, 4);
   PutFixed32(&out, p.dim);
   out.push_back(static_cast<char>(p.metric));
   PutFixed32(&out, p.m);
@@ -229,6 +230,7 @@ std::string EncodeParams(const StoredParams& p) {
   out.push_back(static_cast<char>(p.id_kind));
   out.push_back(static_cast<char>(p.quantization));
   out.push_back(static_cast<char>(p.tokenizer));
+  PutLengthPrefixed(&out, p.embedding_function);
   return out;
 }
 
@@ -236,7 +238,7 @@ Status DecodeParams(std::string_view bytes, StoredParams* out) {
   Decoder d(bytes);
   uint32_t version = 0;
   uint8_t metric = 0, id_kind = 0;
-  if (!d.GetFixed32(&version) || version < 1 || version > 3 || !d.GetFixed32(&out->dim) ||
+  if (!d.GetFixed32(&version) || version < 1 || version > 4 || !d.GetFixed32(&out->dim) ||
       !d.GetFixed8(&metric) || metric > 2 || !d.GetFixed32(&out->m) ||
       !d.GetFixed32(&out->ef_construction) || !d.GetFixed32(&out->ef_search) ||
       !d.GetFixed64(&out->seed) || !d.GetFixed8(&id_kind) || id_kind > 2) {
@@ -262,6 +264,13 @@ Status DecodeParams(std::string_view bytes, StoredParams* out) {
                                   std::to_string(out->tokenizer) + ", written by a newer AugurDB");
     }
   }
+  out->embedding_function.clear();
+  if (version >= 4) {
+    std::string_view fn;
+    if (!d.GetLengthPrefixed(&fn)) return Malformed("collection parameters (embedding function)");
+    out->embedding_function.assign(fn);
+  }
+  if (d.remaining() != 0) return Malformed("collection parameters (trailing bytes)");
   return Status::OK();
 }
 

@@ -68,6 +68,9 @@ struct StoredParams {
   IdKind id_kind = IdKind::kUnset;
   Quantization quantization = Quantization::kNone;  // block version 2
   uint8_t tokenizer = 1;  // text::TokenizerKind number; block version 3 (older: 1, "simple")
+  // JSON identity of the embedding function the Python package rebuilds (empty = none); block
+  // version 4 (older: empty). Opaque to the engine beyond being a JSON object.
+  std::string embedding_function;
 };
 std::string EncodeParams(const StoredParams& params);
 Status DecodeParams(std::string_view bytes, StoredParams* out);

@@ -106,6 +106,7 @@ Status LoadCheckpoint(Impl& impl, const storage::CheckpointFile& file) {
   AUGUR_RETURN_IF_ERROR(db::ApplyStoredParams(stored, impl.dir, &impl.options));
   impl.text_index = std::make_unique<text::InvertedIndex>(
       static_cast<text::TokenizerKind>(stored.tokenizer));  // checked by DecodeParams
+  impl.embedding_function = stored.embedding_function;
   impl.checkpoint_seq = file.sequence();
   if (dim == 0) {
     // Nothing was ever written: no index, and the id kind is still open.

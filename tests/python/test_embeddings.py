@@ -283,3 +283,38 @@ def test_sentence_transformer_matches_the_reference(minilm_files, reference):
     assert function([]).shape == (0, DIM)
     rebuilt = build_embedding_function(*embedding_identity(function))
     np.testing.assert_allclose(rebuilt(sentences[:2]), vectors[:2], atol=1e-6)
+
+
+def test_collection_end_to_end_on_minilm(minilm_files, tmp_path):
+    """The issue's done-when: open with the real model, add documents without vectors, close,
+    reopen without the function, search by text; then the model file goes missing."""
+    import shutil
+
+    import augurdb
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from text_corpus import descriptions
+
+    docs = [d for d in descriptions()[:300] if ". " in d]
+    synopses = [d.split(". ", 1)[0] for d in docs]
+    bodies = [d.split(". ", 1)[1] for d in docs]
+    model = tmp_path / "model.onnx"
+    shutil.copyfile(minilm_files[0], model)
+    path = tmp_path / "db"
+    with augurdb.open(path, metric="cosine",
+                      embedding_function=OnnxEmbedding(model, minilm_files[1], threads=1)) as col:
+        col.add(range(len(bodies)), documents=bodies)
+        assert col.dim == DIM
+    with augurdb.open(path) as col:
+        assert col.embedding_function_identity["name"] == "onnx"
+        batch = col.search_batch(synopses[:50], k=10)
+        found = np.mean([i in row for i, row in enumerate(batch.ids.tolist())])
+        assert found >= 0.8, found  # known-item search: the synopsis finds its package
+        hit = col.search(synopses[0], k=10, text=synopses[0])
+        assert hit[0].id == 0 and hit[0].text_score > 0
+    model.unlink()
+    with augurdb.open(path) as col:
+        assert len(col) == len(bodies)
+        assert col.search(text=bodies[1], k=1)[0].id == 1  # BM25 needs no model
+        with pytest.raises(errors.EmbeddingFunctionError, match="'onnx'.*model.onnx"):
+            col.search(synopses[1])

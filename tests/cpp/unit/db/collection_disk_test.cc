@@ -325,6 +325,7 @@ TEST_F(DiskTest, ReadOnlyRejectsWrites) {
   EXPECT_CODE(col->Delete(IdsView::Ints(Iota(0, 3))), kNotSupported);
   EXPECT_CODE(col->Compact(), kNotSupported);
   EXPECT_CODE(col->Checkpoint(), kNotSupported);
+  EXPECT_CODE(col->SetEmbeddingFunction(R"({"name": "x"})"), kNotSupported);
   EXPECT_OK(col->Flush());  // nothing to make durable
   EXPECT_EQ(col->size(), 3u);
   auto hits = col->Search(Row(data, kDim, 0), {.k = 3});
@@ -335,6 +336,48 @@ TEST_F(DiskTest, ReadOnlyRejectsWrites) {
   auto again = OpenOrFail(Options());
   ASSERT_NE(again, nullptr);
   EXPECT_EQ(again->size(), 3u);
+}
+
+// The identity is durable when SetEmbeddingFunction returns (a checkpoint, not the WAL): a
+// crash right after it (no Close) keeps it, as a reader opened beside the writer sees.
+TEST_F(DiskTest, EmbeddingFunctionIdentityIsStoredAndChecked) {
+  const std::string identity = R"({"name": "onnx", "config": {"model_sha256": "00ff"}})";
+  auto col = OpenOrFail(Options());
+  ASSERT_NE(col, nullptr);
+  EXPECT_EQ(col->embedding_function(), "");
+  for (const char* bad : {"not json", "[1, 2]", "\"name\"", "{\"name\": "}) {
+    EXPECT_CODE(col->SetEmbeddingFunction(bad), kInvalidArgument) << bad;
+  }
+  EXPECT_CODE(col->SetEmbeddingFunction("{\"pad\": \"" + std::string(70000, 'x') + "\"}"),
+              kInvalidArgument);
+  EXPECT_EQ(col->embedding_function(), "");
+  const std::vector<float> data = RandomVectors(3, kDim, 47);
+  ASSERT_OK(col->Add(IdsView::Ints(Iota(0, 3)), View(data, kDim)));
+  ASSERT_OK(col->SetEmbeddingFunction(identity));
+  EXPECT_EQ(col->embedding_function(), identity);
+  CollectionOptions ro = Options();
+  ro.read_only = true;
+  {
+    auto reader = OpenOrFail(ro);
+    ASSERT_NE(reader, nullptr);
+    EXPECT_EQ(reader->embedding_function(), identity);
+    EXPECT_EQ(reader->size(), 3u);
+  }
+  ASSERT_OK(col->SetEmbeddingFunction(""));  // cleared
+  EXPECT_EQ(col->embedding_function(), "");
+  ASSERT_OK(col->SetEmbeddingFunction(identity));
+  ASSERT_OK(col->Close());
+  auto again = OpenOrFail(Options());
+  ASSERT_NE(again, nullptr);
+  EXPECT_EQ(again->embedding_function(), identity);
+  ASSERT_OK(again->Verify());
+
+  CollectionOptions memory = Options();
+  memory.path.clear();
+  auto in_memory = OpenOrFail(memory);
+  ASSERT_NE(in_memory, nullptr);
+  ASSERT_OK(in_memory->SetEmbeddingFunction(identity));
+  EXPECT_EQ(in_memory->embedding_function(), identity);
 }
 
 TEST_F(DiskTest, ForeignDirectoryIsCorruption) {

@@ -274,7 +274,7 @@ TEST(WalPayloadCodec, ParamsRoundTrip) {
   EXPECT_EQ(q.seed, p.seed);
   EXPECT_EQ(q.id_kind, p.id_kind);
   std::string newer = db::EncodeParams(p);
-  newer[0] = 4;  // params block version 4 is unknown
+  newer[0] = 5;  // params block version 5 is unknown
   EXPECT_EQ(db::DecodeParams(newer, &q).code(), StatusCode::kCorruption);
   for (Quantization quant : {Quantization::kSq8, Quantization::kSq4}) {
     p.quantization = quant;
@@ -282,14 +282,27 @@ TEST(WalPayloadCodec, ParamsRoundTrip) {
     EXPECT_EQ(q.quantization, quant);
   }
   std::string future = db::EncodeParams(p);
-  future[future.size() - 2] = 3;  // the quantization byte: code 3 is from a newer AugurDB
+  // The block ends quantization byte, tokenizer byte, embedding function (a fixed32 length,
+  // 0 here).
+  future[future.size() - 6] = 3;  // the quantization byte: code 3 is from a newer AugurDB
   EXPECT_EQ(db::DecodeParams(future, &q).code(), StatusCode::kNotSupported);
   future = db::EncodeParams(p);
-  future.back() = 3;  // the tokenizer byte is last: code 3 is from a newer AugurDB
+  future[future.size() - 5] = 3;  // the tokenizer byte: code 3 is from a newer AugurDB
   EXPECT_EQ(db::DecodeParams(future, &q).code(), StatusCode::kNotSupported);
   p.tokenizer = 2;
   ASSERT_TRUE(db::DecodeParams(db::EncodeParams(p), &q).ok());
   EXPECT_EQ(q.tokenizer, 2);
+  // Block version 3 had no embedding function: it decodes with none.
+  std::string v3 = db::EncodeParams(p);
+  v3.resize(v3.size() - 4);
+  v3[0] = 3;
+  q.embedding_function = "stale";
+  ASSERT_TRUE(db::DecodeParams(v3, &q).ok());
+  EXPECT_EQ(q.embedding_function, "");
+  p.embedding_function = R"({"name": "onnx", "config": {"model_sha256": "ab"}})";
+  ASSERT_TRUE(db::DecodeParams(db::EncodeParams(p), &q).ok());
+  EXPECT_EQ(q.embedding_function, p.embedding_function);
+  EXPECT_EQ(db::DecodeParams(db::EncodeParams(p) + "x", &q).code(), StatusCode::kCorruption);
   const std::string full = db::EncodeParams(p);
   for (size_t n = 0; n < full.size(); ++n) {  // every strict prefix
     EXPECT_EQ(db::DecodeParams(full.substr(0, n), &q).code(), StatusCode::kCorruption)
