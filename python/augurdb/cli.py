@@ -18,13 +18,14 @@ import sys
 import time
 import traceback
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from . import errors
+from .cli_bench import BENCH_DATASETS, BENCH_MODULE, run_bench
+from .cli_embed import SPEC_HELP, PrefetchingEmbedder, embedding_from_spec
 from .vector_files import CHUNK as _CHUNK
 from .vector_files import DEFAULT_HDF5_DATASET, Source, load_ids, load_source
 from .vector_files import FORMATS_TEXT as _FORMATS_TEXT
@@ -104,7 +105,7 @@ def _duplicate(ids: Any) -> Any:
 def cmd_import(args: argparse.Namespace) -> int:
     import augurdb
 
-    source = load_source(args.file, args.dataset)
+    source = load_source(args.file, args.dataset, documents_only=args.embed is not None)
     try:
         return _import(augurdb, source, args)
     finally:
@@ -127,18 +128,26 @@ def _import(augurdb: Any, source: Source, args: argparse.Namespace) -> int:
     n, dim = source.count, source.dim
     if n == 0:
         raise errors.InvalidArgument(f"{source.name} holds no vectors")
+    # --embed: vectors come from the documents (dim 0 until the function has run once).
+    function = embedding_from_spec(args.embed) if args.embed is not None else None
 
     created = not os.path.exists(args.db)
-    col = augurdb.open(args.db, mode="w", durability=args.durability, dim=dim,
-                       metric=args.metric, tokenizer=args.tokenizer)
+    col = augurdb.open(args.db, mode="w", durability=args.durability, dim=dim or None,
+                       metric=args.metric, tokenizer=args.tokenizer, embedding_function=function)
     imported = 0
+    embedder = None
     try:
-        if col.dim is not None and col.dim != dim:
+        if dim and col.dim is not None and col.dim != dim:
             raise errors.DimensionMismatch(
                 f"{source.name} has vectors of dimension {dim} but database {args.db} has dim "
                 f"{col.dim}")
         ids = _resolve_ids(col, source, args)
-        _validate_rows(source, col.metric)
+        if function is None:
+            _validate_rows(source, col.metric)
+            rows = source.rows
+        else:
+            embedder = PrefetchingEmbedder(function, source.documents or [])
+            rows = embedder.rows
 
         started = time.perf_counter()
         bar = _progress(n, "import")
@@ -150,11 +159,9 @@ def _import(augurdb: Any, source: Source, args: argparse.Namespace) -> int:
                 docs = source.documents[start:stop] if source.documents is not None else None
                 try:
                     if args.upsert:
-                        col.upsert(batch_ids, source.rows(start, stop), documents=docs,
-                                   metadata=meta)
+                        col.upsert(batch_ids, rows(start, stop), documents=docs, metadata=meta)
                     else:
-                        col.add(batch_ids, source.rows(start, stop), documents=docs,
-                                metadata=meta)
+                        col.add(batch_ids, rows(start, stop), documents=docs, metadata=meta)
                 except errors.AugurDBError as exc:
                     if imported == 0:
                         raise
@@ -175,7 +182,10 @@ def _import(augurdb: Any, source: Source, args: argparse.Namespace) -> int:
         col.flush()
         seconds = time.perf_counter() - started
         total = len(col)
+        dim = col.dim or dim
     finally:
+        if embedder is not None:
+            embedder.close()
         col.close()
         if created and imported == 0 and os.path.isdir(args.db):
             shutil.rmtree(args.db, ignore_errors=True)  # leave nothing behind we made
@@ -289,12 +299,17 @@ def cmd_search(args: argparse.Namespace) -> int:
             query = source.rows(args.row, args.row + 1)[0]
         finally:
             source.close()
-    elif args.text is None:
-        raise UsageError("search needs --vector, --from or --text")
+    if args.query is not None:
+        if query is not None:
+            raise UsageError("give a query text or --vector/--from, not both")
+        query = args.query
+    elif query is None and args.text is None:
+        raise UsageError("search needs a query text, --vector, --from or --text")
 
     import augurdb
 
-    with augurdb.open(args.db, mode="r") as col:
+    function = embedding_from_spec(args.embed) if args.embed is not None else None
+    with augurdb.open(args.db, mode="r", embedding_function=function) as col:
         started = time.perf_counter()
         hits = col.search(query, k=args.k, text=args.text, ef=args.ef, where=where,
                           fusion=args.fusion)
@@ -318,9 +333,11 @@ def cmd_search(args: argparse.Namespace) -> int:
         return EXIT_OK
     # Vector search ranks by distance; text and hybrid search by score (BM25 or fused).
     if args.text is None:
-        header = ("rank", "id", "distance", "metadata")
-        rows = [(str(i), str(h.id), f"{h.distance:.6g}",
-                 json.dumps(h.metadata, ensure_ascii=False) if h.metadata else "")
+        # Documents (a text query's hits) say more than metadata where there are any.
+        documents = any(h.document is not None for h in hits)
+        header = ("rank", "id", "distance", "document" if documents else "metadata")
+        rows = [(str(i), str(h.id), f"{h.distance:.6g}", _snippet(h.document) if documents
+                 else json.dumps(h.metadata, ensure_ascii=False) if h.metadata else "")
                 for i, h in enumerate(hits, start=1)]
     else:
         header = ("rank", "id", "score", "document")
@@ -390,6 +407,7 @@ def cmd_info(args: argparse.Namespace) -> int:
 
     with augurdb.open(args.db, mode="r") as col:
         stats = col.stats()
+        embedding = col.embedding_function_identity
     build = augurdb.build_info()
     info: dict[str, Any] = {
         "path": os.path.abspath(args.db),
@@ -407,6 +425,9 @@ def cmd_info(args: argparse.Namespace) -> int:
         "disk_bytes": _disk_bytes(args.db),
         "checkpoint_sequence": stats.get("checkpoint_sequence"),
         "format_version": checkpoint_format_version(args.db),
+        "documents": stats.get("documents"),
+        "tokenizer": stats.get("tokenizer"),
+        "embedding_function": embedding,
         "simd": stats.get("simd", build.get("simd")),
         "simd_detected": build.get("simd_detected"),
     }
@@ -441,6 +462,10 @@ def cmd_info(args: argparse.Namespace) -> int:
         ("on disk", size("disk_bytes")),
         ("checkpoint seq", plain(info["checkpoint_sequence"])),
         ("format version", plain(info["format_version"])),
+        ("documents", plain(info["documents"])),
+        ("tokenizer", plain(info["tokenizer"])),
+        ("embedding function", "-" if embedding is None else
+         f"{embedding['name']} {json.dumps(embedding.get('config', {}))}"),
         ("simd", f"{info['simd']} (best on this CPU: {info['simd_detected']})"),
     ]
     width = max(len(k) for k, _ in lines)
@@ -451,56 +476,6 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 # --------------------------------------------------------------------------------------------
 # bench, version
-
-
-BENCH_MODULE = "bench.ann.hnsw_vs_hnswlib"
-BENCH_DATASETS = ("fashion-mnist",)
-
-
-def bench_checkout() -> Path | None:
-    """The source checkout whose suite ``augurdb bench`` runs (the harness is not in the wheel):
-    the first directory above the working directory, or above this package (an install into the
-    checkout's .venv), that holds bench/ann; None for an install used elsewhere."""
-    for start in (Path.cwd(), Path(__file__).resolve().parent):
-        for directory in (start, *start.parents):
-            if (directory / "bench" / "ann" / "hnsw_vs_hnswlib.py").is_file():
-                return directory
-    return None
-
-
-def run_bench(rest: Sequence[str]) -> int:
-    """``augurdb bench [--smoke] [fashion-mnist] ARGS...``: ``python -m bench.ann.hnsw_vs_hnswlib``
-    of the checkout when there is one, else (or with --smoke) :mod:`augurdb.smoke_bench`."""
-    rest = list(rest)
-    smoke = "--smoke" in rest
-    rest = [arg for arg in rest if arg != "--smoke"]
-    checkout = None if smoke else bench_checkout()
-    if rest and not rest[0].startswith("-"):
-        if rest[0] not in BENCH_DATASETS:
-            print(f"augurdb bench: error: unknown data set {rest[0]!r} (choose from "
-                  f"{', '.join(BENCH_DATASETS)})", file=sys.stderr)
-            return EXIT_USAGE
-        rest = rest[1:] if checkout is not None else ["--dataset", rest[0], *rest[1:]]
-    if checkout is None:
-        from augurdb import smoke_bench
-
-        entry = smoke_bench.main
-    else:
-        import importlib
-
-        if str(checkout) not in sys.path:
-            sys.path.insert(0, str(checkout))
-        entry = importlib.import_module(BENCH_MODULE).main
-    try:
-        code = entry(rest)
-    except SystemExit as exc:
-        code = exc.code
-    if code is None:
-        return EXIT_OK
-    if isinstance(code, int):
-        return code
-    print(code, file=sys.stderr)  # sys.exit("message")
-    return EXIT_ERROR
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
@@ -583,6 +558,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "at the end either way)")
     p.add_argument("--upsert", action="store_true",
                    help="replace records whose id exists instead of failing")
+    p.add_argument("--embed", metavar="SPEC",
+                   help=SPEC_HELP + "; FILE is then .jsonl with a 'document' and no 'vector' per "
+                        "line, and the function is stored in the database for text queries")
     p.set_defaults(func=cmd_import)
 
     p = sub.add_parser("search", parents=[common],
@@ -591,6 +569,11 @@ def build_parser() -> argparse.ArgumentParser:
                                    "BM25 matches of --text, or with both a hybrid (fused) "
                                    "ranking (opens the database read-only).")
     p.add_argument("db", metavar="DB", help="database directory")
+    p.add_argument("query", nargs="?", metavar="\"QUERY TEXT\"",
+                   help="a text to embed with the database's embedding function (see import "
+                        "--embed) and search by vector; add --text for a hybrid search")
+    p.add_argument("--embed", metavar="SPEC",
+                   help=SPEC_HELP + "; default: the one stored in the database")
     p.add_argument("--text", metavar="\"QUERY\"",
                    help="BM25 text query over the records' documents")
     p.add_argument("--fusion", choices=("rrf", "weighted"), default="rrf",

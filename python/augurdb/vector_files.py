@@ -57,10 +57,15 @@ class Source:
 
     @property
     def count(self) -> int:
+        if self.vectors is None:  # documents to embed
+            return len(self.documents or [])
         return int(self.vectors.shape[0])
 
     @property
     def dim(self) -> int:
+        """Vector length; 0 for documents that an embedding function will turn into vectors."""
+        if self.vectors is None:
+            return 0
         return int(self.vectors.shape[1]) - self.first_col
 
     def rows(self, start: int, stop: int) -> npt.NDArray[np.float32]:
@@ -336,7 +341,9 @@ def _text_lines(path: str) -> list[tuple[int, str]]:
     return out
 
 
-def _load_jsonl(path: str) -> Source:
+def _load_jsonl(path: str, documents_only: bool = False) -> Source:
+    """Records from a JSON Lines file. ``documents_only`` (import --embed): every line needs a
+    str 'document' and no 'vector' (the embedding function computes them)."""
     name = os.path.basename(path)
     ids: list[Any] = []
     vectors: list[list[float]] = []
@@ -357,6 +364,14 @@ def _load_jsonl(path: str) -> Source:
             raise errors.InvalidArgument(
                 f"{where}: expected a JSON object, got {type(obj).__name__}")
         vector = obj.get("vector")
+        if documents_only:
+            if vector is not None:
+                raise errors.InvalidArgument(
+                    f"{where}: has a 'vector', but --embed computes vectors from documents; "
+                    "drop --embed to import the file's vectors")
+            if not isinstance(obj.get("document"), str):
+                raise errors.InvalidArgument(f"{where}: --embed needs a 'document' string")
+            vector = [0.0]  # placeholder: only documents are kept
         if not isinstance(vector, list) or not vector:
             raise errors.InvalidArgument(f"{where}: 'vector' must be a non-empty list")
         if not all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in vector):
@@ -403,7 +418,8 @@ def _load_jsonl(path: str) -> Source:
         id_array = np.array(ids, dtype=np.int64) if id_kind is int else ids
     keep_metadata = metadata if any(m is not None for m in metadata) else None
     keep_documents = documents if any(d is not None for d in documents) else None
-    return Source(path, array, ids=id_array, metadata=keep_metadata, documents=keep_documents)
+    return Source(path, None if documents_only else array, ids=id_array, metadata=keep_metadata,
+                  documents=keep_documents)
 
 
 # ---- entry points
@@ -416,9 +432,15 @@ def _check_path(path: str) -> None:
         raise errors.InvalidArgument(f"{path} is a directory, not a file")
 
 
-def load_source(path: str, dataset: str = DEFAULT_HDF5_DATASET) -> Source:
-    """Opens an input file by its extension (see FORMATS); ``dataset`` names the HDF5 one."""
+def load_source(path: str, dataset: str = DEFAULT_HDF5_DATASET,
+                documents_only: bool = False) -> Source:
+    """Opens an input file by its extension (see FORMATS); ``dataset`` names the HDF5 one.
+    ``documents_only``: a .jsonl file of documents to embed (no vectors)."""
     ext = Path(path).suffix.lower()
+    if documents_only and ext != ".jsonl":
+        raise errors.InvalidArgument(
+            f"{os.path.basename(path)}: --embed reads documents from a .jsonl file "
+            "({\"id\", \"document\", \"metadata\"} per line)")
     if ext not in FORMATS:
         shown = ext or "no extension"
         raise errors.InvalidArgument(
@@ -432,7 +454,7 @@ def load_source(path: str, dataset: str = DEFAULT_HDF5_DATASET) -> Source:
         return _load_xvecs(path, ext)
     if ext in (".hdf5", ".h5"):
         return _load_hdf5(path, dataset)
-    return _load_jsonl(path)
+    return _load_jsonl(path, documents_only)
 
 
 def _check_id_array(name: str, ids: Any) -> Any:

