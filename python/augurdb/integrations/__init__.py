@@ -1,0 +1,5 @@
+"""Adapters for retrieval frameworks, each importing its framework only when imported itself:
+
+- :mod:`augurdb.integrations.langchain` (``pip install "augurdb[langchain]"``):
+  ``AugurDBVectorStore``, a ``langchain_core.vectorstores.VectorStore``.
+"""
