@@ -167,7 +167,7 @@ def _progress(starts: range, total: int, what: str) -> Any:
     if total < PROGRESS_MIN_TEXTS or not sys.stderr.isatty():
         return starts
     try:
-        from tqdm import tqdm
+        from tqdm import tqdm  # type: ignore[import-untyped, unused-ignore]
     except ImportError:
         return starts
     return tqdm(starts, desc=f"embedding {what}", unit="batch", leave=False)

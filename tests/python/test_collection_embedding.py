@@ -162,14 +162,16 @@ def test_read_only_open_uses_but_does_not_store(db):
         assert col.embedding_function_identity is None
 
 
-def _failing(exc: BaseException):
+def _failing(message: str):
+    # A fresh exception per call: one shared instance would keep every raising frame (and the
+    # collection in it) alive in its __traceback__ until interpreter exit.
     def fn(texts: list[str]) -> np.ndarray:
-        raise exc
+        raise RuntimeError(message)
     return fn
 
 
 @pytest.mark.parametrize("function, error, match", [
-    (_failing(RuntimeError("model crashed")), errors.EmbeddingFunctionError, "model crashed"),
+    (_failing("model crashed"), errors.EmbeddingFunctionError, "model crashed"),
     (lambda texts: np.full((len(texts), DIM), np.nan, np.float32),
      errors.EmbeddingFunctionError, "NaN"),
     (lambda texts: np.zeros((len(texts) + 1, DIM), np.float32),

@@ -88,7 +88,7 @@ def test_bad_search_and_open_arguments(tmp_path):
     col = augurdb.open(dim=DIM)
     col.add([1], vecs(1), documents=["hello world"])
     q = vecs(1)[0]
-    with pytest.raises(errors.InvalidArgument, match="vectors are required.*embedding"):
+    with pytest.raises(errors.EmbeddingFunctionError, match="no embedding function"):
         col.add([2], documents=["no vector"])
     with pytest.raises(errors.InvalidArgument, match="unknown fusion"):
         col.search(q, text="hello", fusion="borda")

@@ -456,13 +456,13 @@ def test_newer_checkpoint_version_is_not_supported(tmp_path, data):
     path = make_db(tmp_path, data)
     ckpt = only(path, "checkpoint-*.adb")
     raw = bytearray(ckpt.read_bytes())
-    assert raw[:8] == b"AUGURCKP" and struct.unpack_from("<I", raw, 8)[0] == 2
-    struct.pack_into("<I", raw, 8, 3)
+    assert raw[:8] == b"AUGURCKP" and struct.unpack_from("<I", raw, 8)[0] == 3
+    struct.pack_into("<I", raw, 8, 4)
     struct.pack_into("<I", raw, 12, mask(crc32c(bytes(raw[:12]))))
     ckpt.write_bytes(bytes(raw))
     before = files(path)
     for mode in ("w", "r"):
-        with pytest.raises(errors.NotSupported, match="version 3"):
+        with pytest.raises(errors.NotSupported, match="version 4"):
             augurdb.open(path, mode=mode)
     assert files(path) == before
 

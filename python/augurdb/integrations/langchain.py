@@ -191,8 +191,8 @@ class AugurDBVectorStore(VectorStore):
         found = self._search(embedding, max(fetch_k, k), filter, None, kwargs)
         if not found:
             return []
-        records = self._collection.get([doc.id for doc, _ in found])
-        vectors = np.stack([r.vector for r in records])
+        records = self._collection.get([str(doc.id) for doc, _ in found])
+        vectors = [r.vector.tolist() for r in records if r is not None]
         picked = maximal_marginal_relevance(np.asarray(embedding, dtype=np.float32), vectors,
                                             k=min(k, len(found)), lambda_mult=lambda_mult)
         return [found[i][0] for i in picked]
