@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
-"""Writes src/text/unicode_tables.cc: the code point classes and case mapping the tokenizer needs.
+"""Writes src/util/unicode_tables.cc: the code point classes and case mapping the tokenizer needs.
 
 The tokenizer must not depend on a system ICU, so the tables are generated from Python's
 unicodedata and committed. Regenerate (and review the diff) when moving to a newer Python:
-    python3 tools/gen_unicode_tables.py > src/text/unicode_tables.cc
+    python3 tools/gen_unicode_tables.py > src/util/unicode_tables.cc
 Word characters are general categories L* (letters) and N* (numbers). The lower-case mapping is
 the simple (one code point to one code point) mapping, as Lucene's LowerCaseFilter applies it:
 where Python's full mapping yields several code points (only U+0130) the first one is kept, and
@@ -51,12 +51,12 @@ def main() -> int:
 //
 // Unicode data: Copyright (c) 1991-2021 Unicode, Inc. Distributed under the Unicode License
 // (Unicode-DFS-2016, https://www.unicode.org/license.txt), which permits use with this notice.
-#include "text/unicode_tables.h"
+#include "util/unicode_tables.h"
 
 #include <algorithm>
 #include <iterator>
 
-namespace augurdb::text {{
+namespace augurdb {{
 namespace {{
 
 // Inclusive [first, last] ranges of code points in general categories L* and N*, sorted.
@@ -89,7 +89,7 @@ char32_t ToLowerSlow(char32_t cp) {{
   return it != std::end(kLowerCase) && it->from == cp ? it->to : cp;
 }}
 
-}}  // namespace augurdb::text
+}}  // namespace augurdb
 """)
     return 0
 

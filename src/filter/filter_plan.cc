@@ -11,6 +11,7 @@
 
 #include "filter/filter.h"
 #include "filter/json.h"
+#include "util/unicode_tables.h"
 
 namespace augurdb::filter {
 namespace {
@@ -26,6 +27,8 @@ constexpr OperatorName kFieldOperators[] = {
     {"$lt", PlanOp::kLt},         {"$lte", PlanOp::kLte},
     {"$in", PlanOp::kIn},         {"$nin", PlanOp::kNin},
     {"$exists", PlanOp::kExists}, {"$contains", PlanOp::kContains},
+    {"$substring", PlanOp::kSubstring}, {"$isubstring", PlanOp::kSubstringNoCase},
+    {"$empty", PlanOp::kEmpty},
 };
 
 bool LookupFieldOperator(std::string_view name, PlanOp* op) {
@@ -84,6 +87,7 @@ int CostRank(const PlanNode& node) {
       return 1;
     case PlanOp::kNe:
     case PlanOp::kNin:
+    case PlanOp::kEmpty:
       return 2;
     case PlanOp::kAnd:
     case PlanOp::kOr:
@@ -94,8 +98,11 @@ int CostRank(const PlanNode& node) {
     case PlanOp::kLt:
     case PlanOp::kLte:
       return 4;
+    case PlanOp::kSubstring:
+    case PlanOp::kSubstringNoCase:
+      return 5;  // a scan that reads the strings
   }
-  return 5;
+  return 6;
 }
 
 PlanNode MakeAnd(std::vector<PlanNode> nodes) {
@@ -163,12 +170,22 @@ Status ParseLeaf(std::string_view field, std::string_view op_name, const JsonVal
         out->operands.push_back(ToValue(arg.items[i]));
       }
       return Status::OK();
+    case PlanOp::kSubstring:
+    case PlanOp::kSubstringNoCase:
+      if (!arg.is_string()) {
+        return Status::InvalidFilter(OnField(op_name, field) + " needs a string, got " +
+                                     std::string(JsonTypeName(arg.type)));
+      }
+      out->operands.emplace_back(op == PlanOp::kSubstring ? arg.string_value
+                                                          : ToLowerUtf8(arg.string_value));
+      return Status::OK();
     case PlanOp::kExists:
+    case PlanOp::kEmpty:
       if (arg.type != JsonType::kBool) {
         return Status::InvalidFilter(OnField(op_name, field) + " needs true or false, got " +
                                      std::string(JsonTypeName(arg.type)));
       }
-      out->exists = arg.bool_value;
+      out->flag = arg.bool_value;
       return Status::OK();
     default:
       break;
@@ -276,9 +293,11 @@ Status ParseFilter(const JsonValue& json, PlanNode* out) {
 }
 
 // Indexed by PlanOp; the names of the plan dump below.
-constexpr std::string_view kOpNames[] = {"all", "and", "or",  "not", "eq",  "ne",     "gt",
-                                         "gte", "lt",  "lte", "in",  "nin", "exists", "contains"};
-static_assert(std::size(kOpNames) == static_cast<size_t>(PlanOp::kContains) + 1);
+constexpr std::string_view kOpNames[] = {
+    "all", "and", "or",  "not",      "eq",        "ne",          "gt",   "gte",
+    "lt",  "lte", "in",  "nin",      "exists",    "contains",    "substring", "isubstring",
+    "empty"};
+static_assert(std::size(kOpNames) == static_cast<size_t>(PlanOp::kEmpty) + 1);
 
 std::string_view OpName(PlanOp op) {
   const auto i = static_cast<size_t>(op);
@@ -318,8 +337,8 @@ void AppendNode(const PlanNode& node, std::string* out) {
   } else {
     *out += node.field;
     *out += ',';
-    if (node.op == PlanOp::kExists) {
-      *out += node.exists ? "true" : "false";
+    if (node.op == PlanOp::kExists || node.op == PlanOp::kEmpty) {
+      *out += node.flag ? "true" : "false";
     } else if (node.op == PlanOp::kIn || node.op == PlanOp::kNin) {
       *out += '[';
       for (size_t i = 0; i < node.operands.size(); ++i) {

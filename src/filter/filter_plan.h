@@ -5,7 +5,8 @@
 // Invariants (established by Parse, relied on by Evaluate):
 //  1. Leaf operands are scalars (null, bool, int, double, string), never lists.
 //  2. kGt/kGte/kLt/kLte have one operand, a number or a string; kEq/kNe/kContains have one;
-//     kIn/kNin have zero or more.
+//     kIn/kNin have zero or more; kSubstring has one string, kSubstringNoCase one string
+//     already lower-cased (ToLowerUtf8); kExists and kEmpty none (their argument is `flag`).
 //  3. kAnd/kOr have at least one child, kNot exactly one; kMatchAll is the empty filter {}.
 //
 // Thread safety: a FilterPlan is immutable after construction and may be shared.
@@ -37,13 +38,16 @@ enum class PlanOp : uint8_t {
   kNin,  // has the field, and no value (or list element) is in the set
   kExists,
   kContains,  // the field holds a list with an element equal to the operand
+  kSubstring,        // a string value (or string list element) contains the operand
+  kSubstringNoCase,  // the same after simple lower-casing of both
+  kEmpty,            // flag true: missing, null, "" or []; false: anything else
 };
 
 struct PlanNode {
   PlanOp op = PlanOp::kMatchAll;
   std::string field;               // leaves: the field name (dots are part of the name)
   std::vector<Value> operands;     // leaves: see invariant 2
-  bool exists = true;              // kExists: true matches present fields, false absent ones
+  bool flag = true;  // kExists: true matches present fields, false absent ones; kEmpty: see above
   std::vector<PlanNode> children;  // kAnd, kOr, kNot
 };
 

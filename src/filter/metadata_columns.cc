@@ -8,7 +8,8 @@
 // matched, and NOT returns candidates minus its child's result. Equality, $in and $contains
 // read postings (O(matches)); $exists/$ne/$nin combine them with `present` word by word; ranges
 // scan the candidates of the column with a branch-free interval test (all numeric ranges on
-// one field inside an AND share a single scan).
+// one field inside an AND share a single scan); $substring/$isubstring test each distinct string
+// once and scan like a string range; $empty is one pass over the candidates.
 //
 // Thread safety: see filter.h (const methods concurrently; Set/Clear exclusively).
 #include <algorithm>
@@ -26,6 +27,7 @@
 #include "filter/metadata_column.h"
 #include "util/check.h"
 #include "util/hash.h"
+#include "util/unicode_tables.h"
 
 namespace augurdb::filter {
 
@@ -376,6 +378,9 @@ struct MetadataColumns::Impl {
   void EvalLeaf(const PlanNode& node, const Words& candidates, Words* out) const;
   void EvalRange(const Column& column, const PlanNode& node, const Words& candidates,
                  Words* out) const;
+  void EvalSubstring(const Column& column, const PlanNode& node, const Words& candidates,
+                     Words* out) const;
+  void EvalEmpty(const Column& column, bool empty, const Words& candidates, Words* out) const;
   // REQUIRES: every node IsNumericRange, all on one field.
   void EvalRanges(const std::vector<const PlanNode*>& nodes, const Words& candidates,
                   Words* out) const;
@@ -527,7 +532,7 @@ void MetadataColumns::Impl::EvalLeaf(const PlanNode& node, const Words& candidat
   const size_t words = candidates.size();
   const Column* column = Find(node.field);
   if (column == nullptr) {  // nobody has the field
-    if (node.op == PlanOp::kExists && !node.exists) {
+    if ((node.op == PlanOp::kExists && !node.flag) || (node.op == PlanOp::kEmpty && node.flag)) {
       *out = candidates;
     } else {
       out->assign(words, 0);
@@ -560,7 +565,7 @@ void MetadataColumns::Impl::EvalLeaf(const PlanNode& node, const Words& candidat
     }
     case PlanOp::kExists:
       AndPresent(candidates, column->present, out);
-      if (!node.exists) {
+      if (!node.flag) {
         for (size_t w = 0; w < words; ++w) (*out)[w] = candidates[w] & ~(*out)[w];
       }
       return;
@@ -581,6 +586,13 @@ void MetadataColumns::Impl::EvalLeaf(const PlanNode& node, const Words& candidat
     case PlanOp::kLt:
     case PlanOp::kLte:
       EvalRange(*column, node, candidates, out);
+      return;
+    case PlanOp::kSubstring:
+    case PlanOp::kSubstringNoCase:
+      EvalSubstring(*column, node, candidates, out);
+      return;
+    case PlanOp::kEmpty:
+      EvalEmpty(*column, node.flag, candidates, out);
       return;
     default:
       AUGUR_CHECK(false && "EvalLeaf: not a leaf operator");
@@ -620,6 +632,49 @@ void MetadataColumns::Impl::EvalRange(const Column& column, const PlanNode& node
     ScanRange(column, StringTable{table.data()}, candidates, out);
   } else {
     ScanRange(column, StringCompare{&column.strings, text, node.op}, candidates, out);
+  }
+}
+
+void MetadataColumns::Impl::EvalSubstring(const Column& column, const PlanNode& node,
+                                          const Words& candidates, Words* out) const {
+  out->assign(candidates.size(), 0);
+  const std::string_view needle = node.operands.front().as_string();
+  const bool fold = node.op == PlanOp::kSubstringNoCase;
+  auto contains = [&](const std::string& s) {
+    return fold ? ToLowerUtf8(s).find(needle) != std::string::npos
+                : s.find(needle) != std::string::npos;
+  };
+  if (column.strings.size() <= candidates.size() * 64) {
+    // One search per distinct string (dictionary-encoded) instead of one per slot.
+    std::vector<uint8_t> table(column.strings.size());
+    for (size_t id = 0; id < table.size(); ++id) table[id] = contains(column.strings[id]);
+    ScanRange(column, StringTable{table.data()}, candidates, out);
+  } else {
+    ScanRange(
+        column,
+        [&](Tag tag, uint64_t bits) { return tag == Tag::kString && contains(column.strings[bits]); },
+        candidates, out);
+  }
+}
+
+// $empty: the slot lacks the field or holds null, "" or []. Not posted, so one pass over the
+// candidates; `empty` false returns the complement within the candidates.
+void MetadataColumns::Impl::EvalEmpty(const Column& column, bool empty, const Words& candidates,
+                                      Words* out) const {
+  out->assign(candidates.size(), 0);
+  for (size_t w = 0; w < candidates.size(); ++w) {
+    const uint64_t present = w < column.present.size() ? column.present[w] : 0;
+    uint64_t hits = candidates[w] & ~present;
+    for (uint64_t rest = candidates[w] & present; rest != 0; rest &= rest - 1) {
+      const size_t slot = w * 64 + static_cast<size_t>(std::countr_zero(rest));
+      const Tag tag = column.tags[slot];
+      const uint64_t bits = column.payload[slot];
+      const bool is_empty = tag == Tag::kNull ||
+                            (tag == Tag::kString && column.strings[bits].empty()) ||
+                            (tag == Tag::kList && column.lists[bits].empty());
+      hits |= static_cast<uint64_t>(is_empty) << (slot & 63);
+    }
+    (*out)[w] = empty ? hits : candidates[w] & ~hits;
   }
 }
 

@@ -4,7 +4,7 @@
 #include <array>
 
 #include "text/english_stemmer.h"
-#include "text/unicode_tables.h"
+#include "util/unicode_tables.h"
 #include "util/utf8.h"
 
 namespace augurdb::text {

@@ -21,6 +21,9 @@ def make(n=400, seed=0, **kw):
     base = clustered(n, 8, seed=seed)
     meta = [{"genre": GENRES[i % 3], "year": 2000 + i % 25, "score": float(rng.random()),
              "tags": ["a", "b"] if i % 4 == 0 else ["c"], "flag": bool(i % 2)} for i in range(n)]
+    for i in range(0, n, 7):
+        meta[i]["title"] = ["", "Café Noir", "café au lait", "TEA"][i % 4]
+    meta[6]["tags"] = []
     meta[5] = {}  # a record without metadata
     col = augurdb.open(dim=8, m=8, **kw)
     col.add(np.arange(n), base, metadata=meta)
@@ -50,6 +53,8 @@ def model_match(m: dict, where: dict) -> bool:
             vals = v if isinstance(v, list) else [v]
             if op == "$exists":
                 ok = has == arg
+            elif op == "$empty":
+                ok = (v is None or v == "" or v == []) == arg
             elif not has:
                 ok = False
             elif op == "$eq":
@@ -62,6 +67,9 @@ def model_match(m: dict, where: dict) -> bool:
                 ok = not any(x in vals for x in arg)
             elif op == "$contains":
                 ok = isinstance(v, list) and arg in v
+            elif op in ("$substring", "$isubstring"):
+                fold = str.lower if op == "$isubstring" else str
+                ok = any(isinstance(x, str) and fold(arg) in fold(x) for x in vals)
             else:
                 num = [x for x in vals if isinstance(x, (int, float)) and not isinstance(x, bool)]
                 cmp = {"$gt": lambda a: a > arg, "$gte": lambda a: a >= arg,
@@ -87,6 +95,11 @@ FILTERS = [
     {"$and": [{"genre": "tech"}, {"flag": False}]},
     {"$not": {"genre": "news"}},
     {"year": {"$gt": 2023}, "genre": "news"},
+    {"title": {"$substring": "Caf"}},
+    {"title": {"$isubstring": "CAFÉ"}},
+    {"genre": {"$substring": "e"}},
+    {"title": {"$empty": True}},
+    {"tags": {"$empty": False}},
 ]
 
 

@@ -41,6 +41,9 @@ TEST(FilterParse, PlanShapes) {
   EXPECT_EQ(PlanString(R"({"t": {"$nin": []}})"), "nin(t,[])");
   EXPECT_EQ(PlanString(R"({"t": {"$exists": false}})"), "exists(t,false)");
   EXPECT_EQ(PlanString(R"({"t": {"$contains": "x"}})"), R"(contains(t,"x"))");
+  EXPECT_EQ(PlanString(R"({"t": {"$substring": "Ab"}})"), R"(substring(t,"Ab"))");
+  EXPECT_EQ(PlanString(R"({"t": {"$isubstring": "\u00c4B"}})"), "isubstring(t,\"\xC3\xA4" "b\")");
+  EXPECT_EQ(PlanString(R"({"t": {"$empty": true}})"), "empty(t,true)");
   EXPECT_EQ(PlanString(R"({"t": {"$ne": "x"}})"), R"(ne(t,"x"))");
   EXPECT_EQ(PlanString(R"({"s": {"$lte": "m"}})"), R"(lte(s,"m"))");
   EXPECT_EQ(PlanString(R"({"$or": [{"a": 1}, {"$and": [{"b": 2}, {"$not": {"c": 3}}]}]})"),
@@ -111,6 +114,14 @@ TEST(FilterParse, OperatorArgumentTypeErrors) {
                     "$exists on field 'f' needs true or false, got a number");
   ExpectFilterError(R"({"f": {"$exists": "yes"}})", "needs true or false, got a string");
   ExpectFilterError(R"({"f": {"$exists": null}})", "needs true or false, got null");
+  ExpectFilterError(R"({"f": {"$empty": 0}})",
+                    "$empty on field 'f' needs true or false, got a number");
+  for (const char* op : {"$substring", "$isubstring"}) {
+    const std::string o(op);
+    ExpectFilterError(R"({"f": {")" + o + R"(": 1}})",
+                      o + " on field 'f' needs a string, got a number");
+    ExpectFilterError(R"({"f": {")" + o + R"(": ["a"]}})", "needs a string, got a list");
+  }
 }
 
 TEST(FilterParse, CombinatorErrors) {

@@ -15,6 +15,7 @@
 #include "filter/filter_plan.h"
 #include "filter/json.h"
 #include "test_data.h"
+#include "util/unicode_tables.h"
 
 namespace augurdb::filter {
 namespace {
@@ -38,7 +39,10 @@ struct TestFilter {
     kIn,
     kNin,
     kExists,
-    kContains
+    kContains,
+    kSubstring,
+    kISubstring,
+    kEmpty
   };
   Kind kind = Kind::kAll;
   std::string field;
@@ -109,6 +113,12 @@ std::string JsonOf(const TestFilter& f) {
       return field_op("$exists", f.exists ? "true" : "false");
     case K::kContains:
       return field_op("$contains", JsonOf(f.args[0]));
+    case K::kSubstring:
+      return field_op("$substring", JsonOf(f.args[0]));
+    case K::kISubstring:
+      return field_op("$isubstring", JsonOf(f.args[0]));
+    case K::kEmpty:
+      return field_op("$empty", f.exists ? "true" : "false");
   }
   return "{}";
 }
@@ -161,6 +171,8 @@ bool AnyValue(const Value& stored, Pred pred) {
   return false;
 }
 
+constexpr size_t npos = std::string::npos;
+
 bool OracleMatch(const TestFilter& f, const Metadata& md) {
   using K = TestFilter::Kind;
   switch (f.kind) {
@@ -183,6 +195,12 @@ bool OracleMatch(const TestFilter& f, const Metadata& md) {
   }
   auto it = md.find(f.field);
   if (f.kind == K::kExists) return (it != md.end()) == f.exists;
+  if (f.kind == K::kEmpty) {
+    const bool empty = it == md.end() || it->second.is_null() ||
+                       (it->second.is_string() && it->second.as_string().empty()) ||
+                       (it->second.is_list() && it->second.as_list().empty());
+    return empty == f.exists;
+  }
   if (it == md.end()) return false;
   const Value& v = it->second;
   const auto equal_any = [&](const std::vector<Value>& operands) {
@@ -207,6 +225,13 @@ bool OracleMatch(const TestFilter& f, const Metadata& md) {
       return AnyValue(v, [&](const Value& e) { return ScalarRange(e, f.kind, f.args[0]); });
     case K::kContains:
       return v.is_list() && AnyValue(v, [&](const Value& e) { return ScalarEqual(e, f.args[0]); });
+    case K::kSubstring:
+    case K::kISubstring:
+      return AnyValue(v, [&](const Value& e) {
+        if (!e.is_string()) return false;
+        if (f.kind == K::kSubstring) return e.as_string().find(f.args[0].as_string()) != npos;
+        return ToLowerUtf8(e.as_string()).find(ToLowerUtf8(f.args[0].as_string())) != npos;
+      });
     default:
       return false;
   }
@@ -254,7 +279,8 @@ class RandomWorld {
                                       -9223372036854774784.0,
                                       1.7976931348623157e308,
                                       4.9e-324};
-    static const char* kStrings[] = {"", "a", "b", "ab", "B", "abc", "\xC3\xA9", "q\"uote"};
+    static const char* kStrings[] = {"",    "a",         "b",         "ab",       "B",
+                                     "abc", "\xC3\xA9", "\xC3\x89", "q\"uote"};  // é, É
     switch (Uniform(10)) {
       case 0:
         return Value();
@@ -311,8 +337,10 @@ class RandomWorld {
       for (size_t i = 0; i < kids; ++i) f.kids.push_back(Filter(depth + 1));
       return f;
     }
-    static const K kLeaves[] = {K::kEq, K::kNe,  K::kGt,     K::kGte,      K::kLt, K::kLte,
-                                K::kIn, K::kNin, K::kExists, K::kContains, K::kAll};
+    static const K kLeaves[] = {K::kEq,        K::kNe,       K::kGt,         K::kGte,
+                                K::kLt,        K::kLte,      K::kIn,         K::kNin,
+                                K::kExists,    K::kContains, K::kSubstring,  K::kISubstring,
+                                K::kEmpty,     K::kAll};
     f.kind = kLeaves[Uniform(std::size(kLeaves))];
     f.field = FilterField();
     switch (f.kind) {
@@ -332,8 +360,16 @@ class RandomWorld {
         break;
       }
       case K::kExists:
+      case K::kEmpty:
         f.exists = Chance(0.5);
         break;
+      case K::kSubstring:
+      case K::kISubstring: {
+        Value v = Scalar();
+        while (!v.is_string()) v = Scalar();
+        f.args.push_back(std::move(v));
+        break;
+      }
       case K::kAll:
         break;
       default:

@@ -294,6 +294,63 @@ TEST(FilterColumns, RangesOnOneFieldAndListElements) {
   EXPECT_EQ(match(R"({"f": {"$gt": 9223372036854775807, "$lt": 0}})"), V{});
 }
 
+TEST(FilterColumns, SubstringAndEmpty) {
+  using L = Value::List;
+  MetadataColumns columns;
+  const std::vector<Metadata> records = {
+      {{"s", "Apple pie"}},              // 0
+      {{"s", "pineapple"}},              // 1
+      {{"s", "\xC3\x84PFEL"}},           // 2: "ÄPFEL"
+      {{"s", ""}},                       // 3
+      {{"s", nullptr}},                  // 4
+      {{"s", L{}}},                      // 5
+      {{"s", L{"crab apple", 3}}},       // 6
+      {{"s", 7}},                        // 7: a number holds no substring
+      {},                                // 8: missing
+      {{"s", L{nullptr}}},               // 9: a list holding null is not empty
+      {{"s", "\xC3\xA4pfel strudel"}},   // 10: "äpfel strudel"
+  };
+  const auto n = static_cast<uint32_t>(records.size());
+  for (uint32_t slot = 0; slot < n; ++slot) columns.Set(slot, records[slot]);
+  Bitset all(n), out;
+  for (uint32_t s = 0; s < n; ++s) all.Set(s);
+  const auto match = [&](const std::string& json) {
+    auto plan = Parse(json);
+    EXPECT_TRUE(plan.ok()) << json;
+    columns.Evaluate(**plan, all, n, &out);
+    return Slots(out);
+  };
+  EXPECT_EQ(match(R"({"s": {"$substring": "apple"}})"), (V{1, 6}));  // case-sensitive
+  EXPECT_EQ(match(R"({"s": {"$isubstring": "APPLE"}})"), (V{0, 1, 6}));
+  EXPECT_EQ(match(R"({"s": {"$isubstring": "\u00e4pf"}})"), (V{2, 10}));  // Unicode folding
+  EXPECT_EQ(match(R"({"s": {"$substring": "\u00c4P"}})"), (V{2}));
+  EXPECT_EQ(match(R"({"s": {"$substring": ""}})"), (V{0, 1, 2, 3, 6, 10}));  // every string
+  EXPECT_EQ(match(R"({"s": {"$substring": "7"}})"), V{});
+  EXPECT_EQ(match(R"({"nope": {"$substring": "a"}})"), V{});
+  EXPECT_EQ(match(R"({"s": {"$empty": true}})"), (V{3, 4, 5, 8}));
+  EXPECT_EQ(match(R"({"s": {"$empty": false}})"), (V{0, 1, 2, 6, 7, 9, 10}));
+  EXPECT_EQ(match(R"({"nope": {"$empty": true}})").size(), n);
+  EXPECT_EQ(match(R"({"nope": {"$empty": false}})"), V{});
+  EXPECT_EQ(match(R"({"$not": {"s": {"$empty": true}}})"), (V{0, 1, 2, 6, 7, 9, 10}));
+
+  // A dictionary larger than the candidate set is searched slot by slot: same answers.
+  MetadataColumns wide;
+  for (uint32_t slot = 0; slot < 10; ++slot) {
+    L words;
+    for (int w = 0; w < 10; ++w) words.emplace_back("w" + std::to_string(slot * 10 + w));
+    if (slot == 4) words.emplace_back("Needle");
+    wide.Set(slot, {{"s", Value(std::move(words))}});
+  }
+  Bitset ten(10);
+  for (uint32_t s = 0; s < 10; ++s) ten.Set(s);
+  for (const char* json : {R"({"s": {"$isubstring": "NEEDLE"}})", R"({"s": {"$substring": "Need"}})"}) {
+    auto plan = Parse(json);
+    ASSERT_TRUE(plan.ok());
+    wide.Evaluate(**plan, ten, 10, &out);
+    EXPECT_EQ(Slots(out), (V{4})) << json;
+  }
+}
+
 TEST(Bitset, CountAndBounds) {
   Bitset b(130);
   EXPECT_EQ(b.Count(), 0u);

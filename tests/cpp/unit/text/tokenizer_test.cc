@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "text/unicode_tables.h"
+#include "util/unicode_tables.h"
 
 namespace augurdb::text {
 namespace {

@@ -3,12 +3,12 @@
 //
 // Unicode data: Copyright (c) 1991-2021 Unicode, Inc. Distributed under the Unicode License
 // (Unicode-DFS-2016, https://www.unicode.org/license.txt), which permits use with this notice.
-#include "text/unicode_tables.h"
+#include "util/unicode_tables.h"
 
 #include <algorithm>
 #include <iterator>
 
-namespace augurdb::text {
+namespace augurdb {
 namespace {
 
 // Inclusive [first, last] ranges of code points in general categories L* and N*, sorted.
@@ -578,4 +578,4 @@ char32_t ToLowerSlow(char32_t cp) {
   return it != std::end(kLowerCase) && it->from == cp ? it->to : cp;
 }
 
-}  // namespace augurdb::text
+}  // namespace augurdb
