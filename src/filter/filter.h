@@ -2,8 +2,8 @@
 // stored in typed columns per field, and evaluation of a plan into a bitset over slots.
 //
 // Language (JSON object): implicit equality {"genre": "news"}; operators $eq $ne $gt $gte $lt
-// $lte $in $nin $exists $contains (list values) $substring $isubstring (string contains, exact
-// or ignoring case) $empty (missing, null, "" or []); combinators $and $or (arrays of filters) and
+// $lte $in $nin $exists $contains (list values) $substring $isubstring (string values containing
+// the operand, exact or ignoring case) $empty (missing, null, "" or []); combinators $and $or (arrays of filters) and
 // $not (one filter); several keys in one object are AND-ed. Comparisons are typed: numbers
 // (int and float compare numerically), strings, bools, null; $gt/$gte/$lt/$lte take a number or
 // a string. A field missing from a record never matches a comparison ($ne/$nin included: they

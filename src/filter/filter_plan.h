@@ -38,7 +38,7 @@ enum class PlanOp : uint8_t {
   kNin,  // has the field, and no value (or list element) is in the set
   kExists,
   kContains,  // the field holds a list with an element equal to the operand
-  kSubstring,        // a string value (or string list element) contains the operand
+  kSubstring,        // a string value (not a list) contains the operand
   kSubstringNoCase,  // the same after simple lower-casing of both
   kEmpty,            // flag true: missing, null, "" or []; false: anything else
 };

@@ -9,7 +9,7 @@
 // read postings (O(matches)); $exists/$ne/$nin combine them with `present` word by word; ranges
 // scan the candidates of the column with a branch-free interval test (all numeric ranges on
 // one field inside an AND share a single scan); $substring/$isubstring test each distinct string
-// once and scan like a string range; $empty is one pass over the candidates.
+// once, then visit the candidates; $empty is one pass over the candidates.
 //
 // Thread safety: see filter.h (const methods concurrently; Set/Clear exclusively).
 #include <algorithm>
@@ -635,6 +635,8 @@ void MetadataColumns::Impl::EvalRange(const Column& column, const PlanNode& node
   }
 }
 
+// $substring/$isubstring: string values only (a list matches through $contains, exactly, so
+// the two operators together express "value in field" for strings and lists alike).
 void MetadataColumns::Impl::EvalSubstring(const Column& column, const PlanNode& node,
                                           const Words& candidates, Words* out) const {
   out->assign(candidates.size(), 0);
@@ -644,16 +646,25 @@ void MetadataColumns::Impl::EvalSubstring(const Column& column, const PlanNode& 
     return fold ? ToLowerUtf8(s).find(needle) != std::string::npos
                 : s.find(needle) != std::string::npos;
   };
-  if (column.strings.size() <= candidates.size() * 64) {
-    // One search per distinct string (dictionary-encoded) instead of one per slot.
-    std::vector<uint8_t> table(column.strings.size());
+  // One search per distinct string (they are dictionary-encoded) when the dictionary is no
+  // larger than the candidate range; otherwise one per candidate slot.
+  std::vector<uint8_t> table;
+  const bool tabled = column.strings.size() <= candidates.size() * 64;
+  if (tabled) {
+    table.resize(column.strings.size());
     for (size_t id = 0; id < table.size(); ++id) table[id] = contains(column.strings[id]);
-    ScanRange(column, StringTable{table.data()}, candidates, out);
-  } else {
-    ScanRange(
-        column,
-        [&](Tag tag, uint64_t bits) { return tag == Tag::kString && contains(column.strings[bits]); },
-        candidates, out);
+  }
+  const size_t words = std::min(candidates.size(), column.present.size());
+  for (size_t w = 0; w < words; ++w) {
+    uint64_t hits = 0;
+    for (uint64_t rest = candidates[w] & column.present[w]; rest != 0; rest &= rest - 1) {
+      const size_t slot = w * 64 + static_cast<size_t>(std::countr_zero(rest));
+      if (column.tags[slot] != Tag::kString) continue;
+      const uint64_t id = column.payload[slot];
+      hits |= static_cast<uint64_t>(tabled ? table[id] != 0 : contains(column.strings[id]))
+              << (slot & 63);
+    }
+    (*out)[w] = hits;
   }
 }
 

@@ -69,7 +69,7 @@ def model_match(m: dict, where: dict) -> bool:
                 ok = isinstance(v, list) and arg in v
             elif op in ("$substring", "$isubstring"):
                 fold = str.lower if op == "$isubstring" else str
-                ok = any(isinstance(x, str) and fold(arg) in fold(x) for x in vals)
+                ok = isinstance(v, str) and fold(arg) in fold(v)
             else:
                 num = [x for x in vals if isinstance(x, (int, float)) and not isinstance(x, bool)]
                 cmp = {"$gt": lambda a: a > arg, "$gte": lambda a: a >= arg,

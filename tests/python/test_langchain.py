@@ -17,7 +17,6 @@ langchain_tests = pytest.importorskip("langchain_tests", reason="langchain-tests
 import augurdb  # noqa: E402
 from augurdb import errors  # noqa: E402
 from augurdb.integrations.langchain import AugurDBVectorStore  # noqa: E402
-from langchain_core.documents import Document  # noqa: E402
 from langchain_core.embeddings import DeterministicFakeEmbedding, Embeddings  # noqa: E402
 from langchain_tests.integration_tests import VectorStoreIntegrationTests  # noqa: E402
 

@@ -2,4 +2,6 @@
 
 - :mod:`augurdb.integrations.langchain` (``pip install "augurdb[langchain]"``):
   ``AugurDBVectorStore``, a ``langchain_core.vectorstores.VectorStore``.
+- :mod:`augurdb.integrations.llama_index` (``pip install "augurdb[llama-index]"``):
+  ``AugurDBVectorStore``, a ``llama_index.core.vector_stores.types.BasePydanticVectorStore``.
 """

@@ -227,11 +227,9 @@ bool OracleMatch(const TestFilter& f, const Metadata& md) {
       return v.is_list() && AnyValue(v, [&](const Value& e) { return ScalarEqual(e, f.args[0]); });
     case K::kSubstring:
     case K::kISubstring:
-      return AnyValue(v, [&](const Value& e) {
-        if (!e.is_string()) return false;
-        if (f.kind == K::kSubstring) return e.as_string().find(f.args[0].as_string()) != npos;
-        return ToLowerUtf8(e.as_string()).find(ToLowerUtf8(f.args[0].as_string())) != npos;
-      });
+      if (!v.is_string()) return false;
+      if (f.kind == K::kSubstring) return v.as_string().find(f.args[0].as_string()) != npos;
+      return ToLowerUtf8(v.as_string()).find(ToLowerUtf8(f.args[0].as_string())) != npos;
     default:
       return false;
   }
