@@ -17,6 +17,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <span>
@@ -114,6 +116,16 @@ struct CollectionOptions {
   std::string tokenizer;
 };
 
+// BM25 statistics for some query terms (docs/text-search.md, "Sharded collections"): what a
+// sharded collection gathers from every shard and sums (the DFS phase of a distributed search
+// engine), then passes back in SearchOptions::text_stats so that every shard scores on one scale
+// and its BM25 equals that of one collection holding all the data.
+struct TextStats {
+  uint64_t doc_count = 0;     // live documents
+  uint64_t total_length = 0;  // their lengths summed, in tokens
+  std::map<std::string, uint64_t, std::less<>> doc_freqs;  // term -> live documents holding it
+};
+
 struct SearchOptions {
   size_t k = 10;        // results per query, >= 1
   size_t ef = 0;        // beam width (nodes expanded), may be below k; 0 = max(ef_search, k)
@@ -135,6 +147,10 @@ struct SearchOptions {
   double alpha = 0.5;            // kWeighted: weight of the vector side, in [0, 1]
   size_t candidates = 0;         // hybrid: hits taken from each side; 0 = max(50, 4k)
   bool include_documents = false;  // Search / SearchText: fill Hit::document
+  // Text and hybrid search: score BM25 with these statistics instead of the collection's own.
+  // Every term of the text query (as TextStatistics tokenizes it) must have an entry in
+  // doc_freqs, else kInvalidArgument. Null = the collection's own statistics.
+  std::shared_ptr<const TextStats> text_stats;
 };
 
 struct Hit {
@@ -233,6 +249,10 @@ class AUGURDB_EXPORT Collection {
   Result<std::vector<Hit>> Search(std::span<const float> query, const SearchOptions& options) const;
   // BM25 top-k of `text` (options.text is ignored), best first, ties by insertion slot.
   Result<std::vector<Hit>> SearchText(std::string_view text, const SearchOptions& options) const;
+  // The BM25 statistics of this collection for the terms of `texts` (tokenized with its
+  // tokenizer): live document count, total length, and each term's document frequency. A
+  // snapshot: a concurrent write may move the figures. Errors: kInvalidArgument (not UTF-8).
+  Result<TextStats> TextStatistics(std::span<const std::string> texts) const;
   // One search per row, in parallel. With `texts` (one per row) each row is a hybrid search,
   // or a text-only one when queries.data is null (then queries.rows is ignored).
   Result<BatchResults> SearchBatch(const MatrixView& queries, const SearchOptions& options,

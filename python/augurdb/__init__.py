@@ -12,7 +12,7 @@ from __future__ import annotations
 from . import errors
 from ._core import Hit, Record
 from ._core import build_info as _core_build_info
-from .collection import BatchResults, Collection, open
+from .collection import BatchResults, Collection, TextStats, open
 from .errors import AugurDBError
 
 __version__ = "0.1.0"
@@ -34,6 +34,7 @@ __all__ = [
     "Collection",
     "Hit",
     "Record",
+    "TextStats",
     "__version__",
     "build_info",
     "errors",

@@ -6,10 +6,11 @@ into the exact types the engine reads in place (int64 / float32 C-contiguous arr
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import numbers
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, Union
 
 import numpy as np
@@ -25,6 +26,39 @@ Ids = Union[Sequence[int], Sequence[str], "npt.NDArray[np.integer[Any]]", int, s
 Metadata = dict[str, Any]
 
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+
+
+@dataclasses.dataclass(frozen=True)
+class TextStats:
+    """BM25 statistics for some query terms: live document count, their summed length (tokens)
+    and each term's document frequency. :meth:`Collection.text_stats` gathers them; the sum
+    over the shards of a sharded collection (``a + b``), passed back as ``text_stats=`` to
+    :meth:`Collection.search`, scores each shard as one collection holding all the data."""
+
+    doc_count: int = 0
+    total_length: int = 0
+    doc_freqs: Mapping[str, int] = dataclasses.field(default_factory=dict)
+
+    def __add__(self, other: TextStats) -> TextStats:
+        freqs = dict(self.doc_freqs)
+        for term, df in other.doc_freqs.items():
+            freqs[term] = freqs.get(term, 0) + df
+        return TextStats(self.doc_count + other.doc_count,
+                         self.total_length + other.total_length, freqs)
+
+    def _arg(self) -> tuple[int, int, dict[str, int]]:
+        return (int(self.doc_count), int(self.total_length),
+                {str(t): int(df) for t, df in self.doc_freqs.items()})
+
+
+def _text_stats_arg(value: Any) -> tuple[int, int, dict[str, int]] | None:
+    if value is None:
+        return None
+    if not isinstance(value, TextStats):
+        raise errors.InvalidArgument(
+            f"text_stats must be an augurdb.TextStats (from Collection.text_stats), got "
+            f"{type(value).__name__}")
+    return value._arg()
 
 
 class BatchResults:
@@ -432,8 +466,8 @@ class Collection:
                text: str | None = None,
                where: Metadata | None = None, where_document: dict[str, str] | None = None,
                ef: int | None = None, rerank: int | None = None, fusion: str = "rrf",
-               rrf_k: float = 60, alpha: float = 0.5, candidates: int | None = None
-               ) -> list[Hit]:
+               rrf_k: float = 60, alpha: float = 0.5, candidates: int | None = None,
+               text_stats: TextStats | None = None) -> list[Hit]:
         """The ``k`` best records for a query vector, a text query, or both (hybrid).
 
         ``query`` only: the nearest records to ``query`` (a ``(dim,)`` vector, or a str that
@@ -463,39 +497,44 @@ class Collection:
         ``{"genre": "news", "year": {"$gte": 2020}}`` (docs/filters.md); ``where_document`` to
         records whose document contains (``{"$contains": "..."}``) or does not contain
         (``{"$not_contains": "..."}``) a substring.
+
+        ``text_stats`` (a :class:`TextStats` holding every query term) replaces the collection's
+        own BM25 statistics: a sharded collection passes the sum over its shards.
         """
         core = self._c()
         kk = _check_k(k)
         where_json = _where_json(where)
         doc_json = _where_document_json(where_document)
+        stats = _text_stats_arg(text_stats)
         if isinstance(query, str):
             query = self._embed_queries([query])[0]
         if query is None:
             if text is None:
                 raise errors.InvalidArgument("search needs a query vector, text=, or both")
-            return core.search_text(_text_arg("text", text), kk, where_json, doc_json)
+            return core.search_text(_text_arg("text", text), kk, where_json, doc_json, stats)
         # Vector-only searches skip the fusion arguments' checks: they are the hot path.
         hybrid = _NO_HYBRID if text is None else (
             _text_arg("text", text), *_hybrid_args(fusion, rrf_k, alpha, candidates))
         return core.search(_as_float32(query, 1, "query"), kk,
                            _check_optional_positive("ef", ef),
                            _check_optional_positive("rerank", rerank), where_json, hybrid[0],
-                           doc_json, *hybrid[1:])
+                           doc_json, *hybrid[1:], stats)
 
     def search_batch(self, queries: npt.ArrayLike | Sequence[str] | None, k: int = 10, *,
                      texts: Sequence[str] | None = None, where: Metadata | None = None,
                      where_document: dict[str, str] | None = None, ef: int | None = None,
                      threads: int | None = None, rerank: int | None = None, fusion: str = "rrf",
-                     rrf_k: float = 60, alpha: float = 0.5, candidates: int | None = None
-                     ) -> BatchResults:
+                     rrf_k: float = 60, alpha: float = 0.5, candidates: int | None = None,
+                     text_stats: TextStats | None = None) -> BatchResults:
         """Searches every row of ``queries`` (``(nq, dim)``) on ``threads`` threads (default:
         the collection's), with the GIL released. Returns :class:`BatchResults` with NumPy
         arrays, no per-result Python objects for integer ids.
 
         With ``texts`` (one str per row) each row is a hybrid search as :meth:`search` with
         ``text=texts[i]``, or a text-only one when ``queries`` is None; the results then carry
-        ``scores``. ``where_document`` needs ``texts``. ``queries`` may also be a list of str,
-        embedded by the collection's embedding function."""
+        ``scores``. ``where_document`` and ``text_stats`` (as in :meth:`search`, holding the
+        terms of every row) need ``texts``. ``queries`` may also be a list of str, embedded by
+        the collection's embedding function."""
         core = self._c()
         kk = _check_k(k)
         if _is_str_sequence(queries):
@@ -504,8 +543,9 @@ class Collection:
         if texts is None:
             if queries is None:
                 raise errors.InvalidArgument("search_batch needs queries, texts=, or both")
-            if where_document is not None:
-                raise errors.InvalidArgument("where_document in search_batch needs texts=")
+            if where_document is not None or text_stats is not None:
+                raise errors.InvalidArgument(
+                    "where_document and text_stats in search_batch need texts=")
             ids, distances = core.search_batch(_as_float32(queries, 2, "queries"), kk,
                                                _check_optional_positive("ef", ef),
                                                _check_optional_positive("threads", threads),
@@ -521,12 +561,20 @@ class Collection:
                 _check_optional_positive("threads", threads),
                 _check_optional_positive("rerank", rerank), _where_json(where),
                 _where_document_json(where_document),
-                *_hybrid_args(fusion, rrf_k, alpha, candidates))
+                *_hybrid_args(fusion, rrf_k, alpha, candidates), _text_stats_arg(text_stats))
         if type(ids) is list:
             id_array = np.empty(len(ids), dtype=object)
             id_array[:] = ids
             ids = id_array.reshape(distances.shape)
         return BatchResults(ids, distances, scores)
+
+    def text_stats(self, texts: str | Sequence[str]) -> TextStats:
+        """The BM25 statistics of this collection for the terms of ``texts`` (tokenized as the
+        text index does): what a sharded search sums over its shards before scoring."""
+        items = [texts] if isinstance(texts, str) else list(texts)
+        count, length, freqs = self._c().text_stats(
+            [_text_arg(f"texts[{i}]", t) for i, t in enumerate(items)])
+        return TextStats(int(count), int(length), dict(freqs))
 
     def __len__(self) -> int:
         return len(self._c())

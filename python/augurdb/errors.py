@@ -67,6 +67,16 @@ class EmbeddingFunctionError(AugurDBError, RuntimeError):
     conflicts with the stored one, or it raised or returned malformed vectors."""
 
 
+class ShardUnavailable(AugurDBError, ConnectionError):
+    """A shard of a sharded collection (:mod:`augurdb.distributed`) did not answer: its actor
+    died and has not come back yet, or its node is gone. ``shards`` lists which. Reads can pass
+    ``allow_partial=True`` to get what the live shards have instead."""
+
+    def __init__(self, message: str, shards: tuple[int, ...] = ()) -> None:
+        super().__init__(message)
+        self.shards = shards
+
+
 class InternalError(AugurDBError, RuntimeError):
     """A bug in AugurDB; please report it with ``augurdb.build_info()``."""
 
@@ -109,5 +119,6 @@ __all__ = [
     "ResourceExhausted",
     "NotSupported",
     "EmbeddingFunctionError",
+    "ShardUnavailable",
     "InternalError",
 ]

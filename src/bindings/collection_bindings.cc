@@ -4,8 +4,10 @@
 // all engine work.
 #include <nanobind/nanobind.h>
 #include <nanobind/ndarray.h>
+#include <nanobind/stl/map.h>
 #include <nanobind/stl/optional.h>
 #include <nanobind/stl/string.h>
+#include <nanobind/stl/tuple.h>
 #include <nanobind/stl/vector.h>
 
 #include <memory>
@@ -140,6 +142,18 @@ SearchOptions MakeSearchOptions(size_t k, size_t ef, size_t threads, size_t rera
   o.alpha = alpha;
   o.candidates = candidates;
   return o;
+}
+
+// Text statistics cross the boundary as (doc_count, total_length, {term: doc_freq}).
+using TextStatsTuple = std::tuple<uint64_t, uint64_t, std::map<std::string, uint64_t>>;
+
+std::shared_ptr<const TextStats> ToTextStats(std::optional<TextStatsTuple> given) {
+  if (!given) return nullptr;
+  auto stats = std::make_shared<TextStats>();
+  stats->doc_count = std::get<0>(*given);
+  stats->total_length = std::get<1>(*given);
+  for (auto& [term, df] : std::get<2>(*given)) stats->doc_freqs.emplace(term, df);
+  return stats;
 }
 
 nb::list HitList(const std::vector<augurdb::Hit>& hits) {
@@ -370,11 +384,13 @@ void BindCollection(nb::module_& m) {
       .def("search",
            [](const Collection& c, FloatVector query, size_t k, size_t ef, size_t rerank,
               std::string where, std::optional<std::string> text, std::string where_document,
-              const std::string& fusion, double rrf_k, double alpha, size_t candidates) {
+              const std::string& fusion, double rrf_k, double alpha, size_t candidates,
+              std::optional<TextStatsTuple> text_stats) {
              SearchOptions o = MakeSearchOptions(k, ef, 0, rerank, std::move(where),
                                                  std::move(where_document), fusion, rrf_k, alpha,
                                                  candidates);
              o.text = std::move(text);
+             o.text_stats = ToTextStats(std::move(text_stats));
              std::vector<augurdb::Hit> hits;
              {
                nb::gil_scoped_release release;
@@ -384,13 +400,14 @@ void BindCollection(nb::module_& m) {
            },
            nb::arg("query").noconvert(), nb::arg("k"), nb::arg("ef"), nb::arg("rerank"),
            nb::arg("where"), nb::arg("text").none(), nb::arg("where_document"),
-           nb::arg("fusion"), nb::arg("rrf_k"), nb::arg("alpha"), nb::arg("candidates"))
+           nb::arg("fusion"), nb::arg("rrf_k"), nb::arg("alpha"), nb::arg("candidates"),
+           nb::arg("text_stats").none())
       .def("search_text",
            [](const Collection& c, const std::string& text, size_t k, std::string where,
-              std::string where_document) {
-             const SearchOptions o = MakeSearchOptions(k, 0, 0, 0, std::move(where),
-                                                       std::move(where_document), "rrf", 60.0,
-                                                       0.5, 0);
+              std::string where_document, std::optional<TextStatsTuple> text_stats) {
+             SearchOptions o = MakeSearchOptions(k, 0, 0, 0, std::move(where),
+                                                 std::move(where_document), "rrf", 60.0, 0.5, 0);
+             o.text_stats = ToTextStats(std::move(text_stats));
              std::vector<augurdb::Hit> hits;
              {
                nb::gil_scoped_release release;
@@ -398,7 +415,8 @@ void BindCollection(nb::module_& m) {
              }
              return HitList(hits);
            },
-           nb::arg("text"), nb::arg("k"), nb::arg("where"), nb::arg("where_document"))
+           nb::arg("text"), nb::arg("k"), nb::arg("where"), nb::arg("where_document"),
+           nb::arg("text_stats").none())
       .def("search_batch",
            [](const Collection& c, FloatMatrix queries, size_t k, size_t ef, size_t threads,
               size_t rerank, std::string where) {
@@ -416,10 +434,12 @@ void BindCollection(nb::module_& m) {
            [](const Collection& c, std::optional<FloatMatrix> queries,
               const std::vector<std::string>& texts, size_t k, size_t ef, size_t threads,
               size_t rerank, std::string where, std::string where_document,
-              const std::string& fusion, double rrf_k, double alpha, size_t candidates) {
-             const SearchOptions o =
+              const std::string& fusion, double rrf_k, double alpha, size_t candidates,
+              std::optional<TextStatsTuple> text_stats) {
+             SearchOptions o =
                  MakeSearchOptions(k, ef, threads, rerank, std::move(where),
                                    std::move(where_document), fusion, rrf_k, alpha, candidates);
+             o.text_stats = ToTextStats(std::move(text_stats));
              const MatrixView view = queries ? View(*queries) : MatrixView{};
              BatchResults r;
              {
@@ -430,7 +450,8 @@ void BindCollection(nb::module_& m) {
            },
            nb::arg("queries").noconvert().none(), nb::arg("texts"), nb::arg("k"), nb::arg("ef"),
            nb::arg("threads"), nb::arg("rerank"), nb::arg("where"), nb::arg("where_document"),
-           nb::arg("fusion"), nb::arg("rrf_k"), nb::arg("alpha"), nb::arg("candidates"))
+           nb::arg("fusion"), nb::arg("rrf_k"), nb::arg("alpha"), nb::arg("candidates"),
+           nb::arg("text_stats").none())
       .def("metadata_int",
            [](const Collection& c, IntIds ids) {
              std::vector<std::optional<augurdb::Record>> records;
@@ -516,6 +537,17 @@ void BindCollection(nb::module_& m) {
           default: return nb::none();
         }
       })
+      .def("text_stats",
+           [](const Collection& c, const std::vector<std::string>& texts) {
+             TextStats st;
+             {
+               nb::gil_scoped_release release;
+               st = ValueOrThrow(c.TextStatistics(texts));
+             }
+             std::map<std::string, uint64_t> freqs(st.doc_freqs.begin(), st.doc_freqs.end());
+             return TextStatsTuple(st.doc_count, st.total_length, std::move(freqs));
+           },
+           nb::arg("texts"))
       .def("stats", [](const Collection& c) { return StatsDict(c.Stats()); });
 }
 

@@ -160,12 +160,14 @@ struct [[gnu::visibility("hidden")]] Collection::Impl {
   Status EnsureIndex(size_t d);
 
   // ---- text and hybrid search (hybrid_search.cc); REQUIRES: reclaim_mutex held shared ----
-  // BM25 top-n of `query` among the slots `filter` passes.
+  // BM25 top-n of `query` among the slots `filter` passes; `global` (may be null) replaces the
+  // collection's statistics.
   void RankText(const text::TextQuery& query, size_t n, const PreparedFilter& filter,
-                std::vector<RankedHit>* out) const;
+                const text::GlobalTextStats* global, std::vector<RankedHit>* out) const;
   // Hybrid ranking of one query vector (checked) and one text query, options.k hits.
   void RankHybrid(const float* query, const text::TextQuery& text, const SearchOptions& options,
-                  const PreparedFilter& filter, std::vector<RankedHit>* out) const;
+                  const PreparedFilter& filter, const text::GlobalTextStats* global,
+                  std::vector<RankedHit>* out) const;
   // Slots -> hits; drops slots deleted meanwhile. Takes map_mutex shared.
   std::vector<Hit> ToHits(std::span<const RankedHit> ranked, const SearchOptions& options) const;
   Result<BatchResults> SearchBatchText(const MatrixView& queries, const SearchOptions& options,

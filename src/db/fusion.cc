@@ -104,9 +104,11 @@ std::vector<FusedHit> Fuse(std::span<const VectorCandidate> vector_side,
       h.score = options.alpha * vs + (1.0 - options.alpha) * ts;
     }
   }
-  std::sort(hits.begin(), hits.end(), [](const FusedHit& a, const FusedHit& b) {
-    return a.score != b.score ? a.score > b.score : a.slot < b.slot;
-  });
+  // Ties keep the listing order: hits the vector side listed by their vector rank, then the
+  // others by their text rank. Ranks, unlike slots, mean the same across the shards of a sharded
+  // collection, so its merge (augurdb.distributed) breaks ties exactly as one collection does.
+  std::stable_sort(hits.begin(), hits.end(),
+                   [](const FusedHit& a, const FusedHit& b) { return a.score > b.score; });
   return hits;
 }
 

@@ -47,7 +47,8 @@ size_t HybridCandidates(const SearchOptions& options);
 //   kWeighted: score = alpha * v + (1 - alpha) * t, where v = (max_d - d) / (max_d - min_d) over
 //              the vector list and t = (s - min_s) / (max_s - min_s) over the text list (1 when
 //              the list's values are all equal), and 0 for a list that does not hold the hit.
-// Returns every distinct slot, best first, ties by ascending slot.
+// Returns every distinct slot, best first; ties: the vector side's hits by vector rank, then
+// the rest by text rank.
 std::vector<FusedHit> Fuse(std::span<const VectorCandidate> vector_side,
                            std::span<const TextCandidate> text_side, const SearchOptions& options);
 

@@ -27,6 +27,35 @@ namespace {
 
 constexpr float kNoDistance = std::numeric_limits<float>::quiet_NaN();
 
+// options.text_stats in the text index's per-query form (null when unset): the corpus figures,
+// and each query term's document frequency in query order.
+Result<std::optional<text::GlobalTextStats>> GlobalStatsFor(const text::TextQuery& query,
+                                                            const SearchOptions& options) {
+  if (options.text_stats == nullptr) return std::optional<text::GlobalTextStats>();
+  const TextStats& given = *options.text_stats;
+  text::GlobalTextStats global;
+  global.corpus = {given.doc_count, given.total_length};
+  global.doc_freqs.reserve(query.terms.size());
+  for (const auto& [term, count] : query.terms) {
+    const auto it = given.doc_freqs.find(term);
+    if (it == given.doc_freqs.end()) {
+      return Status::InvalidArgument("text_stats has no document frequency for the query term '" +
+                                     term + "' (gather them with TextStatistics of this query)");
+    }
+    if (it->second > given.doc_count) {
+      return Status::InvalidArgument("text_stats: document frequency of '" + term + "' (" +
+                                     std::to_string(it->second) + ") exceeds doc_count (" +
+                                     std::to_string(given.doc_count) + ")");
+    }
+    global.doc_freqs.push_back(it->second);
+  }
+  return std::optional<text::GlobalTextStats>(std::move(global));
+}
+
+const text::GlobalTextStats* OrNull(const std::optional<text::GlobalTextStats>& stats) {
+  return stats ? &*stats : nullptr;
+}
+
 // The ef a vector search for n results uses (as Search with k = n).
 size_t EfFor(const SearchOptions& search, size_t n, size_t ef_search) {
   return search.ef != 0 ? search.ef : std::max(ef_search, n);
@@ -35,13 +64,14 @@ size_t EfFor(const SearchOptions& search, size_t n, size_t ef_search) {
 }  // namespace
 
 void Impl::RankText(const text::TextQuery& query, size_t n, const PreparedFilter& filter,
-                    std::vector<RankedHit>* out) const {
+                    const text::GlobalTextStats* global, std::vector<RankedHit>* out) const {
   out->clear();
   if (query.empty()) return;
   const text::SlotFilter view = filter.text_view();
   text::TextSearchOptions text_options;
   text_options.k = std::min(n, std::max<size_t>(text_index->Stats().doc_count, 1));
   text_options.filter = filter.active ? &view : nullptr;
+  text_options.global = global;
   std::vector<text::TextHit> hits;
   text_index->Search(query, text_options, &hits);
   out->reserve(hits.size());
@@ -50,7 +80,7 @@ void Impl::RankText(const text::TextQuery& query, size_t n, const PreparedFilter
 
 void Impl::RankHybrid(const float* query, const text::TextQuery& text_query,
                       const SearchOptions& search, const PreparedFilter& filter,
-                      std::vector<RankedHit>* out) const {
+                      const text::GlobalTextStats* global, std::vector<RankedHit>* out) const {
   out->clear();
   const size_t candidates = db::HybridCandidates(search);
   const HnswIndex* idx = index.load(std::memory_order_acquire);
@@ -66,7 +96,7 @@ void Impl::RankHybrid(const float* query, const text::TextQuery& text_query,
     for (const Neighbor& nb : found) vector_side.push_back({nb.slot, nb.distance});
   }
   std::vector<RankedHit> text_hits;
-  RankText(text_query, candidates, filter, &text_hits);
+  RankText(text_query, candidates, filter, global, &text_hits);
   std::vector<db::TextCandidate> text_side;
   text_side.reserve(text_hits.size());
   for (const RankedHit& h : text_hits) text_side.push_back({h.slot, h.score});
@@ -101,7 +131,8 @@ void Impl::RankHybrid(const float* query, const text::TextQuery& text_query,
     }
     const double text_score =
         h.text_rank != 0 ? h.text_score
-                         : (text_query.empty() ? 0.0 : text_index->Score(text_query, h.slot));
+                         : (text_query.empty() ? 0.0
+                                               : text_index->Score(text_query, h.slot, global));
     out->push_back({h.slot, h.score, distance, text_score});
   }
 }
@@ -128,12 +159,13 @@ Result<std::vector<Hit>> Impl::SearchHybrid(std::span<const float> query,
                                             const SearchOptions& search) const {
   AUGUR_RETURN_IF_ERROR(db::CheckFusionOptions(search));
   AUGUR_ASSIGN_OR_RETURN(const text::TextQuery text_query, text_index->ParseQuery(*search.text));
+  AUGUR_ASSIGN_OR_RETURN(const auto global, GlobalStatsFor(text_query, search));
   PreparedFilter filter;
   AUGUR_RETURN_IF_ERROR(PrepareFilter(search, &filter));
   try {
     std::shared_lock<std::shared_mutex> no_reuse(reclaim_mutex);
     std::vector<RankedHit> ranked;
-    RankHybrid(query.data(), text_query, search, filter, &ranked);
+    RankHybrid(query.data(), text_query, search, filter, OrNull(global), &ranked);
     return ToHits(ranked, search);
   } catch (const std::bad_alloc&) {
     return Status::ResourceExhausted("out of memory in a hybrid search with k=" +
@@ -146,12 +178,13 @@ Result<std::vector<Hit>> Collection::SearchText(std::string_view text,
   AUGUR_RETURN_IF_ERROR(impl_->CheckOpen());
   if (options.k == 0) return Status::InvalidArgument("k must be >= 1");
   AUGUR_ASSIGN_OR_RETURN(const text::TextQuery query, impl_->text_index->ParseQuery(text));
+  AUGUR_ASSIGN_OR_RETURN(const auto global, GlobalStatsFor(query, options));
   PreparedFilter filter;
   AUGUR_RETURN_IF_ERROR(impl_->PrepareFilter(options, &filter));
   try {
     std::shared_lock<std::shared_mutex> no_reuse(impl_->reclaim_mutex);
     std::vector<RankedHit> ranked;
-    impl_->RankText(query, options.k, filter, &ranked);
+    impl_->RankText(query, options.k, filter, OrNull(global), &ranked);
     return impl_->ToHits(ranked, options);
   } catch (const std::bad_alloc&) {
     return Status::ResourceExhausted("out of memory in a text search with k=" +
@@ -176,11 +209,16 @@ Result<BatchResults> Impl::SearchBatchText(const MatrixView& queries, const Sear
     return Status::InvalidArgument("k * number of queries is too large");
   }
   std::vector<text::TextQuery> parsed(rows);
+  std::vector<std::optional<text::GlobalTextStats>> globals(rows);
   for (size_t q = 0; q < rows; ++q) {
     Result<text::TextQuery> p = text_index->ParseQuery(texts[q]);
     if (!p.ok()) return Status::InvalidArgument("texts[" + std::to_string(q) + "]: " +
                                                 p.status().message());
     parsed[q] = std::move(p).value();
+    Result<std::optional<text::GlobalTextStats>> g = GlobalStatsFor(parsed[q], search);
+    if (!g.ok()) return Status::InvalidArgument("texts[" + std::to_string(q) + "]: " +
+                                                g.status().message());
+    globals[q] = std::move(g).value();
   }
   PreparedFilter filter;
   AUGUR_RETURN_IF_ERROR(PrepareFilter(search, &filter));
@@ -194,9 +232,10 @@ Result<BatchResults> Impl::SearchBatchText(const MatrixView& queries, const Sear
     const size_t threads = search.threads != 0 ? search.threads : this->threads();
     pool->ParallelFor(rows, threads, [&](size_t, size_t q) {
       if (hybrid) {
-        RankHybrid(queries.data + q * stride, parsed[q], search, filter, &ranked[q]);
+        RankHybrid(queries.data + q * stride, parsed[q], search, filter, OrNull(globals[q]),
+                   &ranked[q]);
       } else {
-        RankText(parsed[q], k, filter, &ranked[q]);
+        RankText(parsed[q], k, filter, OrNull(globals[q]), &ranked[q]);
       }
     });
     out.distances.assign(rows * k, std::numeric_limits<float>::infinity());
@@ -225,6 +264,31 @@ Result<BatchResults> Impl::SearchBatchText(const MatrixView& queries, const Sear
   } catch (const std::bad_alloc&) {
     return Status::ResourceExhausted("out of memory for " + std::to_string(rows) + " x " +
                                      std::to_string(k) + " results");
+  }
+  return out;
+}
+
+Result<TextStats> Collection::TextStatistics(std::span<const std::string> texts) const {
+  AUGUR_RETURN_IF_ERROR(impl_->CheckOpen());
+  TextStats out;
+  try {
+    for (size_t q = 0; q < texts.size(); ++q) {
+      Result<text::TextQuery> parsed = impl_->text_index->ParseQuery(texts[q]);
+      if (!parsed.ok()) {
+        return Status::InvalidArgument("texts[" + std::to_string(q) + "]: " +
+                                       parsed.status().message());
+      }
+      const std::vector<uint64_t> freqs = impl_->text_index->DocFreqs(*parsed);
+      for (size_t i = 0; i < freqs.size(); ++i) out.doc_freqs[parsed->terms[i].first] = freqs[i];
+    }
+    const text::CorpusStats corpus = impl_->text_index->Stats();
+    out.doc_count = corpus.doc_count;
+    out.total_length = corpus.total_length;
+    // A write between the two reads could leave a frequency above the count; keep the
+    // figures consistent (SearchOptions::text_stats rejects df > doc_count).
+    for (const auto& [term, df] : out.doc_freqs) out.doc_count = std::max(out.doc_count, df);
+  } catch (const std::bad_alloc&) {
+    return Status::ResourceExhausted("out of memory gathering text statistics");
   }
   return out;
 }

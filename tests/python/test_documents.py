@@ -151,8 +151,10 @@ def reference_fusion(vector_hits, text_hits, k, fusion, rrf_k, alpha):
             scores[h.id] = scores.get(h.id, 0.0) + alpha * v
         for h, t in zip(text_hits, norm([h.score for h in text_hits], True) if text_hits else []):
             scores[h.id] = scores.get(h.id, 0.0) + (1 - alpha) * t
-    # Ties by insertion order, which is id order here.
-    return sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))[:k]
+    # Ties keep the listing order: the vector side's hits by rank, then the text side's.
+    order = {i: n for n, i in enumerate(dict.fromkeys([h.id for h in vector_hits] +
+                                                       [h.id for h in text_hits]))}
+    return sorted(scores.items(), key=lambda kv: (-kv[1], order[kv[0]]))[:k]
 
 
 @pytest.mark.parametrize("fusion, rrf_k, alpha", [("rrf", 60, 0.5), ("rrf", 1, 0.5),

@@ -24,11 +24,25 @@ TEST(FusionTest, RrfSumsReciprocalRanks) {
   EXPECT_DOUBLE_EQ(hits[0].text_score, 5.0);
   EXPECT_EQ(hits[1].slot, 10u);  // 1/61
   EXPECT_DOUBLE_EQ(hits[1].score, 1.0 / 61);
-  EXPECT_EQ(hits[2].slot, 11u);  // 1/62 (vector rank 2) ties with 13 (text rank 2): by slot
+  // 1/62 (vector rank 2) ties with 13 (text rank 2): the vector side's hit first.
+  EXPECT_EQ(hits[2].slot, 11u);
   EXPECT_EQ(hits[3].slot, 13u);
   EXPECT_DOUBLE_EQ(hits[2].score, hits[3].score);
   EXPECT_TRUE(std::isnan(hits[3].distance));     // the caller computes it
   EXPECT_TRUE(std::isnan(hits[2].text_score));
+}
+
+TEST(FusionTest, TiesFollowRanksNotSlots) {
+  // Slot numbers run against the ranks here: ties still go vector side first, by rank.
+  const std::vector<VectorCandidate> v = {{30, 0.1f}, {20, 0.2f}};
+  const std::vector<TextCandidate> t = {{9, 5.0}, {8, 4.0}};
+  SearchOptions o;
+  std::vector<FusedHit> hits = Fuse(v, t, o);
+  ASSERT_EQ(hits.size(), 4u);
+  EXPECT_EQ(hits[0].slot, 30u);  // 1/61, vector rank 1
+  EXPECT_EQ(hits[1].slot, 9u);   // 1/61, text rank 1
+  EXPECT_EQ(hits[2].slot, 20u);  // 1/62, vector rank 2
+  EXPECT_EQ(hits[3].slot, 8u);   // 1/62, text rank 2
 }
 
 TEST(FusionTest, WeightedNormalisesEachSideByMinMax) {

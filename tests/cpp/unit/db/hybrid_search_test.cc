@@ -241,6 +241,94 @@ namespace {
 
 // Text and hybrid searches beside a writer that adds, upserts and deletes documents: every
 // hit names a record that existed, and the index agrees with the documents afterwards.
+// Two shards scoring with their summed TextStatistics give the BM25 of one collection holding
+// every document (the DFS phase of a sharded search), in SearchText, hybrid Search and
+// SearchBatch alike; statistics that lack a query term are kInvalidArgument.
+TEST(DocumentsTest, SummedTextStatisticsScoreShardsLikeOneCollection) {
+  const size_t n = 60;
+  const std::vector<float> vecs = RandomVectors(n, kDim, 9);
+  const char* words[] = {"apple", "banana", "cherry", "apple pie", "plum"};
+  Docs docs(n);
+  for (size_t i = 0; i < n; ++i) {
+    docs[i] = std::string(words[i % 5]) + (i % 7 == 0 ? " apple apple" : "") + " tail" +
+              std::to_string(i % 4);
+  }
+  auto open = [] { return std::move(Collection::Open({.dim = kDim})).value(); };
+  auto whole = open();
+  std::unique_ptr<Collection> shard[2] = {open(), open()};
+  ASSERT_OK(whole->Add(IdsView::Ints(Iota(0, n)), View(vecs, kDim), {}, docs));
+  for (size_t part = 0; part < 2; ++part) {  // shard 0: the first 15 rows; shard 1: the rest
+    const size_t lo = part == 0 ? 0 : 15, hi = part == 0 ? 15 : n;
+    const std::vector<float> rows(vecs.begin() + static_cast<std::ptrdiff_t>(lo * kDim),
+                                  vecs.begin() + static_cast<std::ptrdiff_t>(hi * kDim));
+    const Docs part_docs(docs.begin() + static_cast<std::ptrdiff_t>(lo),
+                         docs.begin() + static_cast<std::ptrdiff_t>(hi));
+    ASSERT_OK(shard[part]->Add(IdsView::Ints(Iota(static_cast<int64_t>(lo), hi - lo)),
+                               View(rows, kDim), {}, part_docs));
+  }
+  const std::vector<std::string> texts = {"apple tail1", "cherry plum"};
+  auto summed = std::make_shared<TextStats>();
+  for (const auto& c : shard) {
+    Result<TextStats> st = c->TextStatistics(texts);
+    ASSERT_OK(st);
+    summed->doc_count += st->doc_count;
+    summed->total_length += st->total_length;
+    for (const auto& [term, df] : st->doc_freqs) summed->doc_freqs[term] += df;
+  }
+  Result<TextStats> all = whole->TextStatistics(texts);
+  ASSERT_OK(all);
+  EXPECT_EQ(all->doc_count, summed->doc_count);
+  EXPECT_EQ(all->total_length, summed->total_length);
+  EXPECT_EQ(all->doc_freqs, summed->doc_freqs);
+  EXPECT_EQ(all->doc_freqs.size(), 4u);  // apple, tail1, cherry, plum
+
+  std::map<int64_t, double> want;  // id -> BM25 in the whole collection
+  SearchOptions s;
+  s.k = n;
+  // (Results are held in variables: a range-for over *temporary would read a destroyed one.)
+  const std::vector<Hit> whole_hits = *whole->SearchText(texts[0], s);
+  for (const Hit& h : whole_hits) want[std::get<int64_t>(h.id)] = h.score;
+  SearchOptions g = s;
+  g.text_stats = summed;
+  size_t seen = 0;
+  for (const auto& c : shard) {
+    const std::vector<Hit> text_hits = *c->SearchText(texts[0], g);
+    for (const Hit& h : text_hits) {
+      EXPECT_NEAR(h.score, want.at(std::get<int64_t>(h.id)), 1e-12);
+      ++seen;
+    }
+    // Hybrid: every hit's text_score is the global BM25 (0 without a query term).
+    g.text = texts[0];
+    g.k = 10;
+    const std::vector<float> q = RandomVectors(1, kDim, 3);
+    const std::vector<Hit> hybrid_hits = *c->Search(q, g);
+    for (const Hit& h : hybrid_hits) {
+      const auto it = want.find(std::get<int64_t>(h.id));
+      EXPECT_NEAR(h.text_score, it == want.end() ? 0.0 : it->second, 1e-12);
+    }
+    const std::vector<std::string> one = {texts[0]};
+    Result<BatchResults> batch = c->SearchBatch(MatrixView{}, g, one);
+    ASSERT_OK(batch);
+    for (size_t j = 0; j < batch->k && batch->int_ids[j] >= 0; ++j) {
+      EXPECT_NEAR(batch->scores[j], want.at(batch->int_ids[j]), 1e-12);
+    }
+    g.text.reset();
+    g.k = n;
+  }
+  EXPECT_EQ(seen, want.size());
+  // Local statistics differ (so the test above means something).
+  EXPECT_NE(shard[0]->SearchText(texts[0], s)->front().score, want.begin()->second);
+
+  auto partial = std::make_shared<TextStats>(*summed);
+  partial->doc_freqs.erase("tail1");
+  g.text_stats = partial;
+  Result<std::vector<Hit>> bad = shard[0]->SearchText(texts[0], g);
+  EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(bad.status().message().find("'tail1'"), std::string::npos);
+  partial->doc_freqs["tail1"] = summed->doc_count + 1;
+  EXPECT_EQ(shard[0]->SearchText(texts[0], g).status().code(), StatusCode::kInvalidArgument);
+}
+
 TEST(DocumentsTest, SearchesRunBesideWrites) {
   Result<std::unique_ptr<Collection>> opened = Collection::Open({.dim = kDim, .threads = 2});
   ASSERT_OK(opened);
