@@ -206,7 +206,9 @@ def test_configuration_errors(tmp_path: Path) -> None:
         dist.open(root)
     with pytest.raises(errors.InvalidArgument, match="positive int"):
         dist.open(root, shards=0)
-    col = dist.open(root, shards=2, dim=DIM)
+    with pytest.raises(errors.InvalidArgument, match="unknown durability 'bogus'"):
+        dist.open(root, shards=2, dim=DIM, durability="bogus")  # the shard's own error
+    col = dist.open(root, shards=2, dim=DIM)  # the failed shards were stopped
     col.close()
     with pytest.raises(errors.InvalidArgument, match="is closed"):
         col.search(np.zeros(DIM, np.float32))

@@ -29,9 +29,22 @@ class ShardServer:
     """Owns the collection at ``path``; a restarted actor reopens it (WAL recovery)."""
 
     def __init__(self, path: str, open_kwargs: dict[str, Any]) -> None:
-        self._col = augurdb.open(path, **open_kwargs)
+        # An error is kept, not raised: Ray would report a failed constructor as a bare
+        # ActorDiedError, while a method that raises delivers the AugurDB error itself.
+        self._error: Exception | None = None
+        try:
+            self._opened = augurdb.open(path, **open_kwargs)
+        except Exception as error:  # noqa: BLE001 - re-raised by every call
+            self._error = error
+
+    @property
+    def _col(self) -> augurdb.Collection:
+        if self._error is not None:
+            raise self._error
+        return self._opened
 
     def ping(self) -> int:
+        self._col  # noqa: B018 - raises the open error, if any
         return os.getpid()
 
     def describe(self) -> tuple[int | None, str]:

@@ -12,7 +12,12 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import ray
-from ray.exceptions import ActorUnavailableError, ActorUnschedulableError, RayActorError
+from ray.exceptions import (
+    ActorUnavailableError,
+    ActorUnschedulableError,
+    RayActorError,
+    RayTaskError,
+)
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from .. import errors
@@ -49,6 +54,17 @@ class SearchResults(list[ShardHit]):
     missing_shards: tuple[int, ...] = ()
 
 
+def get(ref: Any) -> Any:
+    """ray.get, raising an AugurDB error from a shard as itself (not wrapped in Ray's task
+    error with the remote traceback in its message)."""
+    try:
+        return ray.get(ref)
+    except RayTaskError as error:
+        if isinstance(error.cause, errors.AugurDBError):
+            raise error.cause from None
+        raise
+
+
 def actor_name(root: Path, shard: int) -> str:
     digest = hashlib.sha1(str(root.resolve()).encode()).hexdigest()[:16]
     return f"shard:{digest}:{shard}"
@@ -71,7 +87,13 @@ def start_shards(root: Path, layout: Layout, open_kwargs: dict[str, Any],
             options["scheduling_strategy"] = NodeAffinitySchedulingStrategy(
                 layout.nodes[shard], soft=False)
         actors.append(remote.options(**options).remote(str(shard_dir(root, shard)), kwargs))
-    ray.get([a.ping.remote() for a in actors])  # type: ignore[attr-defined]
+    try:
+        for actor in actors:
+            get(actor.ping.remote())
+    except BaseException:
+        for actor in actors:  # a shard that could not open (bad option, locked, corrupt)
+            ray.kill(actor, no_restart=True)
+        raise
     return actors
 
 
@@ -108,7 +130,7 @@ class ShardedCollection:
         missing: list[int] = []
         for shard, ref in calls.items():
             try:
-                results[shard] = ray.get(ref)
+                results[shard] = get(ref)
             except _DEAD:
                 missing.append(shard)
         if missing and not partial:
