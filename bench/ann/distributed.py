@@ -78,11 +78,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--shards", type=int, nargs="+", default=[1, 2, 4])
     parser.add_argument("--out", type=Path, default=default_out_dir())
     args = parser.parse_args(argv)
+    import augurdb.distributed as dist
     import ray
 
-    import augurdb.distributed as dist
-
-    print(machine_banner())
+    banner = machine_banner()
+    print(banner)
     data = load_fashion_mnist()
     base = np.ascontiguousarray(data.train[:args.limit])
     queries = np.ascontiguousarray(data.test[:args.queries])
@@ -129,9 +129,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                             "recall@10 ef " + "/".join(map(str, EF)),
                             "batch QPS ef " + "/".join(map(str, EF)), "search p50 ms",
                             "text_stats ms"], rows)
-    header = results["header"]
-    text = (f"# Sharded collections on Ray vs one collection\n\n{header['cpu']}, SIMD "
-            f"{header['simd']}; Fashion-MNIST {args.limit} x 784, {len(queries)} queries, "
+    text = (f"# Sharded collections on Ray vs one collection\n\n{banner}\n\n"
+            f"Fashion-MNIST {args.limit} x 784, {len(queries)} queries, "
             f"one machine, 2 cores shared by every shard.\n\n{table}\n\n"
             f"Reproduce: `python -m bench.ann.distributed`\n")
     print(text)
