@@ -25,7 +25,6 @@ from __future__ import annotations
 import math
 import os
 import uuid
-import weakref
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -38,18 +37,12 @@ from langchain_core.vectorstores.utils import maximal_marginal_relevance
 import augurdb
 
 from .. import errors
+from ._owned import ClosingStore, open_owned
 
 __all__ = ["AugurDBVectorStore"]
 
 
-def _close_quietly(collection: augurdb.Collection) -> None:
-    try:
-        collection.close()
-    except errors.AugurDBError:
-        pass
-
-
-class AugurDBVectorStore(VectorStore):
+class AugurDBVectorStore(ClosingStore, VectorStore):
     """A LangChain ``VectorStore`` on an AugurDB collection.
 
     ``path=None`` keeps it in memory; otherwise a database directory, created if missing.
@@ -68,14 +61,8 @@ class AugurDBVectorStore(VectorStore):
                  **open_kwargs: Any) -> None:
         self._embedding = embedding
         self.hybrid, self.fusion, self.alpha = hybrid, fusion, alpha
-        if collection is not None:
-            if path is not None or open_kwargs:
-                raise errors.InvalidArgument("pass collection= or path/open arguments, not both")
-            self._collection = collection
-            self._finalizer: weakref.finalize[Any, Any] | None = None
-        else:
-            self._collection = augurdb.open(path, metric=metric, **open_kwargs)
-            self._finalizer = weakref.finalize(self, _close_quietly, self._collection)
+        self._collection, self._finalizer = open_owned(self, path, collection, metric,
+                                                       open_kwargs)
 
     # ---- lifecycle ----
 
@@ -87,17 +74,6 @@ class AugurDBVectorStore(VectorStore):
     def collection(self) -> augurdb.Collection:
         """The underlying collection."""
         return self._collection
-
-    def close(self) -> None:
-        """Closes the collection if the store opened it (checkpoint, lock released)."""
-        if self._finalizer is not None:
-            self._finalizer()
-
-    def __enter__(self) -> AugurDBVectorStore:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     # ---- writes ----
 

@@ -33,7 +33,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import weakref
 from collections.abc import Sequence
 from typing import Any
 
@@ -55,6 +54,7 @@ from llama_index.core.vector_stores.types import (
 import augurdb
 
 from .. import errors
+from ._owned import ClosingStore, open_owned
 
 __all__ = ["AugurDBVectorStore", "filters_to_where"]
 
@@ -183,14 +183,7 @@ def _node_of(record: Any) -> BaseNode:
     return node
 
 
-def _close_quietly(collection: augurdb.Collection) -> None:
-    try:
-        collection.close()
-    except errors.AugurDBError:
-        pass
-
-
-class AugurDBVectorStore(BasePydanticVectorStore):
+class AugurDBVectorStore(ClosingStore, BasePydanticVectorStore):
     """A LlamaIndex vector store on an AugurDB collection (``stores_text=True``).
 
     ``path=None`` keeps it in memory; otherwise a database directory, created if missing and
@@ -213,13 +206,10 @@ class AugurDBVectorStore(BasePydanticVectorStore):
                  collection: augurdb.Collection | None = None, dim: int | None = None,
                  metric: str = "cosine", **open_kwargs: Any) -> None:
         super().__init__(stores_text=True)
-        if collection is not None:
-            if path is not None or dim is not None or open_kwargs:
-                raise errors.InvalidArgument("pass collection= or path/open arguments, not both")
-            self._collection = collection
-        else:
-            self._collection = augurdb.open(path, dim=dim, metric=metric, **open_kwargs)
-            self._finalizer = weakref.finalize(self, _close_quietly, self._collection)
+        if dim is not None:
+            open_kwargs["dim"] = dim
+        self._collection, self._finalizer = open_owned(self, path, collection, metric,
+                                                       open_kwargs)
 
     @classmethod
     def class_name(cls) -> str:
@@ -229,17 +219,6 @@ class AugurDBVectorStore(BasePydanticVectorStore):
     def client(self) -> augurdb.Collection:
         """The underlying :class:`augurdb.Collection`."""
         return self._collection
-
-    def close(self) -> None:
-        """Closes the collection if the store opened it (checkpoint, lock released)."""
-        if self._finalizer is not None:
-            self._finalizer()
-
-    def __enter__(self) -> AugurDBVectorStore:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     # ---- writes ----
 
