@@ -215,8 +215,9 @@ def test_no_function_is_a_clear_error():
 
 def test_large_adds_embed_in_batches(db):
     BagOfWords.calls.clear()
-    texts = [f"document number {i} about topic {i % 7}" for i in range(600)]
+    n = 2 * _embedder.EMBED_BATCH + 88
+    texts = [f"document number {i} about topic {i % 7}" for i in range(n)]
     with augurdb.open(db, embedding_function=BagOfWords()) as col:
-        col.add(range(600), documents=texts)
-        assert BagOfWords.calls == [256, 256, 88]
-        np.testing.assert_allclose(col.get([599])[0].vector, bag_of_words(texts[599:])[0])
+        col.add(range(n), documents=texts)
+        assert BagOfWords.calls == [_embedder.EMBED_BATCH, _embedder.EMBED_BATCH, 88]
+        np.testing.assert_allclose(col.get([n - 1])[0].vector, bag_of_words(texts[-1:])[0])
