@@ -9,6 +9,7 @@
 
 #include "simd/avx2_reduce.h"
 #include "simd/distance.h"
+#include "simd/four_at_once.h"
 
 namespace augurdb::simd::avx2 {
 namespace {
@@ -131,19 +132,6 @@ inline void Batch4(const float* q, const float* b0, const float* b1, const float
 
 }  // namespace
 
-void L2Sq4(const float* q, const float* b0, const float* b1, const float* b2, const float* b3,
-           size_t dim, float* out) noexcept {
-  Batch4<true>(q, b0, b1, b2, b3, dim, out);
-}
-void NegDot4(const float* q, const float* b0, const float* b1, const float* b2, const float* b3,
-             size_t dim, float* out) noexcept {
-  Batch4<false>(q, b0, b1, b2, b3, dim, out);
-  for (int j = 0; j < 4; ++j) out[j] = -out[j];
-}
-void CosineDist4(const float* q, const float* b0, const float* b1, const float* b2,
-                 const float* b3, size_t dim, float* out) noexcept {
-  Batch4<false>(q, b0, b1, b2, b3, dim, out);
-  for (int j = 0; j < 4; ++j) out[j] = 1.0f - out[j];
-}
+AUGUR_DEFINE_FOUR_AT_ONCE_FROM_BATCH4(Batch4)
 
 }  // namespace augurdb::simd::avx2
