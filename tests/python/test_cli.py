@@ -330,7 +330,7 @@ def test_import_ids_file_and_id_column(call, tmp_path, vecs):
 
 
 def test_import_hdf5(call, tmp_path, vecs):
-    h5py = pytest.importorskip("h5py")
+    h5py = pytest.importorskip("h5py", reason="h5py comes with the [test] extra")
     with h5py.File(tmp_path / "ann.hdf5", "w") as f:
         f["train"] = vecs
         f["test"] = vecs[:3]
@@ -462,7 +462,7 @@ def test_import_wrong_files_say_what_they_are_not(tmp_path, vecs, call):
 
 
 def test_import_hdf5_names_the_missing_dataset(tmp_path, vecs, call):
-    h5py = pytest.importorskip("h5py")
+    h5py = pytest.importorskip("h5py", reason="h5py comes with the [test] extra")
     with h5py.File(tmp_path / "ann.hdf5", "w") as f:
         f["base"] = vecs
         f.create_group("neighbors")

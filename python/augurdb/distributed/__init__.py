@@ -85,9 +85,8 @@ def open(root: str | Path, *, shards: int | None = None,  # noqa: A001 - mirrors
             shard_dir(root, s).mkdir(parents=True, exist_ok=True)
         write_layout(root, layout)
     actors = start_shards(root, layout, open_kwargs, num_cpus)
-    collection = ShardedCollection(root, layout, actors, allow_partial)
+    learnt = None
     if layout.dim is None:  # learn it from a shard that has data
         dims = {d for d, _ in ray.get([a.describe.remote() for a in actors]) if d}
-        if dims:
-            collection._dim = dims.pop()
-    return collection
+        learnt = dims.pop() if dims else None
+    return ShardedCollection(root, layout, actors, allow_partial, learnt)

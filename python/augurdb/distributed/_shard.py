@@ -55,11 +55,8 @@ class ShardServer:
         getattr(self._col, method)(ids, vectors, metadata=metadata, documents=documents)
         return len(vectors)
 
-    def missing(self, ids: list[Any]) -> list[Any]:
-        """The ids this shard does not hold (add checks them all before writing any)."""
-        return [i for i in ids if i not in self._col]
-
     def existing(self, ids: list[Any]) -> list[Any]:
+        """The ids this shard holds (add checks every shard before any writes)."""
         return [i for i in ids if i in self._col]
 
     def delete(self, ids: Any, where: Any) -> int:

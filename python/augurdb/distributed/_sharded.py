@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -78,7 +78,7 @@ def start_shards(root: Path, layout: Layout, open_kwargs: dict[str, Any],
     kwargs = dict(open_kwargs, metric=layout.metric)
     if layout.dim is not None:
         kwargs["dim"] = layout.dim
-    actors = []
+    actors: list[Any] = []  # Ray's actor handles are untyped for mypy
     for shard in range(layout.shards):
         options: dict[str, Any] = {"name": actor_name(root, shard), "namespace": NAMESPACE,
                                    "get_if_exists": True, "max_restarts": -1,
@@ -111,9 +111,9 @@ class ShardedCollection:
     """
 
     def __init__(self, root: Path, layout: Layout, actors: list[Any],
-                 allow_partial: bool = False) -> None:
+                 allow_partial: bool = False, dim: int | None = None) -> None:
         self._root, self._layout, self._actors = root, layout, actors
-        self._dim = layout.dim
+        self._dim = layout.dim if layout.dim is not None else dim
         self.allow_partial = allow_partial
         self._closed = False
 
@@ -201,10 +201,11 @@ class ShardedCollection:
             if column is not None and len(column) != n:
                 raise errors.InvalidArgument(f"{name} has {len(column)} entries for {n} ids")
         id_list = values.tolist() if kind == "int" else list(values)
-        if len(set(id_list)) != n:
-            seen: set[Any] = set()
-            dup = next(i for i in id_list if i in seen or seen.add(i))  # type: ignore[func-returns-value]
-            raise errors.DuplicateId(f"duplicate id {dup!r} in the batch")
+        seen: set[Any] = set()
+        for i in id_list:
+            if i in seen:
+                raise errors.DuplicateId(f"duplicate id {i!r} in the batch")
+            seen.add(i)
         parts = self._by_shard(values)
         if method == "add":  # every shard checks its ids before any shard writes
             calls = {s: self._actors[s].existing.remote([id_list[i] for i in rows])
@@ -301,6 +302,38 @@ class ShardedCollection:
             total = total + stats
         return total
 
+    def _submit(self, query: Any, k: int, text: str | None, stats: TextStats | None,
+                where: dict[str, Any] | None, where_document: dict[str, str] | None,
+                ef: int | None, rerank: int | None, fusion: str, rrf_k: float, alpha: float,
+                candidates: int | None) -> tuple[dict[int, Any], Callable[..., list[ShardHit]]]:
+        """Sends one search to every shard: the pending calls, and how to merge their answers
+        (a list of (shard, hits) in shard order)."""
+        options: dict[str, Any] = {"where": where}
+        if where_document is not None:
+            options["where_document"] = where_document
+        if query is not None:
+            options.update(ef=ef, rerank=rerank)
+        if text is not None:
+            options.update(text=text, text_stats=stats)
+        if text is not None and query is not None:
+            pool = hybrid_candidates(k, candidates)
+            options.update(fusion=fusion, rrf_k=rrf_k, alpha=alpha, candidates=pool)
+            calls = {s: a.search.remote(query, 2 * pool, options)
+                     for s, a in enumerate(self._actors)}
+            return calls, lambda found: merge_hybrid(found, k, pool, fusion, float(rrf_k),
+                                                     float(alpha))
+        calls = {s: a.search.remote(query, k, options) for s, a in enumerate(self._actors)}
+        merge = merge_vector if query is not None else merge_text
+        return calls, lambda found: merge(found, k)
+
+    def _collect(self, submitted: tuple[dict[int, Any], Callable[..., list[ShardHit]]],
+                 allow_partial: bool | None) -> SearchResults:
+        calls, merge = submitted
+        found, missing = self._gather(calls, allow_partial, "search")
+        out = SearchResults(merge(sorted(found.items())))
+        out.missing_shards = missing
+        return out
+
     def search(self, query: npt.ArrayLike | None = None, k: int = 10, *,
                text: str | None = None, where: dict[str, Any] | None = None,
                where_document: dict[str, str] | None = None, ef: int | None = None,
@@ -310,35 +343,14 @@ class ShardedCollection:
         """As :meth:`augurdb.Collection.search`, over every shard, merged exactly."""
         self._check_open()
         kk = _check_k(k)
-        options: dict[str, Any] = {"where": where}
-        if where_document is not None:
-            options["where_document"] = where_document
-        qref = None
-        if query is not None:
-            qref = ray.put(_as_float32(query, 1, "query"))
-            options.update(ef=ef, rerank=rerank)
-        elif text is None:
+        if query is None and text is None:
             raise errors.InvalidArgument("search needs a query vector, text=, or both")
-        missing: tuple[int, ...] = ()
-        if text is not None:
-            stats = self.text_stats(text, allow_partial=allow_partial)
-            options.update(text=text, text_stats=stats)
-        if text is not None and qref is not None:
-            pool = hybrid_candidates(kk, candidates)
-            options.update(fusion=fusion, rrf_k=rrf_k, alpha=alpha, candidates=pool)
-            calls = {s: a.search.remote(qref, 2 * pool, options)
-                     for s, a in enumerate(self._actors)}
-            found, missing = self._gather(calls, allow_partial, "search")
-            hits = merge_hybrid(sorted(found.items()), kk, pool, fusion, float(rrf_k),
-                                float(alpha))
-        else:
-            calls = {s: a.search.remote(qref, kk, options) for s, a in enumerate(self._actors)}
-            found, missing = self._gather(calls, allow_partial, "search")
-            merge = merge_vector if qref is not None else merge_text
-            hits = merge(sorted(found.items()), kk)
-        out = SearchResults(hits)
-        out.missing_shards = missing
-        return out
+        # The query goes to the object store once and reaches every shard from there.
+        qref = None if query is None else ray.put(_as_float32(query, 1, "query"))
+        stats = None if text is None else self.text_stats(text, allow_partial=allow_partial)
+        return self._collect(self._submit(qref, kk, text, stats, where, where_document, ef,
+                                          rerank, fusion, rrf_k, alpha, candidates),
+                             allow_partial)
 
     def search_batch(self, queries: npt.ArrayLike | None, k: int = 10, *,
                      texts: Sequence[str] | None = None, where: dict[str, Any] | None = None,
@@ -348,15 +360,22 @@ class ShardedCollection:
                      allow_partial: bool | None = None) -> BatchResults:
         """As :meth:`augurdb.Collection.search_batch`: each shard searches the whole batch (the
         query matrix travels once, through Ray's object store), rows merged exactly. Hybrid
-        rows are merged one by one (the fused score needs both sides' exact scores)."""
+        rows go to the shards as single searches, all in flight together, and are merged one
+        by one (the fused score needs both sides' exact scores)."""
         self._check_open()
         kk = _check_k(k)
         if texts is not None and queries is not None:
             matrix = _as_float32(queries, 2, "queries")
-            rows = [self.search(matrix[i], kk, text=t, where=where,
-                                where_document=where_document, ef=ef, rerank=rerank,
-                                fusion=fusion, rrf_k=rrf_k, alpha=alpha, candidates=candidates,
-                                allow_partial=allow_partial) for i, t in enumerate(texts)]
+            text_list = list(texts)
+            if len(text_list) != matrix.shape[0]:
+                raise errors.InvalidArgument(
+                    f"{matrix.shape[0]} queries but {len(text_list)} texts")
+            # One DFS round for every row's terms, then every row's calls in flight at once.
+            stats = self.text_stats(text_list, allow_partial=allow_partial)
+            submitted = [self._submit(matrix[i], kk, t, stats, where, where_document, ef,
+                                      rerank, fusion, rrf_k, alpha, candidates)
+                         for i, t in enumerate(text_list)]
+            rows = [self._collect(one, allow_partial) for one in submitted]
             return _batch_of(rows, kk, with_scores=True)
         options: dict[str, Any] = {"where": where, "threads": threads}
         if texts is not None:
