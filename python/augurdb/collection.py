@@ -47,8 +47,14 @@ class TextStats:
                          self.total_length + other.total_length, freqs)
 
     def _arg(self) -> tuple[int, int, dict[str, int]]:
-        return (int(self.doc_count), int(self.total_length),
-                {str(t): int(df) for t, df in self.doc_freqs.items()})
+        def count(what: str, value: Any) -> int:
+            if isinstance(value, bool) or not isinstance(value, numbers.Integral) \
+                    or not 0 <= int(value) < 2**64:
+                raise errors.InvalidArgument(
+                    f"text_stats: {what} must be an int >= 0, got {value!r}")
+            return int(value)
+        return (count("doc_count", self.doc_count), count("total_length", self.total_length),
+                {str(t): count(f"doc_freqs[{t!r}]", df) for t, df in self.doc_freqs.items()})
 
 
 def _text_stats_arg(value: Any) -> tuple[int, int, dict[str, int]] | None:

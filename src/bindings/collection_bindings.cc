@@ -123,11 +123,24 @@ void Write(Collection& c, const IdsView& ids, const FloatMatrix& vectors, nb::ha
   ThrowIfError(std::move(status));
 }
 
+// Text statistics cross the boundary as (doc_count, total_length, {term: doc_freq}).
+using TextStatsTuple = std::tuple<uint64_t, uint64_t, std::map<std::string, uint64_t>>;
+
+std::shared_ptr<const TextStats> ToTextStats(std::optional<TextStatsTuple> given) {
+  if (!given) return nullptr;
+  auto stats = std::make_shared<TextStats>();
+  stats->doc_count = std::get<0>(*given);
+  stats->total_length = std::get<1>(*given);
+  for (auto& [term, df] : std::get<2>(*given)) stats->doc_freqs.emplace(term, df);
+  return stats;
+}
+
 // The per-call search options the Python wrapper passes, in one place for every search entry.
 SearchOptions MakeSearchOptions(size_t k, size_t ef, size_t threads, size_t rerank,
                                 std::string where, std::string where_document,
                                 const std::string& fusion, double rrf_k, double alpha,
-                                size_t candidates) {
+                                size_t candidates,
+                                std::optional<TextStatsTuple> text_stats = std::nullopt) {
   SearchOptions o;
   o.k = k;
   o.ef = ef;
@@ -141,19 +154,8 @@ SearchOptions MakeSearchOptions(size_t k, size_t ef, size_t threads, size_t rera
   o.rrf_k = rrf_k;
   o.alpha = alpha;
   o.candidates = candidates;
+  o.text_stats = ToTextStats(std::move(text_stats));
   return o;
-}
-
-// Text statistics cross the boundary as (doc_count, total_length, {term: doc_freq}).
-using TextStatsTuple = std::tuple<uint64_t, uint64_t, std::map<std::string, uint64_t>>;
-
-std::shared_ptr<const TextStats> ToTextStats(std::optional<TextStatsTuple> given) {
-  if (!given) return nullptr;
-  auto stats = std::make_shared<TextStats>();
-  stats->doc_count = std::get<0>(*given);
-  stats->total_length = std::get<1>(*given);
-  for (auto& [term, df] : std::get<2>(*given)) stats->doc_freqs.emplace(term, df);
-  return stats;
 }
 
 nb::list HitList(const std::vector<augurdb::Hit>& hits) {
@@ -388,9 +390,8 @@ void BindCollection(nb::module_& m) {
               std::optional<TextStatsTuple> text_stats) {
              SearchOptions o = MakeSearchOptions(k, ef, 0, rerank, std::move(where),
                                                  std::move(where_document), fusion, rrf_k, alpha,
-                                                 candidates);
+                                                 candidates, std::move(text_stats));
              o.text = std::move(text);
-             o.text_stats = ToTextStats(std::move(text_stats));
              std::vector<augurdb::Hit> hits;
              {
                nb::gil_scoped_release release;
@@ -405,9 +406,9 @@ void BindCollection(nb::module_& m) {
       .def("search_text",
            [](const Collection& c, const std::string& text, size_t k, std::string where,
               std::string where_document, std::optional<TextStatsTuple> text_stats) {
-             SearchOptions o = MakeSearchOptions(k, 0, 0, 0, std::move(where),
-                                                 std::move(where_document), "rrf", 60.0, 0.5, 0);
-             o.text_stats = ToTextStats(std::move(text_stats));
+             const SearchOptions o =
+                 MakeSearchOptions(k, 0, 0, 0, std::move(where), std::move(where_document), "rrf",
+                                   60.0, 0.5, 0, std::move(text_stats));
              std::vector<augurdb::Hit> hits;
              {
                nb::gil_scoped_release release;
@@ -436,10 +437,9 @@ void BindCollection(nb::module_& m) {
               size_t rerank, std::string where, std::string where_document,
               const std::string& fusion, double rrf_k, double alpha, size_t candidates,
               std::optional<TextStatsTuple> text_stats) {
-             SearchOptions o =
-                 MakeSearchOptions(k, ef, threads, rerank, std::move(where),
-                                   std::move(where_document), fusion, rrf_k, alpha, candidates);
-             o.text_stats = ToTextStats(std::move(text_stats));
+             const SearchOptions o = MakeSearchOptions(
+                 k, ef, threads, rerank, std::move(where), std::move(where_document), fusion,
+                 rrf_k, alpha, candidates, std::move(text_stats));
              const MatrixView view = queries ? View(*queries) : MatrixView{};
              BatchResults r;
              {

@@ -208,3 +208,28 @@ def test_search_batch_with_texts_matches_single_searches():
         assert text_only.ids[row, :len(single)].tolist() == [h.id for h in single]
         assert all(math.isnan(d) for d in text_only.distances[row, :len(single)])
     assert (text_only.ids[3] == -1).all()
+
+
+def test_summed_text_stats_score_like_one_collection():
+    docs = ["red apple pie", "green apple", "apple apple tart", "blue sky", "red sky at night"]
+    whole, parts = augurdb.open(dim=DIM), [augurdb.open(dim=DIM), augurdb.open(dim=DIM)]
+    data = vecs(len(docs))
+    whole.add(range(5), data, documents=docs)
+    parts[0].add(range(2), data[:2], documents=docs[:2])
+    parts[1].add(range(2, 5), data[2:], documents=docs[2:])
+    stats = parts[0].text_stats("red apple") + parts[1].text_stats(["red apple"])
+    assert stats == whole.text_stats("red apple")
+    assert stats.doc_freqs == {"red": 2, "apple": 3} and stats.doc_count == 5
+    want = {h.id: h.score for h in whole.search(text="red apple", k=5)}
+    got = {h.id: h.score for p in parts for h in p.search(text="red apple", k=5, text_stats=stats)}
+    assert got == pytest.approx(want, rel=1e-12)
+    assert parts[0].search(text="red apple", k=1)[0].score != pytest.approx(want[0])  # local
+    with pytest.raises(errors.InvalidArgument, match="no document frequency for the query term"):
+        parts[0].search(text="red sky", k=1, text_stats=stats)
+    for bad, match in [({"doc_count": 1}, "must be an augurdb.TextStats"),
+                       (augurdb.TextStats(-1, 3, {}), r"doc_count must be an int >= 0"),
+                       (augurdb.TextStats(5, 9, {"red": 7, "apple": 1}), "exceeds doc_count")]:
+        with pytest.raises(errors.InvalidArgument, match=match):
+            parts[0].search(text="red apple", k=1, text_stats=bad)
+    with pytest.raises(errors.InvalidArgument, match="need texts="):
+        parts[0].search_batch(data[:1], 1, text_stats=stats)
