@@ -1,6 +1,6 @@
-"""Quantized traversal side by side (issue 9 deliverable 6): AugurDB fp32 / SQ8 / SQ4 against
-hnswlib (fp32), faiss ``IndexHNSWSQ`` (8-bit scalar quantizer) and usearch (``i8``), in one
-process, interleaved per ef.
+"""Quantized traversal side by side (issues 9 and 22): AugurDB fp32 / SQ8 / SQ4 against
+hnswlib (fp32), faiss ``IndexHNSWSQ`` (8-bit scalar quantizer), usearch (``i8``), glass (SQ8U)
+and ScaNN, in one process, interleaved per ef.
 
 For every ef of the sweep and every repetition, each system in turn runs the same queries one per
 call from one thread (best of ``--reps`` counts: noise from other processes only ever lowers QPS);
@@ -26,6 +26,10 @@ default 2; queries one thread):
     ``round(x * s)`` clipped to [-127, 127] (queries with the same ``s``). A single scale keeps the
     Euclidean geometry (per-dimension scales would not); the rounding error is what usearch's
     recall pays for i8 on float data. No rerank.
+- ``glass`` and ``scann``: through their suite adapters (:mod:`bench.ann.peers.glass`,
+  :mod:`bench.ann.peers.scann`, where their set-up is explained): glass builds and walks SQ8U
+  codes with a float32 refine (its build row also gives the graph alone, without ``optimize``);
+  ScaNN's tree + anisotropic hashing + exact reorder, ef mapped to (leaves, reorder depth).
 - ``augurdb-fp32``: in-memory collection.
 - ``augurdb-sq8`` / ``augurdb-sq4``: persistent collections with ``quantization=...``,
   ``vectors_on_disk=True`` and ``durability='none'``, checkpointed after the build so that the
@@ -71,15 +75,15 @@ from .common import (
     rss_bytes,
     uptime,
 )
-from .peers import timed_loop
+from .peers import make_adapter, timed_loop
 
 M = 16
 EF_CONSTRUCTION = 200
 K = 10
 TARGETS = (0.95, 0.99)
 DATASETS = ("fashion-mnist", "clustered-1m")
-SYSTEM_ORDER = ("hnswlib", "faiss-hnswsq8", "usearch-i8", "augurdb-fp32", "augurdb-sq8",
-                "augurdb-sq4")
+SYSTEM_ORDER = ("hnswlib", "faiss-hnswsq8", "usearch-i8", "glass", "scann", "augurdb-fp32",
+                "augurdb-sq8", "augurdb-sq4")
 #: Optional rows (``--systems``): the same quantized collection searched with ``rerank=ef``
 #: instead of the default (2k for SQ8, 4k for SQ4); shares the collection when its default row runs.
 EXTRA_SYSTEMS = ("augurdb-sq8-rerank-ef", "augurdb-sq4-rerank-ef")
@@ -87,14 +91,18 @@ LABELS = {
     "hnswlib": "hnswlib (fp32)",
     "faiss-hnswsq8": "faiss IndexHNSWSQ (SQ8)",
     "usearch-i8": "usearch (i8)",
+    "glass": "glass (SQ8U walk + fp32 refine)",
+    "scann": "ScaNN (tree + AH + fp32 reorder)",
     "augurdb-fp32": "AugurDB fp32",
     "augurdb-sq8": "AugurDB SQ8 (fp32 on disk)",
     "augurdb-sq4": "AugurDB SQ4 (fp32 on disk)",
     "augurdb-sq8-rerank-ef": "AugurDB SQ8, rerank=ef",
     "augurdb-sq4-rerank-ef": "AugurDB SQ4, rerank=ef",
 }
-PEER_MODULES = {"hnswlib": "hnswlib", "faiss-hnswsq8": "faiss", "usearch-i8": "usearch"}
-PEER_PACKAGES = {"hnswlib": "hnswlib", "faiss-hnswsq8": "faiss-cpu", "usearch-i8": "usearch"}
+PEER_MODULES = {"hnswlib": "hnswlib", "faiss-hnswsq8": "faiss", "usearch-i8": "usearch",
+                "glass": "glass", "scann": "scann"}
+PEER_PACKAGES = {"hnswlib": "hnswlib", "faiss-hnswsq8": "faiss-cpu", "usearch-i8": "usearch",
+                 "glass": "pyglass-portable", "scann": "scann"}
 DEFAULT_EFS = {"fashion-mnist": [6, 8, 10, 12, 14, 16, 20, 24, 32, 48],
                "clustered-1m": [10, 16, 24, 40, 64, 100]}
 DEFAULT_QUERIES = {"fashion-mnist": 3000, "clustered-1m": 1000}
@@ -206,6 +214,10 @@ class System:
     def memory(self) -> list[tuple[str, int | None, str]]:
         return []
 
+    def ids(self, raw: Sequence[Any]) -> npt.NDArray[np.int64]:
+        """Raw results of the sweep -> (n, K) ids (outside the timing)."""
+        return ids_of(raw)
+
     def close(self) -> None:
         pass
 
@@ -291,6 +303,39 @@ class USearchI8(System):
                  f"bytes usearch reports allocated (dtype {self.index.dtype}, SIMD "
                  f"{getattr(self.index, 'hardware_acceleration', '?')}); includes capacity "
                  "reserved ahead, so it can exceed the RSS growth")]
+
+
+class Peer(System):
+    """A peer driven through its suite adapter (:mod:`bench.ann.peers`): glass and ScaNN, whose
+    set-up (and why) is written down once, there."""
+
+    def __init__(self, key: str, dim: int, workdir: Path) -> None:
+        self.name = key
+        self.adapter = make_adapter(key, dim)
+        self.workdir = workdir
+        self.extra: dict[str, Any] = {}
+
+    def build(self, base: FloatArray, threads: int) -> None:
+        self.extra = self.adapter.build(base, threads, self.workdir)
+
+    def set_ef(self, ef: int) -> None:
+        self.adapter.set_ef(ef)
+        self.call = self.adapter.query_call("single", ef)
+
+    def rows(self, queries: FloatArray) -> list[Any]:
+        return self.adapter.rows(queries)
+
+    def search(self, row: Any) -> Any:
+        return self.call(row)
+
+    def ids(self, raw: Sequence[Any]) -> npt.NDArray[np.int64]:
+        return self.adapter.ids_of(raw, len(raw))
+
+    def memory(self) -> list[tuple[str, int | None, str]]:
+        return [("n/a", None, "the library reports no memory figure")]
+
+    def close(self) -> None:
+        self.adapter.close()
 
 
 class AugurDB(System):
@@ -384,7 +429,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 def header(report: Report, args: argparse.Namespace, base: FloatArray, queries: FloatArray,
            info: dict[str, Any], codec_note: str) -> None:
     cpu = cpu_info()
-    report(f"# Quantized traversal vs hnswlib, faiss HNSWSQ, usearch i8: {args.dataset}"
+    report(f"# Quantized traversal vs hnswlib, faiss HNSWSQ, usearch i8, glass, ScaNN: "
+           f"{args.dataset}"
            f"{' (quick)' if args.quick else ''}\n")
     report(f"- date: {time.strftime('%Y-%m-%d %H:%M %Z')}")
     report(f"- CPU: {cpu['model']}, {cpu['cores']} cores ({cpu['cores_usable']} usable), "
@@ -398,7 +444,8 @@ def header(report: Report, args: argparse.Namespace, base: FloatArray, queries: 
         report(f"- installed extension {core.name} written {built} (the checkout above may have "
                "changed since it was built)")
     versions = ", ".join(f"{p} {package_version(p) or 'missing'}"
-                         for p in ("hnswlib", "faiss-cpu", "usearch", "numpy"))
+                         for p in ("hnswlib", "faiss-cpu", "usearch", "pyglass-portable", "scann",
+                                   "numpy"))
     report(f"- peers: {versions}; Python {sys.version.split()[0]}")
     report(f"- data: {info['name']}; {base.shape[0]:,} base vectors x {base.shape[1]}, "
            f"{queries.shape[0]:,} queries; ground truth: {info['ground_truth']}")
@@ -423,6 +470,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     makers: dict[str, Callable[[], System]] = {
         "hnswlib": Hnswlib, "faiss-hnswsq8": FaissHNSWSQ,
         "usearch-i8": lambda: USearchI8(convert),
+        "glass": lambda: Peer("glass", base.shape[1], Path(workdir.name)),
+        "scann": lambda: Peer("scann", base.shape[1], Path(workdir.name)),
         "augurdb-fp32": lambda: AugurDB("none", Path(workdir.name)),
         "augurdb-sq8": lambda: AugurDB("sq8", Path(workdir.name)),
         "augurdb-sq4": lambda: AugurDB("sq4", Path(workdir.name)),
@@ -468,6 +517,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     for name, (meter, _rss) in builds.items():
         report(f"| {LABELS[name]} | {meter.seconds:.1f} | {base.shape[0] / meter.seconds:,.0f} | "
                f"{meter.own_cores:.2f} | {meter.other_cores:.2f} |")
+        graph_seconds = getattr(systems[name], "extra", {}).get("graph_seconds")
+        if graph_seconds:
+            report(f"| {LABELS[name]}, graph only (no optimize) | {graph_seconds:.1f} | "
+                   f"{base.shape[0] / graph_seconds:,.0f} | | |")
     for name in systems:
         if name not in builds:
             report(f"| {LABELS[name]} | shares the {name.removesuffix('-rerank-ef')} build | | | |")
@@ -491,7 +544,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 if name not in best or qps > best[name][0]:
                     best[name] = (qps, raw, meter.other_cores)
         for name, (qps, raw, other) in best.items():
-            rec = recall_at_k(ids_of(raw), queries, base, gt_sq, K)
+            rec = recall_at_k(systems[name].ids(raw), queries, base, gt_sq, K)
             curves[name].append((rec, qps))
             report(f"| {ef} | {name} | {rec:.4f} | {qps:,.0f} | {other:.2f} |")
         log(f"ef {ef} done")

@@ -8,11 +8,13 @@ Run::
     python -m bench.ann.suite --dataset clustered-1m --limit 200000 --systems augurdb faiss
 
 Systems (``--systems``; details, parameters and deviations in :mod:`bench.ann.peers`):
-augurdb, hnswlib, faiss (IndexHNSWFlat), usearch, chromadb-memory (EphemeralClient),
+augurdb, hnswlib, faiss (IndexHNSWFlat), usearch, glass (SQ8U + fp32 refine), ScaNN (tree + AH +
+reorder), chromadb-memory (EphemeralClient),
 chromadb-persistent (PersistentClient), lancedb (IVF_HNSW_FLAT, one partition), omendb. A peer
 that is not installed, fails to import or fails to build is recorded with its exact error and
 the run goes on. Install them with
-``pip install hnswlib faiss-cpu usearch chromadb lancedb omendb matplotlib tqdm``.
+``pip install hnswlib faiss-cpu usearch pyglass-portable scann chromadb lancedb omendb matplotlib
+tqdm``.
 
 Method (see "Measuring honestly" in ``shared/PERFORMANCE.md``):
 
@@ -515,8 +517,8 @@ class Suite:
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = common.sweep_parser(
         "suite",
-        "AugurDB vs hnswlib, faiss, usearch, Chroma, LanceDB and OmenDB: build rate, QPS vs "
-        "recall@10, batch QPS, memory, disk and reopen time.",
+        "AugurDB vs hnswlib, faiss, usearch, glass, ScaNN, Chroma, LanceDB and OmenDB: build "
+        "rate, QPS vs recall@10, batch QPS, memory, disk and reopen time.",
         f"CI smoke run: {QUICK_TRAIN:,} vectors, {QUICK_QUERIES} queries, ef {list(QUICK_EFS)}, "
         f"one run, systems {', '.join(peers.QUICK_SYSTEMS)} (under 2 minutes)")
     parser.add_argument("--dataset", choices=DATASETS, default="fashion-mnist")

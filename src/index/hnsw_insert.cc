@@ -23,15 +23,16 @@ void HnswIndex::Insert(std::span<const Slot> slots, const float* vectors, size_t
   std::vector<std::unique_ptr<ScratchLease>> leases(workers);
   for (auto& lease : leases) lease = scratch_->Lease();
 
-  auto run = [&](auto&& fn) {
+  // fn(worker, i) for i in [0, n).
+  auto parallel_for = [&](size_t n, auto&& fn) {
     if (workers == 1) {
-      for (size_t i = 0; i < slots.size(); ++i) fn(size_t{0}, i);
+      for (size_t i = 0; i < n; ++i) fn(size_t{0}, i);
     } else {
-      pool->ParallelFor(slots.size(), workers, fn);
+      pool->ParallelFor(n, workers, fn);
     }
   };
   // Pass 1: copy (and normalise) the vectors into their rows.
-  run([&](size_t, size_t i) {
+  parallel_for(slots.size(), [&](size_t, size_t i) {
     const Slot slot = slots[i];
     AUGUR_CHECK(slot < capacity());
     float* dst = vectors_.mutable_row(slot);
@@ -45,20 +46,58 @@ void HnswIndex::Insert(std::span<const Slot> slots, const float* vectors, size_t
     }
   });
   // Quantizer range: fitted on the first batch into an empty index (no reader can use codes yet).
-  if (codes_ && !codes_->fitted()) {
-    std::vector<float> sample(slots.size() * params_.dim);
-    for (size_t i = 0; i < slots.size(); ++i) {
-      std::memcpy(sample.data() + i * params_.dim, vector(slots[i]), params_.dim * sizeof(float));
-    }
-    codes_->Fit(sample.data(), slots.size(), params_.dim);
-  }
+  if (codes_ && !codes_->fitted()) FitOnBatch(*codes_, slots, slots.size());
+  // An fp32 index walks SQ4 codes made for a bulk call and freed at its end (BuildCodes).
+  const std::unique_ptr<quant::CodeStore> build_codes =
+      codes_ ? nullptr : BuildCodes(slots, parallel_for);
+  const quant::CodeStore* walk_codes = quantized_walk() ? codes_.get() : build_codes.get();
   // Pass 2: link each node into the graph.
-  run([&](size_t worker, size_t i) {
+  parallel_for(slots.size(), [&](size_t worker, size_t i) {
     const Slot slot = slots[i];
-    if (codes_) codes_->Encode(slot, vector(slot));
+    if (codes_ || build_codes) {  // before it is linked: a walk that reaches it reads its code
+      (codes_ ? *codes_ : *build_codes).Encode(slot, vector(slot));
+    }
     graph_.InitNode(slot, graph_.DrawLevel(first_draw + i));
-    InsertOne(slot, leases[worker]->get());
+    InsertOne(slot, walk_codes, leases[worker]->get());
   });
+}
+
+void HnswIndex::FitOnBatch(quant::CodeStore& codes, std::span<const Slot> slots,
+                           size_t max_rows) const {
+  const size_t n = std::min(slots.size(), max_rows);
+  const size_t step = slots.size() / n;  // an even spread when the batch is sampled
+  std::vector<float> sample(n * params_.dim);
+  for (size_t i = 0; i < n; ++i) {
+    std::memcpy(sample.data() + i * params_.dim, vector(slots[i * step]),
+                params_.dim * sizeof(float));
+  }
+  codes.Fit(sample.data(), n, params_.dim);
+}
+
+template <class ParallelFor>
+std::unique_ptr<quant::CodeStore> HnswIndex::BuildCodes(std::span<const Slot> slots,
+                                                        ParallelFor&& parallel_for) const {
+  // Worth it only when the batch is large next to the index: every node already in the graph is
+  // encoded here (the walk reaches them), O(n d) once, against ~2,000 distances per insert; the
+  // batch's own nodes are encoded as they are linked (they are still kFree here).
+  const size_t end = graph_.slot_end();
+  if (slots.size() < kBuildCodesMinBatch || slots.size() * 4 < end ||
+      params_.dim < kBuildCodesMinDim) {
+    return nullptr;
+  }
+  auto codes = std::make_unique<quant::CodeStore>(params_.dim, params_.metric,
+                                                  Quantization::kSq4, kernels_);
+  codes->GrowTo(capacity());
+  FitOnBatch(*codes, slots, kBuildCodesFitRows);
+  constexpr size_t kChunk = 1024;
+  parallel_for((end + kChunk - 1) / kChunk, [&](size_t, size_t chunk) {
+    for (size_t slot = chunk * kChunk; slot < std::min(end, (chunk + 1) * kChunk); ++slot) {
+      if (graph_.state(static_cast<Slot>(slot)) != SlotState::kFree) {
+        codes->Encode(static_cast<Slot>(slot), vector(static_cast<Slot>(slot)));
+      }
+    }
+  });
+  return codes;
 }
 
 void HnswIndex::Publish(std::span<const Slot> slots) { graph_.Publish(slots); }
@@ -98,7 +137,7 @@ void HnswIndex::SelectNeighbors(std::vector<Neighbor>& candidates, size_t max_co
   candidates.assign(kept.begin(), kept.end());
 }
 
-void HnswIndex::InsertOne(Slot slot, WalkScratch& scratch) {
+void HnswIndex::InsertOne(Slot slot, const quant::CodeStore* walk_codes, WalkScratch& scratch) {
   const int level = graph_.level(slot);
   const float* q = vector(slot);
   uint64_t entry = graph_.entry();
@@ -144,11 +183,12 @@ void HnswIndex::InsertOne(Slot slot, WalkScratch& scratch) {
       StoreRelease(list, static_cast<uint32_t>(selected.size()));
     }
   };
-  // Quantized: the beam walks on the codes like a search (every linked node has its code: it is
-  // encoded before it is linked), and only the final candidates are re-scored exactly for the
-  // neighbour heuristic, which builds faster at the same recall.
-  if (quantized_walk()) {
-    find_lists(codes_->Distance(q, scratch.prepared));
+  // On codes (a quantized index's, or an fp32 bulk call's build codes) the beam walks like a
+  // search (every linked node has its code: it is encoded before it is linked), and only the
+  // final candidates are re-scored exactly for the neighbour heuristic, which builds faster at
+  // the same recall.
+  if (walk_codes != nullptr) {
+    find_lists(walk_codes->Distance(q, scratch.prepared));
   } else {
     find_lists(exact);
   }

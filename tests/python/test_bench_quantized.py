@@ -2,8 +2,9 @@
 
 Runs the quick mode (5,000 base vectors, 200 queries, two ef values: a few seconds) and checks that
 the report has a sweep row and a QPS-at-recall row for every system, and a memory row for each
-system that ran. A peer whose package is missing (hnswlib, faiss-cpu, usearch) must appear as
-"skipped" with the reason, not fail the run. The numbers themselves are not judged.
+system that ran. A peer whose package is missing (hnswlib, faiss-cpu, usearch, pyglass-portable,
+scann) must appear as "skipped" with the reason, not fail the run. The numbers themselves are not
+judged.
 """
 
 from __future__ import annotations

@@ -24,7 +24,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..common import package_version
-from . import augurdb, chroma, faiss, hnswlib, lancedb, omendb, usearch
+from . import augurdb, chroma, faiss, glass, hnswlib, lancedb, omendb, scann, usearch
 from .base import EF_CONSTRUCTION, K, M, Adapter, NotSupported, SystemInfo, timed_loop
 
 __all__ = ["DEFAULT_SYSTEMS", "EF_CONSTRUCTION", "K", "M", "QUICK_SYSTEMS", "SYSTEMS", "Adapter",
@@ -32,10 +32,11 @@ __all__ = ["DEFAULT_SYSTEMS", "EF_CONSTRUCTION", "K", "M", "QUICK_SYSTEMS", "SYS
            "thread_env", "timed_loop"]
 
 SYSTEMS: dict[str, SystemInfo] = {s.key: s for s in (
-    augurdb.INFO, hnswlib.INFO, faiss.INFO, usearch.INFO, chroma.INFO_MEMORY,
+    augurdb.INFO, hnswlib.INFO, faiss.INFO, usearch.INFO, glass.INFO, scann.INFO,
+    chroma.INFO_MEMORY,
     chroma.INFO_PERSISTENT, lancedb.INFO, omendb.INFO)}
 
-DEFAULT_SYSTEMS = ("augurdb", "hnswlib", "faiss", "usearch", "chromadb-memory",
+DEFAULT_SYSTEMS = ("augurdb", "hnswlib", "faiss", "usearch", "glass", "scann", "chromadb-memory",
                    "chromadb-persistent", "lancedb", "omendb")
 QUICK_SYSTEMS = tuple(s for s in DEFAULT_SYSTEMS if SYSTEMS[s].quick)
 
@@ -66,6 +67,7 @@ def make_adapter(key: str, dim: int) -> Adapter:
     adapters: dict[str, Any] = {
         "augurdb": augurdb.AugurDBAdapter, "hnswlib": hnswlib.HnswlibAdapter,
         "faiss": faiss.FaissAdapter, "usearch": usearch.USearchAdapter,
+        "glass": glass.GlassAdapter, "scann": scann.ScannAdapter,
         "lancedb": lancedb.LanceAdapter, "omendb": omendb.OmenDBAdapter}
     return adapters[key](dim)
 

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import os
+import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -61,6 +63,20 @@ def timed_call(call: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[flo
     start = time.perf_counter()
     result = call(*args, **kwargs)
     return time.perf_counter() - start, result
+
+
+@contextlib.contextmanager
+def stdout_to_stderr() -> Iterator[None]:
+    """Sends what native code prints to file descriptor 1 to stderr instead (glass prints its
+    build progress there), so that reports written to stdout stay clean."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        os.dup2(2, 1)
+        yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
 
 
 def pad_ids(rows: Sequence[Sequence[int]], n: int) -> IdArray:

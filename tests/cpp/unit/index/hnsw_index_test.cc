@@ -151,6 +151,39 @@ TEST(HnswIndex, EfBelowKNarrowsTheWalkButReturnsK) {
   EXPECT_GT(r2, 0.3) << "a beam of 2 still finds neighbours";
 }
 
+// An fp32 bulk call (>= kBuildCodesMinBatch rows, dim >= kBuildCodesMinDim, at least a quarter
+// of the index) walks SQ4 codes made for the call, encoding the nodes already in the graph too.
+// The graph must be as good as one built by small calls, which walk the fp32 rows.
+TEST_P(HnswRecall, BulkCallsWalkingBuildCodesKeepRecall) {
+  const size_t dim = HnswIndex::kBuildCodesMinDim, n = 6000, first = 4000;
+  static_assert(n - first >= HnswIndex::kBuildCodesMinBatch);
+  const auto data = ClusteredData(n, dim, TestSeed());
+  const auto queries = ClusteredData(100, dim, TestSeed() + 1);
+  ThreadPool pool(2);
+  auto add = [&](HnswIndex& index, size_t begin, size_t end) {
+    std::vector<Slot> slots;
+    ASSERT_TRUE(index.AllocateSlots(end - begin, &slots).ok());
+    for (size_t i = 0; i < slots.size(); ++i) ASSERT_EQ(slots[i], begin + i);
+    index.Insert(slots, data.data() + begin * dim, dim, &pool, 2);
+    index.Publish(slots);
+  };
+  auto bulk = MakeIndex(dim, GetParam());
+  add(*bulk, 0, first);  // into an empty index
+  add(*bulk, first, n);  // into a non-empty one: the existing nodes are encoded as well
+  auto small = MakeIndex(dim, GetParam());
+  for (size_t begin = 0; begin < n; begin += HnswIndex::kBuildCodesMinBatch / 2) {
+    add(*small, begin, std::min(n, begin + HnswIndex::kBuildCodesMinBatch / 2));
+  }
+  ASSERT_TRUE(bulk->CheckInvariants().ok()) << bulk->CheckInvariants().ToString();
+  for (size_t ef : {16, 64}) {
+    const double bulk_recall = Recall(*bulk, data, queries, 10, ef);
+    const double small_recall = Recall(*small, data, queries, 10, ef);
+    EXPECT_GE(bulk_recall, small_recall - 0.02)
+        << "ef " << ef << " metric " << MetricName(GetParam()) << " seed " << TestSeed();
+    if (ef == 64) EXPECT_GE(bulk_recall, 0.95);
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Metrics, HnswRecall,
                          ::testing::Values(Metric::kL2, Metric::kInnerProduct, Metric::kCosine),
                          [](const auto& info) { return std::string(MetricName(info.param)); });
