@@ -122,6 +122,9 @@ class HnswIndex {
   // +15% at 128-d (hnswlib's rate rose as much in that run) and -16% at 64-d, where an fp32 row
   // is four cache lines and the codes save little.
   static constexpr size_t kBuildCodesMinDim = 256;
+  // An Insert call of at least this many rows that walks codes links them in locality order
+  // (LocalityOrder; L2 and cosine only).
+  static constexpr size_t kLocalityMinBatch = 10000;
 
   // ---- writer calls (serialised by the caller) ----
 
@@ -249,6 +252,14 @@ class HnswIndex {
   std::unique_ptr<quant::CodeStore> BuildCodes(std::span<const Slot> slots,
                                                ParallelFor&& parallel_for) const;
   static constexpr size_t kBuildCodesFitRows = 65536;
+  // The order (indices into `slots`) in which a bulk call links its nodes: a strided tenth
+  // first, then the rest grouped by the nearest of up to kLocalityMaxClusters centres (distances
+  // on `codes`); empty (the caller's order) below kLocalityMinBatch rows.
+  template <class ParallelFor>
+  std::vector<uint32_t> LocalityOrder(std::span<const Slot> slots, size_t workers,
+                                      quant::CodeStore& codes, ParallelFor&& parallel_for) const;
+  static constexpr size_t kLocalityClusterSize = 250;
+  static constexpr size_t kLocalityMaxClusters = 256;
   // Heuristic neighbour selection (HNSW paper, Algorithm 4, without extension), then the slots
   // it left free filled by the same rule relaxed by Vamana's alpha (hnsw_index.cc,
   // kPruneAlphaSquared). Output sorted by distance, at most max_count.

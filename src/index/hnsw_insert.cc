@@ -51,8 +51,13 @@ void HnswIndex::Insert(std::span<const Slot> slots, const float* vectors, size_t
   const std::unique_ptr<quant::CodeStore> build_codes =
       codes_ ? nullptr : BuildCodes(slots, parallel_for);
   const quant::CodeStore* walk_codes = quantized_walk() ? codes_.get() : build_codes.get();
+  const std::vector<uint32_t> order =
+      walk_codes != nullptr
+          ? LocalityOrder(slots, workers, codes_ ? *codes_ : *build_codes, parallel_for)
+          : std::vector<uint32_t>{};
   // Pass 2: link each node into the graph.
-  parallel_for(slots.size(), [&](size_t worker, size_t i) {
+  parallel_for(slots.size(), [&](size_t worker, size_t k) {
+    const size_t i = order.empty() ? k : order[k];
     const Slot slot = slots[i];
     if (codes_ || build_codes) {  // before it is linked: a walk that reaches it reads its code
       (codes_ ? *codes_ : *build_codes).Encode(slot, vector(slot));
@@ -60,6 +65,49 @@ void HnswIndex::Insert(std::span<const Slot> slots, const float* vectors, size_t
     graph_.InitNode(slot, graph_.DrawLevel(first_draw + i));
     InsertOne(slot, walk_codes, leases[worker]->get());
   });
+}
+
+template <class ParallelFor>
+std::vector<uint32_t> HnswIndex::LocalityOrder(std::span<const Slot> slots, size_t workers,
+                                               quant::CodeStore& codes,
+                                               ParallelFor&& parallel_for) const {
+  const size_t n = slots.size();
+  // Not for inner product: on clustered data its graph lost 0.03 recall@10 at ef 16 when linked
+  // cluster by cluster (HnswRecall.BulkCallsWalkingBuildCodesKeepRecall); L2 and cosine gained.
+  if (n < kLocalityMinBatch || params_.metric == Metric::kInnerProduct) return {};
+  // Every kSampleStride-th row goes first, in the caller's order, and lays down the graph's
+  // long links; the rest follow grouped by their nearest centre, so that consecutive inserts
+  // walk the same neighbourhoods while their rows are still in the cache.
+  constexpr size_t kSampleStride = 10;
+  const size_t clusters = std::clamp<size_t>(n / kLocalityClusterSize, 16, kLocalityMaxClusters);
+  const size_t sample = (n + kSampleStride - 1) / kSampleStride;
+  std::vector<Slot> centres(clusters);
+  for (size_t c = 0; c < clusters; ++c) {
+    centres[c] = slots[(c * sample / clusters) * kSampleStride];  // sample rows, evenly spread
+    codes.Encode(centres[c], vector(centres[c]));  // early is fine: nothing links to it yet
+  }
+  std::vector<uint32_t> group(n, 0);  // 0: the sample; else 1 + the nearest centre
+  std::vector<AlignedBuffer<int16_t>> prepared(workers);
+  constexpr size_t kChunk = 256;
+  parallel_for((n + kChunk - 1) / kChunk, [&](size_t worker, size_t chunk) {
+    for (size_t i = chunk * kChunk; i < std::min(n, (chunk + 1) * kChunk); ++i) {
+      if (i % kSampleStride == 0) continue;
+      const quant::SqDistance dist = codes.Distance(vector(slots[i]), prepared[worker]);
+      float best = std::numeric_limits<float>::infinity();
+      for (size_t c = 0; c < clusters; ++c) {
+        const float d = dist.One(centres[c]);
+        if (d < best) {
+          best = d;
+          group[i] = static_cast<uint32_t>(c + 1);
+        }
+      }
+    }
+  });
+  std::vector<uint32_t> order(n);
+  for (size_t i = 0; i < n; ++i) order[i] = static_cast<uint32_t>(i);
+  std::stable_sort(order.begin(), order.end(),
+                   [&](uint32_t a, uint32_t b) { return group[a] < group[b]; });
+  return order;
 }
 
 void HnswIndex::FitOnBatch(quant::CodeStore& codes, std::span<const Slot> slots,

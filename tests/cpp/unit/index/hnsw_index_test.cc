@@ -152,10 +152,12 @@ TEST(HnswIndex, EfBelowKNarrowsTheWalkButReturnsK) {
 }
 
 // An fp32 bulk call (>= kBuildCodesMinBatch rows, dim >= kBuildCodesMinDim, at least a quarter
-// of the index) walks SQ4 codes made for the call, encoding the nodes already in the graph too.
-// The graph must be as good as one built by small calls, which walk the fp32 rows.
+// of the index) walks SQ4 codes made for the call, encoding the nodes already in the graph too,
+// and from kLocalityMinBatch rows links them in locality order. The graph must be as good as
+// one built by small calls, which walk the fp32 rows in the caller's order.
 TEST_P(HnswRecall, BulkCallsWalkingBuildCodesKeepRecall) {
-  const size_t dim = HnswIndex::kBuildCodesMinDim, n = 6000, first = 4000;
+  const size_t dim = HnswIndex::kBuildCodesMinDim, first = HnswIndex::kLocalityMinBatch;
+  const size_t n = first + 3000;
   static_assert(n - first >= HnswIndex::kBuildCodesMinBatch);
   const auto data = ClusteredData(n, dim, TestSeed());
   const auto queries = ClusteredData(100, dim, TestSeed() + 1);
