@@ -8,9 +8,9 @@ Run::
     python -m bench.ann.suite --dataset clustered-1m --limit 200000 --systems augurdb faiss
 
 Systems (``--systems``; details, parameters and deviations in :mod:`bench.ann.peers`):
-augurdb, hnswlib, faiss (IndexHNSWFlat), usearch, glass (SQ8U + fp32 refine), ScaNN (tree + AH +
-reorder), chromadb-memory (EphemeralClient),
-chromadb-persistent (PersistentClient), lancedb (IVF_HNSW_FLAT, one partition), omendb. A peer
+augurdb, augurdb-sq8 (the quantized mode), hnswlib, faiss (IndexHNSWFlat), usearch, glass (SQ8U +
+fp32 refine), ScaNN (tree + AH + reorder), chromadb-memory (EphemeralClient), chromadb-persistent
+(PersistentClient), lancedb (IVF_HNSW_FLAT, one partition), omendb. A peer
 that is not installed, fails to import or fails to build is recorded with its exact error and
 the run goes on. Install them with
 ``pip install hnswlib faiss-cpu usearch pyglass-portable scann chromadb lancedb omendb matplotlib

@@ -251,7 +251,7 @@ class HnswIndex {
   template <class ParallelFor>
   std::unique_ptr<quant::CodeStore> BuildCodes(std::span<const Slot> slots,
                                                ParallelFor&& parallel_for) const;
-  static constexpr size_t kBuildCodesFitRows = 65536;
+  static constexpr size_t kBuildCodesFitRows = 16384;  // the fit is serial: a sample will do
   // The order (indices into `slots`) in which a bulk call links its nodes: a strided tenth
   // first, then the rest grouped by the nearest of up to kLocalityMaxClusters centres (distances
   // on `codes`); empty (the caller's order) below kLocalityMinBatch rows.

@@ -32,12 +32,11 @@ __all__ = ["DEFAULT_SYSTEMS", "EF_CONSTRUCTION", "K", "M", "QUICK_SYSTEMS", "SYS
            "thread_env", "timed_loop"]
 
 SYSTEMS: dict[str, SystemInfo] = {s.key: s for s in (
-    augurdb.INFO, hnswlib.INFO, faiss.INFO, usearch.INFO, glass.INFO, scann.INFO,
-    chroma.INFO_MEMORY,
-    chroma.INFO_PERSISTENT, lancedb.INFO, omendb.INFO)}
+    augurdb.INFO, augurdb.INFO_SQ8, hnswlib.INFO, faiss.INFO, usearch.INFO, glass.INFO,
+    scann.INFO, chroma.INFO_MEMORY, chroma.INFO_PERSISTENT, lancedb.INFO, omendb.INFO)}
 
-DEFAULT_SYSTEMS = ("augurdb", "hnswlib", "faiss", "usearch", "glass", "scann", "chromadb-memory",
-                   "chromadb-persistent", "lancedb", "omendb")
+DEFAULT_SYSTEMS = ("augurdb", "augurdb-sq8", "hnswlib", "faiss", "usearch", "glass", "scann",
+                   "chromadb-memory", "chromadb-persistent", "lancedb", "omendb")
 QUICK_SYSTEMS = tuple(s for s in DEFAULT_SYSTEMS if SYSTEMS[s].quick)
 
 
@@ -65,7 +64,8 @@ def make_adapter(key: str, dim: int) -> Adapter:
     if key.startswith("chromadb-"):
         return chroma.ChromaAdapter(dim, persistent=key == "chromadb-persistent")
     adapters: dict[str, Any] = {
-        "augurdb": augurdb.AugurDBAdapter, "hnswlib": hnswlib.HnswlibAdapter,
+        "augurdb": augurdb.AugurDBAdapter, "augurdb-sq8": augurdb.AugurDBSq8Adapter,
+        "hnswlib": hnswlib.HnswlibAdapter,
         "faiss": faiss.FaissAdapter, "usearch": usearch.USearchAdapter,
         "glass": glass.GlassAdapter, "scann": scann.ScannAdapter,
         "lancedb": lancedb.LanceAdapter, "omendb": omendb.OmenDBAdapter}

@@ -75,3 +75,29 @@ class AugurDBAdapter(Adapter):
     def batch(self, queries: FloatArray, ef: int, threads: int) -> tuple[float, IdArray]:
         seconds, found = timed_call(self.index.search_batch, queries, K, ef=ef, threads=threads)
         return seconds, np.asarray(found.ids, dtype=np.int64)
+
+
+INFO_SQ8 = SystemInfo(
+    key="augurdb-sq8", label="AugurDB SQ8", package="augurdb", module="augurdb",
+    thread_knob="augurdb.open(threads=N)",
+    persists=None,
+    params=f"HNSW M={M}, ef_construction={EF_CONSTRUCTION}, metric l2, quantization='sq8' "
+           "(walks SQ8 codes, re-scores 2k candidates in fp32)",
+    notes=("The quantized mode, for the comparison with glass (which walks SQ8U codes): an "
+           "in-memory collection (fp32 rows kept for the rerank), queried through search().",))
+
+
+class AugurDBSq8Adapter(AugurDBAdapter):
+    key = "augurdb-sq8"
+    info = INFO_SQ8
+    single_methods = ("single",)
+
+    def build(self, base: FloatArray, threads: int, workdir: Path) -> dict[str, Any]:
+        col = self.lib.open(dim=self.dim, metric="l2", m=M, ef_construction=EF_CONSTRUCTION,
+                            threads=threads, quantization="sq8")
+        col.add(np.arange(base.shape[0], dtype=np.int64), base)
+        self.index = col
+        return {}
+
+    def query_call(self, method: str, ef: int) -> Callable[[Any], Any]:
+        return super().query_call("search", ef)

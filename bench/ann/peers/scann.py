@@ -5,7 +5,7 @@ Set-up as ScaNN's README recommends for L2 data of this size: a k-means tree of 
 leaves, asymmetric hashing with 2 dimensions per 16-centre block and the anisotropic threshold
 0.2, then an exact float32 reorder of the best candidates. ScaNN has no ``ef``: the suite's ef
 sweep is mapped to (leaves searched, candidates reordered), both growing with ef, so one curve
-covers the same recall range as the graphs (:func:`search_knobs`).
+covers about the recall range of the graphs (:func:`search_knobs`).
 """
 
 from __future__ import annotations
@@ -24,14 +24,16 @@ INFO = SystemInfo(
     thread_knob="builder.set_n_training_threads(N); search_batched_parallel",
     persists=None,
     params="tree(leaves=sqrt(n)) + score_ah(2, anisotropic 0.2) + reorder(exact fp32)",
-    notes=("ef is mapped to leaves_to_search = ceil(ef/4)+1 and pre_reorder = max(2*ef, 50): "
-           "ScaNN has no beam width.",
+    notes=("ef is mapped to leaves_to_search = ceil(ef * leaves / 1000) and pre_reorder = "
+           "max(2*ef, 50): ScaNN has no beam width.",
            "In memory only here (ScaNN can serialize to a directory; not timed)."))
 
 
-def search_knobs(ef: int) -> tuple[int, int]:
-    """(leaves_to_search, pre_reorder_num_neighbors) for the suite's ``ef``."""
-    return math.ceil(ef / 4) + 1, max(2 * ef, 50)
+def search_knobs(ef: int, leaves: int) -> tuple[int, int]:
+    """(leaves_to_search, pre_reorder_num_neighbors) for the suite's ``ef``: about ef/1000 of
+    the leaves (so the share of the data scanned grows with ef whatever the data size), and
+    2 ef candidates (at least 50) re-scored exactly."""
+    return max(1, math.ceil(ef * leaves / 1000)), max(2 * ef, 50)
 
 
 class ScannAdapter(Adapter):
@@ -61,7 +63,7 @@ class ScannAdapter(Adapter):
         self.ef = ef
 
     def query_call(self, method: str, ef: int) -> Callable[[Any], Any]:
-        leaves, reorder = search_knobs(ef)
+        leaves, reorder = search_knobs(ef, self.leaves)
         search = self.index.search
 
         def call(row: Any) -> Any:
@@ -70,7 +72,7 @@ class ScannAdapter(Adapter):
         return call
 
     def batch(self, queries: FloatArray, ef: int, threads: int) -> tuple[float, IdArray]:
-        leaves, reorder = search_knobs(ef)
+        leaves, reorder = search_knobs(ef, self.leaves)
         seconds, (ids, _) = timed_call(self.index.search_batched_parallel, queries,
                                        final_num_neighbors=K, pre_reorder_num_neighbors=reorder,
                                        leaves_to_search=leaves)
