@@ -129,7 +129,8 @@ class HnswIndex {
   // ---- writer calls (serialised by the caller) ----
 
   // Hands out `count` slots for new vectors: reclaimed ones first, then fresh ones, growing the
-  // arrays if needed. The slots are in state kInserting until Insert() links them.
+  // arrays if needed. The slots stay kFree until Insert() initialises them (kInserting) and
+  // links them.
   // Returns kResourceExhausted past kMaxSlots or when memory runs out.
   Status AllocateSlots(size_t count, std::vector<Slot>* out);
 
