@@ -198,6 +198,8 @@ class System:
     prepared outside the timing), ``search`` (one query), ``memory`` (label -> (bytes, what))."""
 
     name = ""
+    #: What the build reported beyond its time (Peer: glass's graph-only seconds).
+    extra: dict[str, Any] = {}
 
     def build(self, base: FloatArray, threads: int) -> None:
         raise NotImplementedError
@@ -313,7 +315,6 @@ class Peer(System):
         self.name = key
         self.adapter = make_adapter(key, dim)
         self.workdir = workdir
-        self.extra: dict[str, Any] = {}
 
     def build(self, base: FloatArray, threads: int) -> None:
         self.extra = self.adapter.build(base, threads, self.workdir)
@@ -517,7 +518,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for name, (meter, _rss) in builds.items():
         report(f"| {LABELS[name]} | {meter.seconds:.1f} | {base.shape[0] / meter.seconds:,.0f} | "
                f"{meter.own_cores:.2f} | {meter.other_cores:.2f} |")
-        graph_seconds = getattr(systems[name], "extra", {}).get("graph_seconds")
+        graph_seconds = systems[name].extra.get("graph_seconds")
         if graph_seconds:
             report(f"| {LABELS[name]}, graph only (no optimize) | {graph_seconds:.1f} | "
                    f"{base.shape[0] / graph_seconds:,.0f} | | |")

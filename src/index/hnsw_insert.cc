@@ -50,18 +50,17 @@ void HnswIndex::Insert(std::span<const Slot> slots, const float* vectors, size_t
   // An fp32 index walks SQ4 codes made for a bulk call and freed at its end (BuildCodes).
   const std::unique_ptr<quant::CodeStore> build_codes =
       codes_ ? nullptr : BuildCodes(slots, parallel_for);
-  const quant::CodeStore* walk_codes = quantized_walk() ? codes_.get() : build_codes.get();
-  const std::vector<uint32_t> order =
-      walk_codes != nullptr
-          ? LocalityOrder(slots, workers, codes_ ? *codes_ : *build_codes, parallel_for)
-          : std::vector<uint32_t>{};
+  // The codes this call encodes and walks (fitted by now); null: the walk reads the fp32 rows.
+  quant::CodeStore* const walk_codes = codes_ ? codes_.get() : build_codes.get();
+  const std::vector<uint32_t> order = walk_codes != nullptr
+                                          ? LocalityOrder(slots, workers, *walk_codes, parallel_for)
+                                          : std::vector<uint32_t>{};
   // Pass 2: link each node into the graph.
   parallel_for(slots.size(), [&](size_t worker, size_t k) {
     const size_t i = order.empty() ? k : order[k];
     const Slot slot = slots[i];
-    if (codes_ || build_codes) {  // before it is linked: a walk that reaches it reads its code
-      (codes_ ? *codes_ : *build_codes).Encode(slot, vector(slot));
-    }
+    // Before it is linked: a walk that reaches it reads its code.
+    if (walk_codes != nullptr) walk_codes->Encode(slot, vector(slot));
     graph_.InitNode(slot, graph_.DrawLevel(first_draw + i));
     InsertOne(slot, walk_codes, leases[worker]->get());
   });
