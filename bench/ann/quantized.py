@@ -427,29 +427,37 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return args
 
 
-def header(report: Report, args: argparse.Namespace, base: FloatArray, queries: FloatArray,
-           info: dict[str, Any], codec_note: str) -> None:
+def header_lines(base: FloatArray, queries: FloatArray, info: dict[str, Any]) -> list[str]:
+    """The date, CPU (model, SIMD flags, THP), engine build, peer versions and data lines every
+    report of this module and :mod:`bench.ann.incremental` starts with."""
     cpu = cpu_info()
-    report(f"# Quantized traversal vs hnswlib, faiss HNSWSQ, usearch i8, glass, ScaNN: "
-           f"{args.dataset}"
-           f"{' (quick)' if args.quick else ''}\n")
-    report(f"- date: {time.strftime('%Y-%m-%d %H:%M %Z')}")
-    report(f"- CPU: {cpu['model']}, {cpu['cores']} cores ({cpu['cores_usable']} usable), "
-           f"flags {' '.join(cpu['flags'])}, THP {cpu['thp']}")
     bi = augurdb.build_info()
-    report(f"- AugurDB {bi['version']} SIMD {bi['simd']} (detected {bi['simd_detected']}), "
-           f"{bi['compiler']}; checkout {git_commit()}")
+    lines = [f"- date: {time.strftime('%Y-%m-%d %H:%M %Z')}",
+             f"- CPU: {cpu['model']}, {cpu['cores']} cores ({cpu['cores_usable']} usable), "
+             f"flags {' '.join(cpu['flags'])}, THP {cpu['thp']}",
+             f"- AugurDB {bi['version']} SIMD {bi['simd']} (detected {bi['simd_detected']}), "
+             f"{bi['compiler']}; checkout {git_commit()}"]
     core = next(Path(augurdb.__file__).parent.glob("_core*"), None)
     if core is not None:
         built = time.strftime("%Y-%m-%d %H:%M %Z", time.localtime(core.stat().st_mtime))
-        report(f"- installed extension {core.name} written {built} (the checkout above may have "
-               "changed since it was built)")
+        lines.append(f"- installed extension {core.name} written {built} (the checkout above may "
+                     "have changed since it was built)")
     versions = ", ".join(f"{p} {package_version(p) or 'missing'}"
                          for p in ("hnswlib", "faiss-cpu", "usearch", "pyglass-portable", "scann",
                                    "numpy"))
-    report(f"- peers: {versions}; Python {sys.version.split()[0]}")
-    report(f"- data: {info['name']}; {base.shape[0]:,} base vectors x {base.shape[1]}, "
-           f"{queries.shape[0]:,} queries; ground truth: {info['ground_truth']}")
+    lines.append(f"- peers: {versions}; Python {sys.version.split()[0]}")
+    lines.append(f"- data: {info['name']}; {base.shape[0]:,} base vectors x {base.shape[1]}, "
+                 f"{queries.shape[0]:,} queries; ground truth: {info['ground_truth']}")
+    return lines
+
+
+def header(report: Report, args: argparse.Namespace, base: FloatArray, queries: FloatArray,
+           info: dict[str, Any], codec_note: str) -> None:
+    report(f"# Quantized traversal vs hnswlib, faiss HNSWSQ, usearch i8, glass, ScaNN: "
+           f"{args.dataset}"
+           f"{' (quick)' if args.quick else ''}\n")
+    for line in header_lines(base, queries, info):
+        report(line)
     if args.limit:
         report(f"- --limit {args.limit}: only the first {args.limit:,} base vectors are indexed "
                "(the ground truth is exact for that prefix)")
