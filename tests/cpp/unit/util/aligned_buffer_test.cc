@@ -1,6 +1,6 @@
 // AlignedBuffer: buffers under 4 MiB are 64-byte aligned, larger ones 2 MiB aligned (huge pages).
-// Both must keep the common prefix on growth and shrink and hand out zeroed new elements, and an
-// adopted buffer becomes a copy of its own on the first Resize.
+// Every path must keep the common prefix, hand out zeroed new elements, leave a copy sharing the
+// old memory intact, and copy an adopted buffer on its first Resize.
 #include "util/aligned_buffer.h"
 
 #include <gtest/gtest.h>
@@ -62,6 +62,25 @@ TEST(AlignedBufferTest, LargeBufferIsHugePageAlignedAndZeroedAcrossGrowth) {
   EXPECT_TRUE(Filled(b, small));
   b.Resize(0);
   EXPECT_EQ(b.data(), nullptr);
+}
+
+TEST(AlignedBufferTest, GrowingRepeatedlyKeepsThePrefixAndACopyIntact) {
+  const size_t large = 3 * kHugePage / sizeof(uint32_t);
+  AlignedBuffer<uint32_t> b(large);
+  Fill(b, large);
+  for (int round = 0; round < 3; ++round) {
+    const size_t before = b.size();
+    b.Resize(before * 3 / 2);
+    EXPECT_TRUE(Filled(b, large));
+    EXPECT_TRUE(AllZero(b, large, b.size()));
+  }
+  // A copy shares the memory: growing the original must leave the copy's contents alone.
+  AlignedBuffer<uint32_t> copy = b;
+  b.Resize(b.size() * 2);
+  EXPECT_NE(b.data(), copy.data());
+  EXPECT_TRUE(Filled(copy, large));
+  EXPECT_TRUE(Filled(b, large));
+  EXPECT_TRUE(AllZero(b, large, b.size()));
 }
 
 TEST(AlignedBufferTest, ResizingAnAdoptedBufferCopiesIt) {
