@@ -136,7 +136,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     for line in header_lines(base, queries, info):
         report(line)
     report(f"- HNSW M={M}, ef_construction={EF_CONSTRUCTION}; {args.threads} threads for the "
-           f"load and every batch; recall@{K} at ef {RECALL_EF}, one query per call")
+           f"load and every batch; recall@{K} at ef {RECALL_EF} (queries in one call, one "
+           "thread)")
     report(f"- load at start: `{uptime()}`\n")
 
     workdir = tempfile.TemporaryDirectory(prefix="augurdb-incremental-")
