@@ -29,10 +29,11 @@ class AugurDBAdapter(Adapter):
     key = "augurdb"
     info = INFO
     single_methods = ("search", "search_batch(1 row)")
+    quantization = "none"  # augurdb.open's quantization= for every collection this builds
 
     def build(self, base: FloatArray, threads: int, workdir: Path) -> dict[str, Any]:
         col = self.lib.open(dim=self.dim, metric="l2", m=M, ef_construction=EF_CONSTRUCTION,
-                                threads=threads)
+                            threads=threads, quantization=self.quantization)
         col.add(np.arange(base.shape[0], dtype=np.int64), base)
         self.index = col
         return {}
@@ -40,7 +41,8 @@ class AugurDBAdapter(Adapter):
     def build_persistent(self, base: FloatArray, threads: int, path: Path) -> dict[str, Any]:
         start = time.perf_counter()
         col = self.lib.open(path, dim=self.dim, metric="l2", m=M,
-                                ef_construction=EF_CONSTRUCTION, threads=threads)
+                            ef_construction=EF_CONSTRUCTION, threads=threads,
+                            quantization=self.quantization)
         col.add(np.arange(base.shape[0], dtype=np.int64), base)
         added = time.perf_counter()
         col.close()
@@ -91,13 +93,7 @@ class AugurDBSq8Adapter(AugurDBAdapter):
     key = "augurdb-sq8"
     info = INFO_SQ8
     single_methods = ("single",)
-
-    def build(self, base: FloatArray, threads: int, workdir: Path) -> dict[str, Any]:
-        col = self.lib.open(dim=self.dim, metric="l2", m=M, ef_construction=EF_CONSTRUCTION,
-                            threads=threads, quantization="sq8")
-        col.add(np.arange(base.shape[0], dtype=np.int64), base)
-        self.index = col
-        return {}
+    quantization = "sq8"
 
     def query_call(self, method: str, ef: int) -> Callable[[Any], Any]:
         return super().query_call("search", ef)
