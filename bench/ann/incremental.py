@@ -13,6 +13,8 @@ Systems, same M/ef_construction and threads:
 - AugurDB fp32 and SQ8: persistent collections opened with ``durability="sync"`` (every ``add``
   fsyncs its log record before it returns); the bulk load is one ``add`` followed by a
   checkpoint, not timed with the batches.
+Both are told the final size up front (hnswlib's ``max_elements``, AugurDB's ``reserve``), so no
+batch pays for growing the arrays.
 
     python -m bench.ann.incremental [--n 1000000] [--batches 20] [--batch 1000] [--quick]
 """
@@ -79,14 +81,16 @@ class Hnswlib(Grower):
 
 
 class AugurDB(Grower):
-    def __init__(self, quantization: str, path: Path) -> None:
+    def __init__(self, quantization: str, path: Path, capacity: int) -> None:
         self.quantization = quantization
         self.path = path
+        self.capacity = capacity
 
     def load(self, base: FloatArray, threads: int) -> None:
         self.col = augurdb.open(self.path, dim=base.shape[1], metric="l2", m=M,
                                 ef_construction=EF_CONSTRUCTION, threads=threads,
                                 quantization=self.quantization, durability="sync")
+        self.col.reserve(self.capacity)
         self.col.add(np.arange(base.shape[0], dtype=np.int64), base)
         self.col.checkpoint()
 
@@ -150,7 +154,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             continue
         system: Grower = (Hnswlib(base.shape[0]) if name == "hnswlib" else
                           AugurDB("none" if name == "augurdb-fp32" else "sq8",
-                                  Path(workdir.name) / name))
+                                  Path(workdir.name) / name, base.shape[0]))
         log(f"loading {name} ({initial:,} vectors)")
         with Meter() as meter:
             system.load(base[:initial], args.threads)

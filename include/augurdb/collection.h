@@ -192,6 +192,9 @@ struct CollectionStats {
   // file pages the OS caches and drops as memory demands).
   size_t mapped_vector_bytes = 0;
   size_t deleted = 0;        // tombstoned slots not yet reclaimed
+  // Records (live, deleted and reclaimed slots together) the index holds before an add grows
+  // it again; Reserve raises it.
+  size_t capacity = 0;
   size_t m = 0, ef_construction = 0, ef_search = 0, threads = 0;
   std::string simd;          // kernel family in use: "avx512", "avx2", "neon" or "scalar"
   IdKind id_kind = IdKind::kUnset;
@@ -271,6 +274,13 @@ class AUGURDB_EXPORT Collection {
   Result<VerifyReport> Verify() const;
   // Reclaims the slots of deleted records for reuse.
   Status Compact();
+  // Makes room for `capacity` records in all (deleted ones count until Compact reclaims them),
+  // so that adds up to it do not grow the index by copying its arrays (hnswlib's max_elements,
+  // usearch's reserve). Only memory: not stored, never shrinks, a no-op below the current
+  // capacity, and applied at the first Add when the dimension is not known yet. Errors:
+  // kInvalidArgument (over the per-collection limit), kResourceExhausted (out of memory;
+  // nothing changed), kNotSupported (read-only).
+  Status Reserve(size_t capacity);
   // Makes every write so far durable (fsync of the WAL); a no-op in memory.
   Status Flush();
   // Writes a checkpoint (vectors, graph, ids, metadata) and empties the WAL.

@@ -447,6 +447,19 @@ class Collection:
         """Reclaims the memory slots of deleted records for reuse (also done automatically)."""
         self._c().compact()
 
+    def reserve(self, capacity: int) -> None:
+        """Makes room for ``capacity`` records in all, so that adds up to it do not grow the
+        index by copying its arrays (like hnswlib's ``max_elements`` or usearch's ``reserve``).
+
+        A memory hint for this session only: not stored, never shrinks, and a no-op when the
+        collection already has room. Deleted records hold their room until :meth:`compact`.
+        Raises :class:`~augurdb.errors.InvalidArgument` for a negative or too large capacity."""
+        if isinstance(capacity, bool) or not isinstance(capacity, numbers.Integral) \
+                or capacity < 0:
+            raise errors.InvalidArgument(
+                f"capacity must be a non-negative int, got {capacity!r}")
+        self._c().reserve(int(capacity))
+
     # ---- reads ----
 
     def get(self, ids: Ids | None = None, *, where: Metadata | None = None,
@@ -620,7 +633,8 @@ class Collection:
     def stats(self) -> dict[str, Any]:
         """count, dim, metric, memory_bytes (RAM held by vectors, graph, ids and metadata),
         index_bytes, mapped_vector_bytes (vectors served from the checkpoint file, see
-        ``vectors_on_disk``), deleted, m, ef_construction, ef_search, threads, simd, id_kind,
+        ``vectors_on_disk``), deleted, capacity (records the index holds before an add grows
+        it; see :meth:`reserve`), m, ef_construction, ef_search, threads, simd, id_kind,
         documents (records with a document), text_index_bytes (part of memory_bytes) and
         tokenizer."""
         return dict(self._c().stats())

@@ -213,6 +213,7 @@ nb::dict StatsDict(const CollectionStats& s) {
   d["index_bytes"] = s.index_bytes;
   d["mapped_vector_bytes"] = s.mapped_vector_bytes;
   d["deleted"] = s.deleted;
+  d["capacity"] = s.capacity;
   d["m"] = s.m;
   d["ef_construction"] = s.ef_construction;
   d["ef_search"] = s.ef_search;
@@ -521,6 +522,10 @@ void BindCollection(nb::module_& m) {
       .def("compact", [](Collection& c) {
         nb::gil_scoped_release release;
         ThrowIfError(c.Compact());
+      })
+      .def("reserve", [](Collection& c, size_t capacity) {
+        nb::gil_scoped_release release;
+        ThrowIfError(c.Reserve(capacity));
       })
       .def("ids", [](const Collection& c) {
         nb::list out;

@@ -351,6 +351,19 @@ Status Collection::Compact() {
   return Status::OK();
 }
 
+Status Collection::Reserve(size_t capacity) {
+  std::lock_guard<std::mutex> lock(impl_->write_mutex);
+  AUGUR_RETURN_IF_ERROR(impl_->CheckWritable());
+  if (capacity > index::kMaxSlots) {
+    return Status::InvalidArgument("cannot reserve " + std::to_string(capacity) +
+                                   " records: at most " + std::to_string(index::kMaxSlots) +
+                                   " per collection");
+  }
+  impl_->reserved = std::max(impl_->reserved, capacity);
+  // Without a dimension there is no index yet: EnsureIndex applies the reservation.
+  return impl_->index_owner ? impl_->index_owner->Reserve(capacity) : Status::OK();
+}
+
 bool Collection::Contains(const Id& id) const {
   std::shared_lock<std::shared_mutex> lock(impl_->map_mutex);
   return impl_->ids.Contains(id);
@@ -397,6 +410,7 @@ CollectionStats Collection::Stats() const {
     st.index_bytes = idx->MemoryBytes();
     st.deleted = idx->deleted_count();
   }
+  st.capacity = idx != nullptr ? idx->capacity() : impl_->reserved;
   st.documents = impl_->documents.count();
   st.text_index_bytes = impl_->text_index->MemoryBytes();
   st.tokenizer = std::string(text::TokenizerName(impl_->text_index->tokenizer().kind()));

@@ -90,6 +90,7 @@ struct [[gnu::visibility("hidden")]] Collection::Impl {
 
   std::mutex write_mutex;
   std::unique_ptr<index::HnswIndex> index_owner;  // written under write_mutex
+  size_t reserved = 0;  // Collection::Reserve's largest capacity; under write_mutex
   std::atomic<index::HnswIndex*> index{nullptr};  // published once, read by searches
   std::atomic<size_t> dim{0};
 

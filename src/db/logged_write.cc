@@ -172,7 +172,9 @@ Status Impl::EnsureIndex(size_t d) {
   params.seed = options.seed;
   params.quantization = *options.quantization;
   params.vectors_on_disk = options.vectors_on_disk;
-  AUGUR_ASSIGN_OR_RETURN(index_owner, HnswIndex::Create(params, kernels));
+  AUGUR_ASSIGN_OR_RETURN(std::unique_ptr<HnswIndex> created, HnswIndex::Create(params, kernels));
+  AUGUR_RETURN_IF_ERROR(created->Reserve(reserved));
+  index_owner = std::move(created);
   dim.store(d);
   index.store(index_owner.get(), std::memory_order_release);
   return Status::OK();

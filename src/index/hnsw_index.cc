@@ -9,6 +9,7 @@
 #include <string>
 
 #include "index/hnsw_walk.h"
+#include "util/check.h"
 
 namespace augurdb::index {
 namespace {
@@ -84,17 +85,28 @@ Status HnswIndex::AllocateSlots(size_t count, std::vector<Slot>* out) {
   }
   const size_t capacity = graph_.capacity();
   if (end + fresh > capacity) {
-    size_t target = std::max<size_t>({end + fresh, capacity + capacity / 2, 1024});
-    target = std::min(target, kMaxSlots);
-    std::unique_lock<std::shared_mutex> lock(resize_mutex_);
-    try {
-      GrowTo(target);
-    } catch (const std::bad_alloc&) {
-      return Status::ResourceExhausted("out of memory growing the index to " +
-                                       std::to_string(target) + " vectors");
-    }
+    // By half at least, so that a run of small batches copies the arrays O(log n) times.
+    const size_t target = std::max<size_t>({end + fresh, capacity + capacity / 2, 1024});
+    AUGUR_RETURN_IF_ERROR(GrowLocked(std::min(target, kMaxSlots)));
   }
   graph_.TakeSlots(count, out);
+  return Status::OK();
+}
+
+Status HnswIndex::Reserve(size_t slots) {
+  AUGUR_CHECK(slots <= kMaxSlots);
+  if (slots <= graph_.capacity()) return Status::OK();
+  return GrowLocked(slots);
+}
+
+Status HnswIndex::GrowLocked(size_t capacity) {
+  std::unique_lock<std::shared_mutex> lock(resize_mutex_);
+  try {
+    GrowTo(capacity);
+  } catch (const std::bad_alloc&) {
+    return Status::ResourceExhausted("out of memory growing the index to " +
+                                     std::to_string(capacity) + " vectors");
+  }
   return Status::OK();
 }
 

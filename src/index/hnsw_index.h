@@ -133,6 +133,10 @@ class HnswIndex {
   // links them.
   // Returns kResourceExhausted past kMaxSlots or when memory runs out.
   Status AllocateSlots(size_t count, std::vector<Slot>* out);
+  // Grows the arrays to hold `slots` slots in all (no-op when they already do), so that
+  // AllocateSlots does not copy them until then. kResourceExhausted when memory runs out
+  // (capacity unchanged). REQUIRES: slots <= kMaxSlots.
+  Status Reserve(size_t slots);
 
   // Copies vectors[i] (row i of a row-major matrix with `row_stride` floats per row) into
   // slots[i] (normalised for the cosine metric) and links every one into the graph, spread over
@@ -232,6 +236,8 @@ class HnswIndex {
   // Grows every store to `capacity`. REQUIRES: resize_mutex_ held exclusively. May throw
   // std::bad_alloc.
   void GrowTo(size_t capacity);
+  // GrowTo under the resize lock, out of memory as kResourceExhausted.
+  Status GrowLocked(size_t capacity);
   Fp32Distance ExactDistance(const float* query) const noexcept {
     return Fp32Distance{query, vectors_.rows(), params_.dim, distance_, distance4_,
                         prefetch_lines_};

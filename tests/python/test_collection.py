@@ -178,6 +178,29 @@ def test_delete_counts_and_excludes(data):
     assert col.search(data[0], k=1)[0].id == 0
 
 
+def test_reserve_makes_room_up_front(tmp_path, data):
+    col = augurdb.open(tmp_path / "r", dim=data.shape[1])
+    col.add(np.arange(10), data[:10])
+    assert col.stats()["capacity"] < 5_000
+    col.reserve(5_000)
+    room = col.stats()["index_bytes"]
+    assert col.stats()["capacity"] == 5_000
+    col.reserve(0)  # already has room: nothing changes
+    col.add(np.arange(10, len(data)), data[10:])
+    assert col.stats()["capacity"] == 5_000  # the adds fit in the reservation
+    assert [h.id for h in col.search(data[7], k=1)] == [7]
+    for bad in (-1, 2.5, True, "10"):
+        with pytest.raises(errors.InvalidArgument, match="capacity"):
+            col.reserve(bad)
+    with pytest.raises(errors.InvalidArgument, match="at most"):
+        col.reserve(1 << 40)
+    assert len(col) == len(data) and col.stats()["capacity"] == 5_000
+    col.close()
+    with augurdb.open(tmp_path / "r", mode="r") as reader:
+        with pytest.raises(errors.NotSupported, match="read-only"):
+            reader.reserve(10)
+
+
 def test_delete_then_readd_everything(data):
     col = make(data[:50])
     assert col.delete(np.arange(50)) == 50

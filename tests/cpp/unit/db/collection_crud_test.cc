@@ -452,6 +452,48 @@ TEST_P(CollectionTest, CompactReclaimsDeletedSlots) {
   EXPECT_OK(empty->Compact());
 }
 
+TEST_P(CollectionTest, ReserveMakesRoomWithoutChangingRecords) {
+  auto col = Open();
+  ASSERT_NE(col, nullptr);
+  const std::vector<float> data = RandomVectors(300, kDim, 34);
+  const std::vector<float> first(data.begin(), data.begin() + 100 * kDim);
+  ASSERT_OK(col->Add(IdsView::Ints(Iota(0, 100)), View(first, kDim)));
+  const CollectionStats before = col->Stats();
+  EXPECT_LT(before.capacity, 5000u);
+  ASSERT_OK(col->Reserve(5000));
+  const CollectionStats room = col->Stats();
+  EXPECT_EQ(room.capacity, 5000u);
+  EXPECT_GT(room.index_bytes, before.index_bytes);
+  EXPECT_OK(col->Reserve(10));  // below the capacity: nothing to do
+  EXPECT_EQ(col->Stats().capacity, 5000u);
+  EXPECT_EQ(col->size(), 100u);
+  // Adds within the reservation do not grow the arrays, and everything is found.
+  const std::vector<float> rest(data.begin() + 100 * kDim, data.end());
+  ASSERT_OK(col->Add(IdsView::Ints(Iota(100, 200)), View(rest, kDim)));
+  EXPECT_EQ(col->Stats().capacity, 5000u);
+  for (size_t r = 0; r < 300; r += 17) {
+    auto hits = col->Search(Row(data, kDim, r), {.k = 1, .ef = 300});
+    ASSERT_OK(hits);
+    EXPECT_EQ(IntId((*hits)[0].id), static_cast<int64_t>(r));
+  }
+  EXPECT_CODE(col->Reserve(size_t{1} << 40), kInvalidArgument);
+  EXPECT_EQ(col->Stats().capacity, 5000u);
+  EXPECT_EQ(col->size(), 300u);
+
+  // Before the dimension is known the reservation waits for the first Add, which applies it.
+  TempDir local;
+  CollectionOptions o = Options(0);
+  if (disk()) o.path = local.Sub("db");
+  auto lazy = OpenOrFail(o);
+  ASSERT_NE(lazy, nullptr);
+  ASSERT_OK(lazy->Reserve(5000));
+  EXPECT_EQ(lazy->Stats().capacity, 5000u);
+  ASSERT_OK(lazy->Add(IdsView::Ints(Iota(0, 100)), View(first, kDim)));
+  EXPECT_EQ(lazy->Stats().capacity, 5000u);
+  EXPECT_OK(lazy->Close());
+  EXPECT_CODE(lazy->Reserve(10), kInvalidArgument);  // closed
+}
+
 TEST_P(CollectionTest, FlushCheckpointAndStats) {
   auto col = Open();
   ASSERT_NE(col, nullptr);
