@@ -29,6 +29,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <future>
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
@@ -177,8 +178,15 @@ struct [[gnu::visibility("hidden")]] Collection::Impl {
   // ---- WAL and durability (durability.cc) ----
   // Appends `op` to the WAL (nothing in memory); `*end` is the log offset to sync to.
   Status Log(const WriteOp& op, uint64_t* end);
-  // After a logged write (write_mutex released): durability wait, then maybe a checkpoint.
-  Status AfterWrite(const std::shared_ptr<storage::WalWriter>& log, uint64_t end);
+  // A large put's fsync, started on its own thread as soon as it is logged so that it overlaps
+  // Apply (which never touches the WAL); invalid (nothing started) for other writes, other
+  // durability levels or in memory. REQUIRES: write_mutex held, `end` from the Log just done.
+  std::future<Status> StartSync(const WriteOp& op, uint64_t end);
+  static constexpr size_t kOverlapSyncMinRows = 64;
+  // After a logged write (write_mutex released): durability wait (on `started` when StartSync
+  // started it), then maybe a checkpoint.
+  Status AfterWrite(const std::shared_ptr<storage::WalWriter>& log, uint64_t end,
+                    std::future<Status>* started = nullptr);
 
   // ---- checkpoints (checkpoint_writer.cc) ----
   Status CheckpointLocked();                       // REQUIRES: write_mutex held

@@ -10,6 +10,7 @@
 // corruption) and the same Apply, without logging it again.
 #include <algorithm>
 #include <atomic>
+#include <future>
 #include <mutex>
 #include <new>
 #include <shared_mutex>
@@ -100,6 +101,7 @@ Result<size_t> LoggedWrite(Impl& impl, Prepare&& prepare) {
   std::shared_ptr<storage::WalWriter> log;
   uint64_t end = 0;
   size_t removed = 0;
+  std::future<Status> synced;  // outlives the lock: an early return still waits for its fsync
   {
     std::lock_guard<std::mutex> lock(impl.write_mutex);
     AUGUR_RETURN_IF_ERROR(impl.CheckWritable());
@@ -107,10 +109,11 @@ Result<size_t> LoggedWrite(Impl& impl, Prepare&& prepare) {
     AUGUR_ASSIGN_OR_RETURN(const bool any, prepare(&op));
     if (!any) return size_t{0};
     AUGUR_RETURN_IF_ERROR(impl.Log(op, &end));
+    synced = impl.StartSync(op, end);
     AUGUR_ASSIGN_OR_RETURN(removed, impl.Apply(op));
     log = impl.wal;
   }
-  AUGUR_RETURN_IF_ERROR(impl.AfterWrite(log, end));
+  AUGUR_RETURN_IF_ERROR(impl.AfterWrite(log, end, &synced));
   return removed;
 }
 
