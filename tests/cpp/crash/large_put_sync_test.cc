@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <augurdb/collection.h>
@@ -113,6 +114,37 @@ TEST_P(LargePutSyncTest, FailedSyncIsReportedAndNothingAfterIsAcknowledged) {
   EXPECT_TRUE(col->size() == 10 || col->size() == 10 + n) << col->size();
   EXPECT_EQ(col->Contains(Id(int64_t{100})), col->size() == 10 + n);
   EXPECT_FALSE(col->Contains(Id(int64_t{1000})));
+}
+
+// Writers share fsyncs (group commit): one writer's early fsync runs while the next appends.
+TEST(LargePutSyncConcurrency, ConcurrentLargePutsAreAllDurable) {
+  const std::string dir = MakeTempDir("largeput");
+  FaultEnv env(storage::Env::Default());
+  constexpr int kWriters = 2, kBatches = 6;
+  {
+    Result<std::unique_ptr<Collection>> col = TEST_OpenCollection(SyncOptions(dir), &env);
+    ASSERT_TRUE(col.ok()) << col.status().ToString();
+    std::vector<std::thread> writers;
+    std::vector<Status> results(kWriters * kBatches);
+    for (int w = 0; w < kWriters; ++w) {
+      writers.emplace_back([&, w] {
+        for (int b = 0; b < kBatches; ++b) {
+          const int64_t first = static_cast<int64_t>((w * kBatches + b) * kLarge);
+          const std::vector<float> rows = Rows(kLarge, first);
+          results[w * kBatches + b] = (*col)->Add(IdsView::Ints(Ids(kLarge, first)),
+                                                  MatrixView{rows.data(), kLarge, kDim, 0});
+        }
+      });
+    }
+    for (std::thread& t : writers) t.join();
+    for (const Status& s : results) ASSERT_TRUE(s.ok()) << s.ToString();
+    env.CrashAfterSync(env.sync_calls());
+    (void)(*col)->Close();
+  }
+  ASSERT_TRUE(env.Crash(CrashMode::kDropUnsynced).ok());
+  std::unique_ptr<Collection> col = Reopen(dir);
+  ASSERT_NE(col, nullptr);
+  EXPECT_EQ(col->size(), kWriters * kBatches * kLarge);
 }
 
 INSTANTIATE_TEST_SUITE_P(Rows, LargePutSyncTest, ::testing::Values(kSmall, kLarge),
