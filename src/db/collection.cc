@@ -359,9 +359,20 @@ Status Collection::Reserve(size_t capacity) {
                                    " records: at most " + std::to_string(index::kMaxSlots) +
                                    " per collection");
   }
+  // Without a dimension there is no index yet: EnsureIndex applies the reservation, and the id
+  // map gets its room at the first Add, which fixes the id kind.
+  if (impl_->index_owner) {
+    AUGUR_RETURN_IF_ERROR(impl_->index_owner->Reserve(capacity));
+    try {
+      std::unique_lock<std::shared_mutex> map_lock(impl_->map_mutex);
+      impl_->ids.ReserveRoom(capacity);
+    } catch (const std::bad_alloc&) {
+      return Status::ResourceExhausted("out of memory reserving ids for " +
+                                       std::to_string(capacity) + " records");
+    }
+  }
   impl_->reserved = std::max(impl_->reserved, capacity);
-  // Without a dimension there is no index yet: EnsureIndex applies the reservation.
-  return impl_->index_owner ? impl_->index_owner->Reserve(capacity) : Status::OK();
+  return Status::OK();
 }
 
 bool Collection::Contains(const Id& id) const {

@@ -43,15 +43,35 @@ void IdMap::Reserve(const IdsView& ids, size_t end) {
   kind_ = ids.is_string() ? IdKind::kString : IdKind::kInt;
   if (slot_used_.size() >= end) return;
   // Grow by half at least: slots arrive a batch at a time, and each growth rebuilds used_bits_.
-  const size_t grow = std::max(end, slot_used_.size() * 3 / 2);
-  slot_used_.resize(grow, 0);
+  GrowSlots(std::max(end, slot_used_.size() * 3 / 2));
+}
+
+void IdMap::ReserveRoom(size_t capacity) {
+  if (kind_ == IdKind::kUnset) return;
+  if (slot_used_.size() < capacity) GrowSlots(capacity);
+  // Only upwards: libstdc++'s reserve below the current bucket count rehashes to shrink.
+  auto reserve = [capacity](auto& map) {
+    if (static_cast<float>(map.bucket_count()) * map.max_load_factor() < capacity) {
+      map.reserve(capacity);
+    }
+  };
   if (kind_ == IdKind::kString) {
-    slot_str_id_.resize(grow);
+    reserve(str_to_slot_);
   } else {
-    slot_int_id_.resize(grow);
+    reserve(int_to_slot_);
   }
-  used_bits_.Resize(grow);  // clears: rebuilt from slot_used_
-  for (size_t s = 0; s < end; ++s) {
+}
+
+void IdMap::GrowSlots(size_t slots) {
+  const size_t old = slot_used_.size();
+  slot_used_.resize(slots, 0);
+  if (kind_ == IdKind::kString) {
+    slot_str_id_.resize(slots);
+  } else {
+    slot_int_id_.resize(slots);
+  }
+  used_bits_.Resize(slots);  // clears: rebuilt from slot_used_
+  for (size_t s = 0; s < old; ++s) {
     if (slot_used_[s]) used_bits_.Set(static_cast<Slot>(s));
   }
 }

@@ -56,6 +56,10 @@ class IdMap {
   // Extends the per-slot arrays to cover slots [0, end) and fixes the id kind to that of the
   // batch about to be stored. REQUIRES: CheckKind(ids) passed.
   void Reserve(const IdsView& ids, size_t end);
+  // Collection::Reserve: per-slot arrays and the id hash map sized for `capacity` records, so
+  // that neither grows (nor rehashes) below it. A no-op until the id kind is known. May throw
+  // std::bad_alloc.
+  void ReserveRoom(size_t capacity);
   // Stores id `i` of `ids` at the fresh slot `slot`, not yet used. REQUIRES: Reserve covered it.
   void SetSlotId(Slot slot, const IdsView& ids, size_t i);
   // Maps id `i` to `slot` (whose id SetSlotId stored) and marks it used; returns the slot the id
@@ -77,6 +81,8 @@ class IdMap {
 
  private:
   void SetUsed(Slot slot, bool used);
+  // Extends the per-slot arrays to `slots`, keeping every slot's state.
+  void GrowSlots(size_t slots);
 
   IdKind kind_ = IdKind::kUnset;
   std::unordered_map<int64_t, Slot> int_to_slot_;

@@ -176,7 +176,9 @@ Status Impl::EnsureIndex(size_t d) {
   params.quantization = *options.quantization;
   params.vectors_on_disk = options.vectors_on_disk;
   AUGUR_ASSIGN_OR_RETURN(std::unique_ptr<HnswIndex> created, HnswIndex::Create(params, kernels));
-  AUGUR_RETURN_IF_ERROR(created->Reserve(reserved));
+  // A reservation made before the dimension was known is a hint: if its memory is not there,
+  // the add goes on and grows the index as it needs (reporting its own out-of-memory).
+  if (!created->Reserve(reserved).ok()) reserved = 0;
   index_owner = std::move(created);
   dim.store(d);
   index.store(index_owner.get(), std::memory_order_release);
@@ -199,6 +201,7 @@ Status ApplyPut(Impl& impl, const WriteOp& op) {
   try {
     std::unique_lock<std::shared_mutex> lock(impl.map_mutex);
     impl.ids.Reserve(op.ids, idx.slot_end());
+    impl.ids.ReserveRoom(impl.reserved);  // once the first batch fixed the id kind
     for (size_t i = 0; i < n; ++i) {
       impl.ids.SetSlotId(slots[i], op.ids, i);
       // Fresh slots are unused, so filters skip them until the publish below.

@@ -79,6 +79,36 @@ TEST(IdMapTest, GrowthKeepsUsedSlots) {
   EXPECT_GT(map.MemoryBytes(), 100 * sizeof(int64_t));
 }
 
+TEST(IdMapTest, ReserveRoomSizesEverythingOnceTheKindIsKnown) {
+  for (const bool strings : {false, true}) {
+    IdMap map;
+    map.ReserveRoom(1000);  // no kind yet: nothing to size
+    EXPECT_EQ(map.slot_end(), 0u);
+    std::vector<int64_t> ints = {5, 6, 7};
+    std::vector<std::string> strs = {"a", "b", "c"};
+    const IdsView view = strings ? IdsView::Strings(strs) : IdsView::Ints(ints);
+    map.Reserve(view, 3);
+    for (size_t i = 0; i < 3; ++i) {
+      map.SetSlotId(static_cast<IdMap::Slot>(i), view, i);
+      map.Bind(view, i, static_cast<IdMap::Slot>(i));
+    }
+    map.Unbind(view, 1);
+    const size_t before = map.MemoryBytes();
+    map.ReserveRoom(1000);
+    EXPECT_EQ(map.slot_end(), 1000u);
+    EXPECT_GT(map.MemoryBytes(), before);
+    // Every slot keeps its state; later batches within the room do not grow the arrays.
+    EXPECT_TRUE(map.used(0) && !map.used(1) && map.used(2));
+    EXPECT_TRUE(map.used_bits().Test(2) && !map.used_bits().Test(1));
+    EXPECT_TRUE(map.CheckInvariants().ok());
+    map.Reserve(view, 900);
+    EXPECT_EQ(map.slot_end(), 1000u);
+    map.ReserveRoom(10);  // below: nothing shrinks
+    EXPECT_EQ(map.slot_end(), 1000u);
+    EXPECT_EQ(map.size(), 2u);
+  }
+}
+
 TEST(IdMapTest, LoadChecksTheTables) {
   IdMap map;
   const std::vector<char> used = {1, 0, 1};
