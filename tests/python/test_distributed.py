@@ -23,6 +23,7 @@ import augurdb  # noqa: E402
 import augurdb.distributed as dist  # noqa: E402
 from augurdb import errors  # noqa: E402
 from augurdb.distributed._layout import route  # noqa: E402
+from augurdb.distributed._sharded import NAMESPACE, actor_name  # noqa: E402
 
 N, DIM = 600, 16
 
@@ -200,6 +201,14 @@ def test_bad_input_changes_nothing(pair: Any) -> None:
     assert len(sharded) == N
 
 
+def assert_shards_gone(root: Path, shards: int) -> None:
+    """ray.kill only asks; a stopped shard's name must be free before open/close returns, or a
+    reopen's get_if_exists would pick up the dying actor."""
+    for shard in range(shards):
+        with pytest.raises(ValueError):
+            ray.get_actor(actor_name(root, shard), namespace=NAMESPACE)
+
+
 def test_configuration_errors(tmp_path: Path) -> None:
     root = tmp_path / "kb"
     with pytest.raises(errors.InvalidArgument, match="pass shards= to create one"):
@@ -208,8 +217,10 @@ def test_configuration_errors(tmp_path: Path) -> None:
         dist.open(root, shards=0)
     with pytest.raises(errors.InvalidArgument, match="unknown durability 'bogus'"):
         dist.open(root, shards=2, dim=DIM, durability="bogus")  # the shard's own error
+    assert_shards_gone(root, 2)
     col = dist.open(root, shards=2, dim=DIM)  # the failed shards were stopped
     col.close()
+    assert_shards_gone(root, 2)
     with pytest.raises(errors.InvalidArgument, match="is closed"):
         col.search(np.zeros(DIM, np.float32))
     col.close()  # idempotent

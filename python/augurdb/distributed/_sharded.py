@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -91,10 +92,27 @@ def start_shards(root: Path, layout: Layout, open_kwargs: dict[str, Any],
         for actor in actors:
             get(actor.ping.remote())
     except BaseException:
-        for actor in actors:  # a shard that could not open (bad option, locked, corrupt)
-            ray.kill(actor, no_restart=True)
+        stop_shards(root, actors)  # a shard that could not open (bad option, locked, corrupt)
         raise
     return actors
+
+
+def stop_shards(root: Path, actors: list[Any], timeout: float = 30.0) -> None:
+    """Kills the shard actors and waits until Ray has released their names: ray.kill only
+    asks, and until the actor is dead a reopen's get_if_exists would get the dying one back
+    (and fail on its first call)."""
+    for actor in actors:
+        ray.kill(actor, no_restart=True)
+    deadline = time.monotonic() + timeout
+    for shard in range(len(actors)):
+        while True:
+            try:
+                ray.get_actor(actor_name(root, shard), namespace=NAMESPACE)
+            except ValueError:  # no live actor holds the name any more
+                break
+            if time.monotonic() > deadline:
+                return  # Ray is slow to reap; a reopen then reports the dead actor itself
+            time.sleep(0.05)
 
 
 class ShardedCollection:
@@ -423,8 +441,7 @@ class ShardedCollection:
         try:
             self._gather(calls, True, "close")
         finally:
-            for actor in self._actors:
-                ray.kill(actor, no_restart=True)
+            stop_shards(self._root, self._actors)
             self._closed = True
 
     def __enter__(self) -> ShardedCollection:
