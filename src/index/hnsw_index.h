@@ -261,12 +261,14 @@ class HnswIndex {
   static constexpr size_t kBuildCodesFitRows = 16384;  // the fit is serial: a sample will do
   // The order (indices into `slots`) in which a bulk call links its nodes: a strided tenth
   // first, then the rest grouped by the nearest of up to kLocalityMaxClusters centres (distances
-  // on `codes`); empty (the caller's order) below kLocalityMinBatch rows.
+  // on `codes`), taken kLocalityRun rows per group in turn; empty (the caller's order) below
+  // kLocalityMinBatch rows.
   template <class ParallelFor>
   std::vector<uint32_t> LocalityOrder(std::span<const Slot> slots, size_t workers,
                                       quant::CodeStore& codes, ParallelFor&& parallel_for) const;
   static constexpr size_t kLocalityClusterSize = 250;
   static constexpr size_t kLocalityMaxClusters = 256;
+  static constexpr size_t kLocalityRun = 32;
   // Heuristic neighbour selection (HNSW paper, Algorithm 4, without extension), then the slots
   // it left free filled by the same rule relaxed by Vamana's alpha (hnsw_index.cc,
   // kPruneAlphaSquared). Output sorted by distance, at most max_count.
