@@ -79,7 +79,8 @@ std::vector<uint32_t> HnswIndex::LocalityOrder(std::span<const Slot> slots, size
   // walk the same neighbourhoods while their rows are still in the cache. The groups take turns,
   // kLocalityRun rows each: linked one whole group after another, 1,000 tight Gaussian clusters
   // (gauss-clusters-100k) lost their bridges and recall stopped at .996 (SQ8; 1.0 with turns,
-  // at the same build rate; Fashion-MNIST's build keeps the group order's speed).
+  // at the same build rate; Fashion-MNIST's build keeps the group order's speed but gives back
+  // the ~0.002 recall at ef 10-24 that whole groups had gained there: BENCHMARKS.md, Ice Lake).
   constexpr size_t kSampleStride = 10;
   const size_t clusters = std::clamp<size_t>(n / kLocalityClusterSize, 16, kLocalityMaxClusters);
   const size_t sample = (n + kSampleStride - 1) / kSampleStride;
