@@ -10,8 +10,8 @@ namespace augurdb::index {
 HnswGraph::HnswGraph(size_t m, uint64_t seed)
     : m_(m),
       m0_(2 * m),
-      links0_stride_((1 + 2 * m + 15) / 16 * 16),
-      upper_stride_(1 + m),
+      links0_stride_(2 * m),
+      upper_stride_(m),
       level_mult_(1.0 / std::log(static_cast<double>(m))),
       seed_(seed) {}
 
@@ -48,14 +48,20 @@ int HnswGraph::DrawLevel(uint64_t draw) const noexcept {
 void HnswGraph::InitNode(Slot slot, int level) {
   levels_[slot] = static_cast<uint8_t>(level);
   if (level > 0) {
-    upper_links_[slot] = std::make_unique<uint32_t[]>(static_cast<size_t>(level) * upper_stride_);
-    upper_bytes_.fetch_add(static_cast<size_t>(level) * upper_stride_ * sizeof(uint32_t),
-                           std::memory_order_relaxed);
+    const size_t n = static_cast<size_t>(level) * upper_stride_;
+    upper_links_[slot] = std::make_unique<uint32_t[]>(n);
+    std::fill_n(upper_links_[slot].get(), n, kNoLink);
+    upper_bytes_.fetch_add(n * sizeof(uint32_t), std::memory_order_relaxed);
   } else {
     upper_links_[slot].reset();
   }
-  StoreRelease(links(slot, 0), 0);
+  ClearList0(slot);
   SetState(slot, SlotState::kInserting);
+}
+
+void HnswGraph::ClearList0(Slot slot) noexcept {
+  uint32_t* row = links(slot, 0);
+  for (size_t j = 0; j < m0_; ++j) StoreRelease(row + j, kNoLink);
 }
 
 bool HnswGraph::ClaimEmptyEntry(Slot slot, int level) {
@@ -125,7 +131,7 @@ size_t HnswGraph::ReclaimDeleted() {
     const Slot slot = static_cast<Slot>(i);
     if (state(slot) != SlotState::kDeleted) continue;
     SetState(slot, SlotState::kFree);
-    links0_[static_cast<size_t>(slot) * links0_stride_] = 0;
+    ClearList0(slot);
     upper_bytes_.fetch_sub(static_cast<size_t>(levels_[slot]) * upper_stride_ * sizeof(uint32_t),
                            std::memory_order_relaxed);
     upper_links_[slot].reset();

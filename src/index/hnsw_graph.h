@@ -4,9 +4,11 @@
 // VectorStore and codes in a quant::CodeStore; the walk (hnsw_walk.h) reaches them only through
 // a distance functor, so the graph never sees a vector.
 //
-// Layout: level-0 lists in one fixed-stride array [count, id_0 .. id_{M0-1}, pad] (stride
-// rounded up to 16 uint32, so a list starts on a cache line); upper levels in a small per-node
-// array allocated only for nodes above level 0: level * (1 + m) uint32.
+// Layout: fixed-degree rows, as glass lays out its graph: level-0 lists in one array of M0 = 2m
+// uint32 per slot, upper levels in a small per-node array allocated only for nodes above level 0
+// (level * m uint32). A list ends at its first kNoLink (or when its row is full); no count is
+// stored. For the default m = 16 a level-0 row is exactly two cache lines, where a count in
+// front of it made it three (and padding to a cache line cost 64 bytes per node).
 //
 // Thread safety: list contents, slot states and the entry point are read lock-free by any
 // number of walks beside one writer (acquire/release, see below). Structural changes (GrowTo,
@@ -16,16 +18,20 @@
 //
 // Invariants (CheckInvariants, hnsw_invariants.cc):
 //  1. Every id in a list is < slot_end(), != the owning slot, and not kFree; a list at level l
-//     has at most max_degree(l) ids; ids at level l > 0 belong to nodes whose level >= l.
+//     has at most max_degree(l) ids, and after its first kNoLink only kNoLink; ids at level
+//     l > 0 belong to nodes whose level >= l.
 //  2. The entry point is 0 (empty) iff no node is live; otherwise it is live (or, only during
 //     a writer call, inserting) and its level == the highest level of a live node.
 //  3. Once deleted nodes are repaired around (HnswIndex::RepairDeleted), no live node links to
 //     one, so ReclaimDeleted may free them.
 //
-// Concurrency protocol: ids and counts are read with acquire loads and written with release
-// stores (std::atomic_ref; plain MOVs on x86); a node's data (vector, code, level) is written
-// before its slot is first published in any list, so a reader that loads a slot id sees it.
-// Writers change a list only under that node's spinlock and never hold two.
+// Concurrency protocol: ids are read with acquire loads and written with release stores
+// (std::atomic_ref; plain MOVs on x86); a node's data (vector, code, level) is written before
+// its slot is first published in any list, so a reader that loads a slot id sees it. Writers
+// change a list only under that node's spinlock and never hold two. An append is one store into
+// the first kNoLink place; a rewrite stores the new ids, then kNoLink over the rest, so a reader
+// beside it sees old and new ids mixed (as with hnswlib's lists) but never an id that is not a
+// node's.
 #pragma once
 
 #include <algorithm>
@@ -52,11 +58,41 @@ inline constexpr size_t kMaxUpperDegree = 512;  // HnswIndex::Create caps m here
 
 enum class SlotState : uint8_t { kFree = 0, kLive = 1, kDeleted = 2, kInserting = 3 };
 
+// Fills the unused places of a list.
+inline constexpr uint32_t kNoLink = kInvalidSlot;
+
 inline uint32_t LoadAcquire(const uint32_t* p) noexcept {
   return std::atomic_ref<uint32_t>(*const_cast<uint32_t*>(p)).load(std::memory_order_acquire);
 }
 inline void StoreRelease(uint32_t* p, uint32_t v) noexcept {
   std::atomic_ref<uint32_t>(*p).store(v, std::memory_order_release);
+}
+
+// The number of ids in a list of `max` places: those before its first kNoLink.
+inline size_t ListSize(const uint32_t* list, size_t max) noexcept {
+  size_t n = 0;
+  while (n < max && LoadAcquire(list + n) != kNoLink) ++n;
+  return n;
+}
+
+// Copies a list's ids into `out` (cleared first); returns how many.
+template <class Vec>
+size_t ReadList(const uint32_t* list, size_t max, Vec* out) {
+  out->clear();
+  for (size_t j = 0; j < max; ++j) {
+    const uint32_t id = LoadAcquire(list + j);
+    if (id == kNoLink) break;
+    out->push_back(id);
+  }
+  return out->size();
+}
+
+// Rewrites a list of `max` places as `n` ids, id(j) for j < n, then kNoLink. REQUIRES: n <= max;
+// the node's lock is held (or no reader can reach the node yet).
+template <class IdAt>
+void WriteList(uint32_t* list, size_t max, size_t n, IdAt&& id) {
+  for (size_t j = 0; j < n; ++j) StoreRelease(list + j, id(j));
+  for (size_t j = n; j < max && LoadAcquire(list + j) != kNoLink; ++j) StoreRelease(list + j, kNoLink);
 }
 
 // The entry point and max level as one word (slot in the low 32 bits, level + 1 in the high
@@ -76,8 +112,15 @@ struct GraphImage {
   std::span<char> levels;       // slot_end uint8
   std::span<char> states;       // slot_end uint8 (SlotState)
   std::span<char> upper;        // for each non-free slot with level > 0, in slot order:
-                                // level * (1 + m) uint32
+                                // level * m uint32
+  // Lists as checkpoint format 3 and older wrote them, converted on Import: [count, ids...],
+  // level-0 rows of LegacyLinks0Stride(m) uint32, upper levels of 1 + m.
+  bool legacy_lists = false;
 };
+
+// The level-0 row stride of the count-prefixed lists (format 3 and older): 1 + 2m rounded up to
+// 16 uint32.
+constexpr size_t LegacyLinks0Stride(size_t m) noexcept { return (1 + 2 * m + 15) / 16 * 16; }
 
 class HnswGraph {
  public:
@@ -95,7 +138,8 @@ class HnswGraph {
   size_t live_count() const noexcept { return live_count_.load(std::memory_order_relaxed); }
   size_t deleted_count() const noexcept { return deleted_count_.load(std::memory_order_relaxed); }
 
-  // The list of `slot` at `level`: [count, ids...]. REQUIRES: level <= level(slot).
+  // The list of `slot` at `level`: max_degree(level) places, ids then kNoLink.
+  // REQUIRES: level <= level(slot).
   uint32_t* links(Slot slot, int level) noexcept {
     if (level == 0) return links0_.data() + static_cast<size_t>(slot) * links0_stride_;
     return upper_links_[slot].get() + static_cast<size_t>(level - 1) * upper_stride_;
@@ -157,8 +201,9 @@ class HnswGraph {
 
   // Checkpoint image (hnsw_image.cc). Export: views valid until the next writer call, the
   // upper lists packed into `upper_storage`. Import: REQUIRES an empty graph; the level-0
-  // array is used in place (kept alive by `owner`) until the first GrowTo; kCorruption
-  // (message without location) when the image is inconsistent.
+  // array is used in place (kept alive by `owner`) until the first GrowTo, unless the image has
+  // legacy lists (converted into a new array); kCorruption (message without location) when the
+  // image is inconsistent.
   GraphImage Export(std::string* upper_storage) const;
   Status Import(const GraphImage& image, std::shared_ptr<void> owner);
 
@@ -167,14 +212,16 @@ class HnswGraph {
     std::atomic_ref<uint8_t>(states_[slot]).store(static_cast<uint8_t>(s),
                                                   std::memory_order_release);
   }
+  // Empties the level-0 list of `slot` (every place kNoLink).
+  void ClearList0(Slot slot) noexcept;
   // Sets the entry point to the highest live (or inserting) node. REQUIRES: entry_mutex_ not
   // held by this thread.
   void ResetEntryPoint();
 
   const size_t m_;
   const size_t m0_;             // level-0 max degree (2 * m)
-  const size_t links0_stride_;  // uint32 per level-0 row (1 + m0, rounded up to 16)
-  const size_t upper_stride_;   // uint32 per upper level (1 + m)
+  const size_t links0_stride_;  // uint32 per level-0 row (m0)
+  const size_t upper_stride_;   // uint32 per upper level (m)
   const double level_mult_;     // 1 / ln(m)
   const uint64_t seed_;
 

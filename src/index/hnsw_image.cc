@@ -7,6 +7,7 @@
 #include <functional>
 #include <new>
 #include <string>
+#include <vector>
 
 #include "index/hnsw_index.h"
 
@@ -42,9 +43,21 @@ GraphImage HnswGraph::Export(std::string* upper_storage) const {
 
 Status HnswGraph::Import(const GraphImage& image, std::shared_ptr<void> owner) {
   const size_t end = image.slot_end;
-  if (end > 0) {
+  // Legacy lists ([count, ids...], format 3 and older) are converted row by row into a new
+  // array; current ones are used in place.
+  const size_t legacy_stride0 = LegacyLinks0Stride(m_);
+  auto convert = [](const uint32_t* from, uint32_t* to, size_t max) {
+    const uint32_t count = from[0];
+    if (count > max) return false;
+    std::copy_n(from + 1, count, to);
+    std::fill(to + count, to + max, kNoLink);
+    return true;
+  };
+  if (end > 0 && !image.legacy_lists) {
     links0_.Adopt(reinterpret_cast<uint32_t*>(image.links0.data()), end * links0_stride_,
                   std::move(owner));
+  } else if (end > 0) {
+    links0_.Resize(end * links0_stride_);
   }
   levels_.Resize(end);
   states_.Resize(end);
@@ -56,6 +69,7 @@ Status HnswGraph::Import(const GraphImage& image, std::shared_ptr<void> owner) {
   node_locks_ = std::make_unique<std::atomic<uint8_t>[]>(end == 0 ? 1 : end);
   for (size_t i = 0; i < end; ++i) node_locks_[i].store(0, std::memory_order_relaxed);
   capacity_ = end;
+  const size_t upper_in = image.legacy_lists ? 1 + m_ : upper_stride_;  // uint32 per level
   size_t upper_pos = 0, live = 0, deleted = 0;
   for (size_t i = 0; i < end; ++i) {
     const uint8_t st = states_[i];
@@ -71,22 +85,40 @@ Status HnswGraph::Import(const GraphImage& image, std::shared_ptr<void> owner) {
       levels_[i] = 0;
       // The bounds pass (CheckLinkBounds) skips free slots, yet a damaged graph may still link
       // one and a search would then follow its unchecked list (found by fuzz/db_open_fuzzer).
-      // An empty list costs one store per free slot instead of a state lookup per link.
-      links(static_cast<Slot>(i), 0)[0] = 0;
+      // An empty list costs one row of stores per free slot instead of a state lookup per link.
+      ClearList0(static_cast<Slot>(i));
       free_slots_.push_back(static_cast<Slot>(i));
       continue;
     }
+    if (image.legacy_lists &&
+        !convert(reinterpret_cast<const uint32_t*>(image.links0.data()) + i * legacy_stride0,
+                 links(static_cast<Slot>(i), 0), m0_)) {
+      return Status::Corruption("slot " + std::to_string(i) + " has too high a degree");
+    }
     live += st == static_cast<uint8_t>(SlotState::kLive);
     deleted += st == static_cast<uint8_t>(SlotState::kDeleted);
-    const size_t n = static_cast<size_t>(levels_[i]) * upper_stride_;
-    if (n == 0) continue;
-    if (image.upper.size() - upper_pos < n * sizeof(uint32_t)) {
+    const size_t levels = levels_[i];
+    if (levels == 0) continue;
+    const size_t in_bytes = levels * upper_in * sizeof(uint32_t);
+    if (image.upper.size() - upper_pos < in_bytes) {
       return Status::Corruption("upper lists truncated");
     }
+    const size_t n = levels * upper_stride_;
     upper_links_[i] = std::make_unique<uint32_t[]>(n);
     upper_bytes_.fetch_add(n * sizeof(uint32_t), std::memory_order_relaxed);
-    std::memcpy(upper_links_[i].get(), image.upper.data() + upper_pos, n * sizeof(uint32_t));
-    upper_pos += n * sizeof(uint32_t);
+    const char* from = image.upper.data() + upper_pos;
+    if (!image.legacy_lists) {
+      std::memcpy(upper_links_[i].get(), from, in_bytes);
+    } else {
+      std::vector<uint32_t> row(upper_in);
+      for (size_t l = 0; l < levels; ++l) {
+        std::memcpy(row.data(), from + l * upper_in * sizeof(uint32_t), upper_in * sizeof(uint32_t));
+        if (!convert(row.data(), upper_links_[i].get() + l * upper_stride_, m_)) {
+          return Status::Corruption("slot " + std::to_string(i) + " has too high a degree");
+        }
+      }
+    }
+    upper_pos += in_bytes;
   }
   if (upper_pos != image.upper.size()) return Status::Corruption("upper lists have trailing bytes");
   std::sort(free_slots_.begin(), free_slots_.end(), std::greater<Slot>());
@@ -133,7 +165,10 @@ Result<std::unique_ptr<HnswIndex>> HnswIndex::FromImage(const HnswParams& params
   const size_t end = image.slot_end;
   if (end > kMaxSlots) return BadImage("slot count " + std::to_string(end) + " is impossible");
   if (image.vectors.size() != end * x.vectors_.stride() * sizeof(float) ||
-      image.links0.size() != end * x.graph_.links0_stride() * sizeof(uint32_t) ||
+      image.links0.size() != end *
+                                 (image.legacy_lists ? LegacyLinks0Stride(params.m)
+                                                     : x.graph_.links0_stride()) *
+                                 sizeof(uint32_t) ||
       image.levels.size() != end || image.states.size() != end) {
     return BadImage("array sizes do not match " + std::to_string(end) + " slots of dim " +
                     std::to_string(params.dim));
@@ -161,6 +196,7 @@ Result<std::unique_ptr<HnswIndex>> HnswIndex::FromImage(const HnswParams& params
     graph.levels = image.levels;
     graph.states = image.states;
     graph.upper = image.upper;
+    graph.legacy_lists = image.legacy_lists;
     if (Status s = x.graph_.Import(graph, owner); !s.ok()) return BadImage(s.message());
   } catch (const std::bad_alloc&) {
     return Status::ResourceExhausted("out of memory loading the index");

@@ -133,7 +133,7 @@ bool HnswIndex::RefitIfDrifted(double threshold) {
 size_t HnswIndex::Degree(Slot slot, int level) const {
   std::shared_lock<std::shared_mutex> lock(resize_mutex_);
   if (slot >= slot_end() || level > graph_.level(slot)) return 0;
-  return LoadAcquire(graph_.links(slot, level));
+  return ListSize(graph_.links(slot, level), graph_.max_degree(level));
 }
 
 size_t HnswIndex::MemoryBytes() const {

@@ -89,7 +89,8 @@ struct HnswImage {
   std::span<char> levels;       // slot_end uint8
   std::span<char> states;       // slot_end uint8 (SlotState)
   std::span<char> upper;        // per non-free slot with level > 0, in slot order:
-                                // level * (1 + m) uint32
+                                // level * m uint32
+  bool legacy_lists = false;    // links0 and upper in format 3's layout (GraphImage)
   std::span<char> codes;        // quantized only: slot_end rows of code_stride() bytes
   std::span<char> quantizer;    // quantized only: ScalarQuantizer::Serialize bytes
                                 // (empty = not fitted)

@@ -241,9 +241,8 @@ void HnswIndex::InsertOne(Slot slot, const quant::CodeStore* walk_codes, WalkScr
       SelectNeighbors(candidates, params_.m, scratch);
       selected.assign(candidates.begin(), candidates.end());
       SpinGuard guard(graph_.node_lock(slot));
-      uint32_t* list = graph_.links(slot, l);
-      for (size_t j = 0; j < selected.size(); ++j) StoreRelease(list + 1 + j, selected[j].slot);
-      StoreRelease(list, static_cast<uint32_t>(selected.size()));
+      WriteList(graph_.links(slot, l), graph_.max_degree(l), selected.size(),
+                [&](size_t j) { return selected[j].slot; });
     }
   };
   // On codes (a quantized index's, or an fp32 bulk call's build codes) the beam walks like a
@@ -276,14 +275,13 @@ void HnswIndex::AddReverseLink(Slot target, Slot source, float distance, int lev
     // After two lost races, prune while holding the lock (hnswlib's way) to guarantee progress.
     const bool hold = attempt >= 2;
     SpinLock(lock);
-    const uint32_t count = LoadAcquire(list);
+    const size_t count = ListSize(list, max_degree);
     if (count < max_degree) {
-      StoreRelease(list + 1 + count, source);
-      StoreRelease(list, count + 1);
+      StoreRelease(list + count, source);
       SpinUnlock(lock);
       return;
     }
-    copy.assign(list + 1, list + 1 + count);
+    copy.assign(list, list + count);
     if (!hold) SpinUnlock(lock);
     // Full: re-select among the old neighbours and the new one, distances outside the lock.
     candidates.clear();
@@ -296,17 +294,17 @@ void HnswIndex::AddReverseLink(Slot target, Slot source, float distance, int lev
     SelectNeighbors(candidates, max_degree, scratch);
     if (!hold) {
       SpinLock(lock);
-      bool unchanged = LoadAcquire(list) == copy.size();
+      // Full before, so a changed list has a different id in some place (or a kNoLink).
+      bool unchanged = true;
       for (size_t j = 0; unchanged && j < copy.size(); ++j) {
-        unchanged = LoadAcquire(list + 1 + j) == copy[j];
+        unchanged = LoadAcquire(list + j) == copy[j];
       }
       if (!unchanged) {  // another thread edited the list meanwhile: start over
         SpinUnlock(lock);
         continue;
       }
     }
-    for (size_t j = 0; j < candidates.size(); ++j) StoreRelease(list + 1 + j, candidates[j].slot);
-    StoreRelease(list, static_cast<uint32_t>(candidates.size()));
+    WriteList(list, max_degree, candidates.size(), [&](size_t j) { return candidates[j].slot; });
     SpinUnlock(lock);
     return;
   }

@@ -22,13 +22,15 @@ Status HnswGraph::CheckInvariants(size_t* link_count) const {
     }
     for (int at = 0; at <= level(slot); ++at) {
       const uint32_t* list = links(slot, at);
-      const uint32_t count = LoadAcquire(list);
-      if (count > max_degree(at)) {
-        return Status::Corruption("slot " + std::to_string(slot) + " level " +
-                                  std::to_string(at) + " has degree " + std::to_string(count));
+      const size_t count = ListSize(list, max_degree(at));
+      for (size_t j = count; j < max_degree(at); ++j) {
+        if (LoadAcquire(list + j) != kNoLink) {
+          return Status::Corruption("slot " + std::to_string(slot) + " level " +
+                                    std::to_string(at) + " has ids after its list's end");
+        }
       }
       checked += count;
-      for (uint32_t j = 1; j <= count; ++j) {
+      for (size_t j = 0; j < count; ++j) {
         const Slot other = LoadAcquire(list + j);
         const char* problem = nullptr;
         if (other >= end) {
@@ -83,12 +85,17 @@ Status HnswGraph::CheckLinkBounds() const {
     if (state(slot) == SlotState::kFree) continue;
     for (int at = 0; at <= level(slot); ++at) {
       const uint32_t* list = links(slot, at);
-      const uint32_t count = list[0];
-      if (count > max_degree(at)) {
-        return Status::Corruption("slot " + std::to_string(i) + " has degree " +
-                                  std::to_string(count));
+      const size_t max = max_degree(at);
+      size_t count = 0;
+      while (count < max && list[count] != kNoLink) ++count;
+      // Nothing reads past the first kNoLink, but an append writes into it: what follows must
+      // be empty too.
+      for (size_t j = count; j < max; ++j) {
+        if (list[j] != kNoLink) {
+          return Status::Corruption("slot " + std::to_string(i) + " has ids after its list's end");
+        }
       }
-      for (uint32_t j = 1; j <= count; ++j) {
+      for (size_t j = 0; j < count; ++j) {
         if (list[j] >= end || list[j] == slot) {
           return Status::Corruption("slot " + std::to_string(i) + " links slot " +
                                     std::to_string(list[j]));

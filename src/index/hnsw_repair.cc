@@ -32,9 +32,10 @@ void HnswIndex::RepairDeleted(ThreadPool* pool, size_t threads) {
     if (s != SlotState::kLive && s != SlotState::kInserting) return;
     for (int level = 0; level <= graph_.level(slot); ++level) {
       const uint32_t* list = graph_.links(slot, level);
-      const uint32_t count = LoadAcquire(list);
-      for (uint32_t j = 1; j <= count; ++j) {
-        if (state(LoadAcquire(list + j)) == SlotState::kDeleted) {
+      for (size_t j = 0; j < graph_.max_degree(level); ++j) {
+        const Slot other = LoadAcquire(list + j);
+        if (other == kNoLink) break;
+        if (state(other) == SlotState::kDeleted) {
           RepairNode(slot, level, leases[worker]->get());
           break;
         }
@@ -54,8 +55,7 @@ void HnswIndex::RepairNode(Slot slot, int level, WalkScratch& scratch) {
   std::vector<uint32_t>& copy = scratch.list_copy;
   {
     SpinGuard guard(graph_.node_lock(slot));
-    const uint32_t count = LoadAcquire(list);
-    copy.assign(list + 1, list + 1 + count);
+    ReadList(list, max_degree, &copy);
   }
   std::vector<Neighbor>& candidates = scratch.candidates;
   candidates.clear();
@@ -75,8 +75,11 @@ void HnswIndex::RepairNode(Slot slot, int level, WalkScratch& scratch) {
   for (Slot other : copy) {
     if (state(other) != SlotState::kDeleted) continue;
     const uint32_t* via = graph_.links(other, level);
-    const uint32_t via_count = LoadAcquire(via);
-    for (uint32_t j = 1; j <= via_count; ++j) consider(LoadAcquire(via + j));
+    for (size_t j = 0; j < max_degree; ++j) {
+      const Slot two = LoadAcquire(via + j);
+      if (two == kNoLink) break;
+      consider(two);
+    }
   }
   std::sort(candidates.begin(), candidates.end(), ByDistance);
   // Refill with pruned candidates, closest first, back up to the degree the node had (the paper's
@@ -94,8 +97,7 @@ void HnswIndex::RepairNode(Slot slot, int level, WalkScratch& scratch) {
     if (!kept) candidates.push_back(all[a]);
   }
   SpinGuard guard(graph_.node_lock(slot));
-  for (size_t j = 0; j < candidates.size(); ++j) StoreRelease(list + 1 + j, candidates[j].slot);
-  StoreRelease(list, static_cast<uint32_t>(candidates.size()));
+  WriteList(list, max_degree, candidates.size(), [&](size_t j) { return candidates[j].slot; });
 }
 
 size_t HnswIndex::Reclaim() {

@@ -38,9 +38,9 @@ void SearchLayerFiltered(const HnswGraph& graph, const Dist& dist, Slot entry, B
     for (size_t i = 0; i < count; ++i) PrefetchLines(graph.links(nodes[i], 0), 2);
     for (size_t i = 0; i < count; ++i) {
       const uint32_t* list = graph.links(nodes[i], 0);
-      const size_t size = std::min<size_t>(LoadAcquire(list), m0);
-      for (size_t b = 1; b <= size; ++b) {
+      for (size_t b = 0; b < m0; ++b) {
         const Slot slot = LoadAcquire(list + b);
+        if (slot == kNoLink) break;
         if (filter.Test(slot) && !visited.TestAndMark(slot)) batch[n++] = slot;
       }
     }
@@ -52,9 +52,9 @@ void SearchLayerFiltered(const HnswGraph& graph, const Dist& dist, Slot entry, B
   auto gather = [&](Slot node) -> size_t {
     size_t n = 0, bridge_count = 0;
     const uint32_t* list = graph.links(node, 0);
-    const size_t count = std::min<size_t>(LoadAcquire(list), m0);
-    for (size_t j = 1; j <= count; ++j) {
+    for (size_t j = 0; j < m0; ++j) {
       const Slot next = LoadAcquire(list + j);
+      if (next == kNoLink) break;
       if (visited.TestAndMark(next)) continue;
       if (filter.Test(next)) {
         batch[n++] = next;
@@ -71,9 +71,9 @@ void SearchLayerFiltered(const HnswGraph& graph, const Dist& dist, Slot entry, B
     size_t far_count = 0;
     for (size_t i = 0; i < bridge_count && far_count < kFarBridges; ++i) {
       const uint32_t* bridge = graph.links(bridges[i], 0);
-      const size_t bridge_size = std::min<size_t>(LoadAcquire(bridge), m0);
-      for (size_t b = 1; b <= bridge_size && far_count < kFarBridges; ++b) {
+      for (size_t b = 0; b < m0 && far_count < kFarBridges; ++b) {
         const Slot two = LoadAcquire(bridge + b);
+        if (two == kNoLink) break;
         if (!filter.Test(two) && !visited.TestAndMark(two)) far[far_count++] = two;
       }
     }

@@ -166,8 +166,11 @@ Slot GreedyDescend(const HnswGraph& graph, const Dist& dist, Slot entry, int fro
     for (bool changed = true; changed;) {
       changed = false;
       const uint32_t* list = graph.links(cur, level);
-      const size_t count = std::min<size_t>(LoadAcquire(list), graph.m());
-      for (size_t j = 0; j < count; ++j) next[j] = LoadAcquire(list + 1 + j);
+      size_t count = 0;
+      for (; count < graph.m(); ++count) {
+        next[count] = LoadAcquire(list + count);
+        if (next[count] == kNoLink) break;
+      }
       for (size_t j = 0; j < count; ++j) dist.Prefetch(next[j]);
       size_t j = 0;
       for (; j + 4 <= count; j += 4) dist.Four(next + j, d + j);
@@ -206,12 +209,12 @@ void SearchLayer(const HnswGraph& graph, const Dist& dist, Slot entry, Beam beam
     // it now so that it overlaps this node's distances.
     if (pool.HasNext()) PrefetchLines(graph.links(pool.PeekNext(), level), 2);
     const uint32_t* list = graph.links(node, level);
-    const size_t count = std::min<size_t>(LoadAcquire(list), max_degree);
     // Gather the unvisited neighbours first, so their data can be prefetched while the
     // distances of the earlier ones are computed.
     size_t n = 0;
-    for (size_t j = 1; j <= count; ++j) {
+    for (size_t j = 0; j < max_degree; ++j) {
       const Slot next = LoadAcquire(list + j);
+      if (next == kNoLink) break;
       if (!visited.TestAndMark(next)) batch[n++] = next;
     }
     if (n == 0) continue;
@@ -224,10 +227,10 @@ void SearchLayer(const HnswGraph& graph, const Dist& dist, Slot entry, Beam beam
       if constexpr (Dist::kNextHopRows > 0) {
         if (!pool.HasNext()) return;
         const uint32_t* next = graph.links(pool.PeekNext(), level);
-        const size_t next_count = std::min<size_t>(LoadAcquire(next), max_degree);
         size_t started = 0;
-        for (size_t j = 1; j <= next_count && started < Dist::kNextHopRows; ++j) {
+        for (size_t j = 0; j < max_degree && started < Dist::kNextHopRows; ++j) {
           const Slot slot = LoadAcquire(next + j);
+          if (slot == kNoLink) break;
           if (!visited.Visited(slot)) {
             dist.Prefetch(slot);
             ++started;

@@ -20,12 +20,17 @@ namespace augurdb::index::image_format {
 
 inline constexpr uint32_t kHeader = 1;      // kHeaderBytes: slot_end, entry, insert_counter (u64)
 inline constexpr uint32_t kVectors = 2;     // slot_end rows of vector_stride() f32
-inline constexpr uint32_t kLinks0 = 3;      // slot_end rows of links0_stride() u32
+inline constexpr uint32_t kLinks0 = 3;      // format <= 3 only: slot_end rows of [count, ids],
+                                            // LegacyLinks0Stride(m) u32 each
 inline constexpr uint32_t kLevels = 4;      // slot_end u8
 inline constexpr uint32_t kStates = 5;      // slot_end u8 (SlotState)
-inline constexpr uint32_t kUpperLinks = 6;  // non-free slots of level > 0: level * (1 + m) u32
+inline constexpr uint32_t kUpperLinks = 6;  // format <= 3 only: non-free slots of level > 0:
+                                            // level * (1 + m) u32, [count, ids] per level
 inline constexpr uint32_t kCodes = 11;      // SQ8/SQ4, fitted only: slot_end rows of code_stride
 inline constexpr uint32_t kQuantizer = 12;  // SQ8/SQ4, fitted only: min, scale (padded_dim f32)
+inline constexpr uint32_t kLinks0Rows = 15; // slot_end rows of 2m u32: ids, then kNoLink
+inline constexpr uint32_t kUpperRows = 16;  // non-free slots of level > 0: level * m u32, ids
+                                            // then kNoLink per level
 
 inline constexpr size_t kHeaderBytes = 24;
 

@@ -21,8 +21,9 @@
 namespace augurdb::storage {
 
 inline constexpr char kCheckpointMagic[8] = {'A', 'U', 'G', 'U', 'R', 'C', 'K', 'P'};
-// 2: documents (WAL type 3, params v3); 3: the embedding function's identity (params v4).
-inline constexpr uint32_t kCheckpointFormatVersion = 3;
+// 2: documents (WAL type 3, params v3); 3: the embedding function's identity (params v4);
+// 4: fixed-degree neighbour rows (index sections 15 and 16 replace 3 and 6).
+inline constexpr uint32_t kCheckpointFormatVersion = 4;
 inline constexpr size_t kCheckpointAlignment = 4096;
 
 // One section to write: `parts` are concatenated (so callers can write large arrays without

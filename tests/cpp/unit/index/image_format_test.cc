@@ -19,6 +19,8 @@ TEST(ImageFormat, KindsArePinned) {
   EXPECT_EQ(image_format::kUpperLinks, 6u);
   EXPECT_EQ(image_format::kCodes, 11u);
   EXPECT_EQ(image_format::kQuantizer, 12u);
+  EXPECT_EQ(image_format::kLinks0Rows, 15u);
+  EXPECT_EQ(image_format::kUpperRows, 16u);
   EXPECT_EQ(image_format::kHeaderBytes, 24u);
 }
 
@@ -62,6 +64,27 @@ TEST(ImageFormat, SectionsRoundTrip) {
   EXPECT_EQ(back.insert_counter, image.insert_counter);
   EXPECT_EQ(std::string(back.codes.data(), back.codes.size()), codes);
   EXPECT_EQ(std::string(back.upper.data(), back.upper.size()), upper);
+  EXPECT_EQ(std::string(back.links0.data(), back.links0.size()), links);
+  EXPECT_FALSE(back.legacy_lists);
+  for (const image_format::Section& s : sections) {  // the old kinds are no longer written
+    EXPECT_NE(s.kind, image_format::kLinks0);
+    EXPECT_NE(s.kind, image_format::kUpperLinks);
+  }
+
+  // A format-3 file has its lists under the old kinds: read as legacy (converted on import).
+  std::map<uint32_t, std::string> old_file = file;
+  old_file[image_format::kLinks0] = old_file[image_format::kLinks0Rows];
+  old_file[image_format::kUpperLinks] = old_file[image_format::kUpperRows];
+  old_file.erase(image_format::kLinks0Rows);
+  old_file.erase(image_format::kUpperRows);
+  auto old_section = [&](uint32_t kind) {
+    return std::span<char>(old_file[kind].data(), old_file[kind].size());
+  };
+  HnswImage legacy;
+  ASSERT_TRUE(image_format::FromSections(old_section, &legacy).ok());
+  EXPECT_TRUE(legacy.legacy_lists);
+  EXPECT_EQ(std::string(legacy.links0.data(), legacy.links0.size()), links);
+  EXPECT_EQ(std::string(legacy.upper.data(), legacy.upper.size()), upper);
 
   file[image_format::kHeader].pop_back();
   EXPECT_EQ(image_format::FromSections(section, &back).code(), StatusCode::kCorruption);

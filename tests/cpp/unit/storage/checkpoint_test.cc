@@ -227,7 +227,7 @@ TEST_F(CheckpointTest, LayoutIsPinned) {
   ASSERT_GE(bytes.size(), HeaderEnd());
   EXPECT_EQ(bytes.substr(0, 8), "AUGURCKP");
   EXPECT_EQ(DecodeFixed32(bytes.data() + 8), kCheckpointFormatVersion);
-  EXPECT_EQ(kCheckpointFormatVersion, 3u);
+  EXPECT_EQ(kCheckpointFormatVersion, 4u);
   EXPECT_EQ(DecodeFixed32(bytes.data() + 12), crc32c::Mask(crc32c::Value(bytes.data(), 12)));
   EXPECT_EQ(DecodeFixed64(bytes.data() + 16), 7u);
   EXPECT_EQ(DecodeFixed32(bytes.data() + 24), Sections().size());
