@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <utility>
 
+#include "util/check.h"
+
 namespace augurdb::db {
 
 Id IdMap::IdOf(Slot slot) const {
@@ -29,13 +31,13 @@ std::optional<IdMap::Slot> IdMap::Find(const IdsView& ids, size_t i) const {
     if (it == str_to_slot_.end()) return std::nullopt;
     return it->second;
   }
-  auto it = int_to_slot_.find(ids.ints()[i]);
-  if (it == int_to_slot_.end()) return std::nullopt;
-  return it->second;
+  return int_slots_.Find(ids.ints()[i], slot_int_id_.data());
 }
 
 bool IdMap::Contains(const Id& id) const {
-  if (const int64_t* i = std::get_if<int64_t>(&id)) return int_to_slot_.count(*i) != 0;
+  if (const int64_t* i = std::get_if<int64_t>(&id)) {
+    return int_slots_.Find(*i, slot_int_id_.data()).has_value();
+  }
   return str_to_slot_.count(std::get<std::string>(id)) != 0;
 }
 
@@ -58,7 +60,7 @@ void IdMap::ReserveRoom(size_t capacity) {
   if (kind_ == IdKind::kString) {
     reserve(str_to_slot_);
   } else {
-    reserve(int_to_slot_);
+    int_slots_.Reserve(capacity, slot_int_id_.data());
   }
 }
 
@@ -90,8 +92,8 @@ std::optional<IdMap::Slot> IdMap::Bind(const IdsView& ids, size_t i, Slot slot) 
     auto [it, fresh] = str_to_slot_.try_emplace(ids.strings()[i], slot);
     if (!fresh) old = std::exchange(it->second, slot);
   } else {
-    auto [it, fresh] = int_to_slot_.try_emplace(ids.ints()[i], slot);
-    if (!fresh) old = std::exchange(it->second, slot);
+    AUGUR_CHECK(slot_int_id_[slot] == ids.ints()[i]);  // SetSlotId stored it
+    old = int_slots_.Insert(slot, slot_int_id_.data());
   }
   if (old) SetUsed(*old, false);
   SetUsed(slot, true);
@@ -106,10 +108,8 @@ std::optional<IdMap::Slot> IdMap::Unbind(const IdsView& ids, size_t i) {
     slot = it->second;
     str_to_slot_.erase(it);
   } else {
-    auto it = int_to_slot_.find(ids.ints()[i]);
-    if (it == int_to_slot_.end()) return std::nullopt;
-    slot = it->second;
-    int_to_slot_.erase(it);
+    slot = int_slots_.Erase(ids.ints()[i], slot_int_id_.data());
+    if (!slot) return std::nullopt;
   }
   SetUsed(*slot, false);
   return slot;
@@ -131,8 +131,9 @@ Status IdMap::Load(IdKind kind, std::span<const char> used, std::vector<int64_t>
   slot_used_.assign(used.begin(), used.end());
   slot_int_id_ = std::move(int_ids);
   slot_str_id_ = std::move(string_ids);
-  int_to_slot_.clear();
+  int_slots_.Clear();
   str_to_slot_.clear();
+  if (kind_ == IdKind::kInt) int_slots_.Reserve(end, slot_int_id_.data());
   used_bits_.Resize(end);
   for (size_t s = 0; s < end; ++s) {
     const auto slot = static_cast<Slot>(s);
@@ -145,7 +146,7 @@ Status IdMap::Load(IdKind kind, std::span<const char> used, std::vector<int64_t>
     }
     const bool fresh = kind_ == IdKind::kString
                            ? str_to_slot_.emplace(slot_str_id_[s], slot).second
-                           : int_to_slot_.emplace(slot_int_id_[s], slot).second;
+                           : !int_slots_.Insert(slot, slot_int_id_.data()).has_value();
     if (!fresh) return Status::Corruption("an id appears twice (slot " + std::to_string(s) + ")");
     used_bits_.Set(slot);
   }
@@ -153,10 +154,8 @@ Status IdMap::Load(IdKind kind, std::span<const char> used, std::vector<int64_t>
 }
 
 size_t IdMap::MemoryBytes() const {
-  // Hash-map nodes: key + slot + next pointer + cached hash, plus one bucket pointer each.
-  size_t bytes = int_to_slot_.size() * (sizeof(int64_t) + 3 * sizeof(void*)) +
-                 int_to_slot_.bucket_count() * sizeof(void*) +
-                 slot_int_id_.capacity() * sizeof(int64_t);
+  size_t bytes = int_slots_.MemoryBytes() + slot_int_id_.capacity() * sizeof(int64_t);
+  // String ids' hash-map nodes: key + slot + next pointer + cached hash, plus one bucket pointer.
   bytes += str_to_slot_.size() * (sizeof(std::string) + 3 * sizeof(void*)) +
            str_to_slot_.bucket_count() * sizeof(void*);
   for (const std::string& s : slot_str_id_) {
@@ -182,8 +181,7 @@ Status IdMap::CheckInvariants() const {
     const bool maps_back = kind_ == IdKind::kString
                                ? str_to_slot_.count(slot_str_id_[s]) &&
                                      str_to_slot_.at(slot_str_id_[s]) == slot
-                               : int_to_slot_.count(slot_int_id_[s]) &&
-                                     int_to_slot_.at(slot_int_id_[s]) == slot;
+                               : int_slots_.Find(slot_int_id_[s], slot_int_id_.data()) == slot;
     if (!maps_back) {
       return Status::Corruption("slot " + std::to_string(s) + "'s id does not map back to it");
     }

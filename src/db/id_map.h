@@ -25,6 +25,7 @@
 #include <augurdb/status.h>
 
 #include "filter/filter.h"
+#include "db/slot_table.h"
 #include "index/hnsw_index.h"
 
 namespace augurdb::db {
@@ -35,7 +36,7 @@ class IdMap {
 
   IdKind kind() const noexcept { return kind_; }
   // The number of ids (= used slots).
-  size_t size() const noexcept { return int_to_slot_.size() + str_to_slot_.size(); }
+  size_t size() const noexcept { return int_slots_.size() + str_to_slot_.size(); }
   // One past the highest slot the per-slot arrays cover.
   size_t slot_end() const noexcept { return slot_used_.size(); }
   bool used(Slot slot) const noexcept { return slot < slot_used_.size() && slot_used_[slot]; }
@@ -85,7 +86,7 @@ class IdMap {
   void GrowSlots(size_t slots);
 
   IdKind kind_ = IdKind::kUnset;
-  std::unordered_map<int64_t, Slot> int_to_slot_;
+  SlotTable int_slots_;  // int ids: keyed through slot_int_id_
   std::unordered_map<std::string, Slot> str_to_slot_;
   std::vector<int64_t> slot_int_id_;
   std::vector<std::string> slot_str_id_;
