@@ -121,7 +121,7 @@ def test_import_npy_then_info_search(tmp_path, vecs, call):
     info = json.loads(proc.stdout)
     assert info["count"] == 65 and info["dim"] == DIM and info["metric"] == "l2"
     assert (info["m"], info["ef_construction"], info["ef_search"]) == (16, 200, 64)
-    assert info["format_version"] == 3
+    assert info["format_version"] == 4
     assert info["checkpoint_sequence"] >= 1
     assert info["memory_bytes"] > 0 and info["checkpoint_bytes"] > 0
     assert info["disk_bytes"] >= info["checkpoint_bytes"] + info["wal_bytes"]

@@ -428,8 +428,8 @@ def checkpoint_sections(raw: bytes) -> dict[int, tuple[int, int]]:
 
 
 # Header bytes (magic, version, prefix crc, sequence, count, meta, section table) and the middle
-# of sections (1 index header, 2 vectors, 3 level-0 links, 9 used flags, 10 metadata).
-@pytest.mark.parametrize("where", [3, 10, 13, 20, 26, 30, 40, 70, "s1", "s2", "s3", "s9", "s10"])
+# of sections (1 index header, 2 vectors, 15 level-0 links, 9 used flags, 10 metadata).
+@pytest.mark.parametrize("where", [3, 10, 13, 20, 26, 30, 40, 70, "s1", "s2", "s15", "s9", "s10"])
 @pytest.mark.parametrize("mode", ["w", "r"])
 def test_corrupt_checkpoint_byte(tmp_path, data, where, mode):
     path = make_db(tmp_path, data)
@@ -456,13 +456,13 @@ def test_newer_checkpoint_version_is_not_supported(tmp_path, data):
     path = make_db(tmp_path, data)
     ckpt = only(path, "checkpoint-*.adb")
     raw = bytearray(ckpt.read_bytes())
-    assert raw[:8] == b"AUGURCKP" and struct.unpack_from("<I", raw, 8)[0] == 3
-    struct.pack_into("<I", raw, 8, 4)
+    assert raw[:8] == b"AUGURCKP" and struct.unpack_from("<I", raw, 8)[0] == 4
+    struct.pack_into("<I", raw, 8, 5)
     struct.pack_into("<I", raw, 12, mask(crc32c(bytes(raw[:12]))))
     ckpt.write_bytes(bytes(raw))
     before = files(path)
     for mode in ("w", "r"):
-        with pytest.raises(errors.NotSupported, match="version 4"):
+        with pytest.raises(errors.NotSupported, match="version 5"):
             augurdb.open(path, mode=mode)
     assert files(path) == before
 
