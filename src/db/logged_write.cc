@@ -198,7 +198,10 @@ Status ApplyPut(Impl& impl, const WriteOp& op) {
   }
   std::vector<Slot> slots;
   AUGUR_RETURN_IF_ERROR(idx.AllocateSlots(n, &slots));
+  const size_t stride = op.vectors.row_stride == 0 ? op.vectors.dim : op.vectors.row_stride;
   try {
+    // Rows near each other in space get slots near each other (a large batch only).
+    idx.PlaceRows(op.vectors.data, stride, slots, impl.pool.get(), impl.threads());
     std::unique_lock<std::shared_mutex> lock(impl.map_mutex);
     impl.ids.Reserve(op.ids, idx.slot_end());
     impl.ids.ReserveRoom(impl.reserved);  // once the first batch fixed the id kind
@@ -214,7 +217,6 @@ Status ApplyPut(Impl& impl, const WriteOp& op) {
     return Status::ResourceExhausted("out of memory storing ids, metadata and documents");
   }
 
-  const size_t stride = op.vectors.row_stride == 0 ? op.vectors.dim : op.vectors.row_stride;
   idx.Insert(slots, op.vectors.data, stride, impl.pool.get(), impl.threads());
   // Indexed once the vectors are written (a hybrid search reads the vector of every text hit)
   // and before the batch is published: a text search that finds a fresh slot drops it (no id

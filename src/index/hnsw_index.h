@@ -139,6 +139,20 @@ class HnswIndex {
   // (capacity unchanged). REQUIRES: slots <= kMaxSlots.
   Status Reserve(size_t slots);
 
+  // Lays out a bulk call: permutes `slots` (one per row of `vectors`, row-major with
+  // `row_stride` floats per row) so that rows near each other in space get slots near each
+  // other. Each row's group is its nearest of up to kPlacementMaxGroups rows spread over the
+  // call (cosine: by angle, else L2), and the groups take runs of the slots in ascending order.
+  // A node's neighbours then share pages and cache lines with it (codes, rows and lists), which
+  // on 1M x 128 clustered data made the SQ8 build 1.4x faster and searches 1.1-1.3x faster at
+  // equal recall (BENCHMARKS.md, Ice Lake). The graph is unchanged: Insert links rows in the
+  // same order whatever slots they hold. No-op below kLocalityMinBatch rows. Call before the
+  // slots are given to anything else; Insert then takes the permuted slots.
+  void PlaceRows(const float* vectors, size_t row_stride, std::span<Slot> slots, ThreadPool* pool,
+                 size_t threads) const;
+  static constexpr size_t kPlacementGroupRows = 4096;
+  static constexpr size_t kPlacementMaxGroups = 256;
+
   // Copies vectors[i] (row i of a row-major matrix with `row_stride` floats per row) into
   // slots[i] (normalised for the cosine metric) and links every one into the graph, spread over
   // up to `threads` workers of `pool` (nullptr or threads == 1: the calling thread only).

@@ -66,6 +66,55 @@ void HnswIndex::Insert(std::span<const Slot> slots, const float* vectors, size_t
   });
 }
 
+void HnswIndex::PlaceRows(const float* vectors, size_t row_stride, std::span<Slot> slots,
+                          ThreadPool* pool, size_t threads) const {
+  const size_t n = slots.size();
+  if (n < kLocalityMinBatch) return;
+  const size_t dim = params_.dim;
+  const size_t groups = std::clamp<size_t>(n / kPlacementGroupRows, 16, kPlacementMaxGroups);
+  auto row = [&](size_t i) { return vectors + i * row_stride; };
+  // Centres: rows spread evenly over the call. Under cosine a row's group is the centre of
+  // largest dot / |centre| (its direction; the row's own norm does not change the argmax).
+  const bool by_angle = params_.metric == Metric::kCosine;
+  std::vector<size_t> centres(groups);
+  std::vector<float> inv_norm(groups, 1.0f);
+  for (size_t c = 0; c < groups; ++c) {
+    centres[c] = c * n / groups;
+    if (by_angle) {
+      const float norm = std::sqrt(kernels_.dot(row(centres[c]), row(centres[c]), dim));
+      inv_norm[c] = norm > 0 ? 1.0f / norm : 0.0f;
+    }
+  }
+  std::vector<uint32_t> group(n);
+  constexpr size_t kChunk = 256;
+  const size_t chunks = (n + kChunk - 1) / kChunk;
+  auto assign = [&](size_t, size_t chunk) {
+    for (size_t i = chunk * kChunk; i < std::min(n, (chunk + 1) * kChunk); ++i) {
+      float best = std::numeric_limits<float>::infinity();
+      for (size_t c = 0; c < groups; ++c) {
+        const float d = by_angle ? -kernels_.dot(row(i), row(centres[c]), dim) * inv_norm[c]
+                                 : kernels_.l2sq(row(i), row(centres[c]), dim);
+        if (d < best) {
+          best = d;
+          group[i] = static_cast<uint32_t>(c);
+        }
+      }
+    }
+  };
+  if (pool == nullptr || threads <= 1) {
+    for (size_t chunk = 0; chunk < chunks; ++chunk) assign(0, chunk);
+  } else {
+    pool->ParallelFor(chunks, threads, assign);
+  }
+  // Counting sort of the rows by group; the k-th row in that order takes the k-th lowest slot.
+  std::vector<size_t> next(groups + 1, 0);
+  for (size_t i = 0; i < n; ++i) ++next[group[i] + 1];
+  for (size_t g = 1; g <= groups; ++g) next[g] += next[g - 1];
+  std::vector<Slot> sorted(slots.begin(), slots.end());
+  std::sort(sorted.begin(), sorted.end());
+  for (size_t i = 0; i < n; ++i) slots[i] = sorted[next[group[i]]++];
+}
+
 template <class ParallelFor>
 std::vector<uint32_t> HnswIndex::LocalityOrder(std::span<const Slot> slots, size_t workers,
                                                quant::CodeStore& codes,

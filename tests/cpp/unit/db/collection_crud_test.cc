@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "test_data.h"
 #include "unit/db/collection_test_support.h"
 
 namespace augurdb {
@@ -53,6 +54,53 @@ TEST_P(CollectionTest, AddAndGetIntIdsWithMetadata) {
   check(*col);
   EXPECT_FALSE(col->Contains(Id{int64_t{7}}));
   EXPECT_FALSE(col->Contains(Id{std::string("0")}));  // other id kind: simply absent
+  if (disk()) {
+    ASSERT_OK(col->Close());
+    col = Open();
+    ASSERT_NE(col, nullptr);
+    check(*col);
+  }
+}
+
+// A batch large enough for HnswIndex::PlaceRows, which gives its rows slots by similarity rather
+// than in row order: every record keeps its own vector, metadata and document, and finds itself.
+TEST_P(CollectionTest, LargeBatchKeepsEachRowsVectorMetadataAndDocument) {
+  auto col = Open();
+  ASSERT_NE(col, nullptr);
+  constexpr size_t kRows = 12000;
+  const std::vector<float> data = ClusteredData(kRows, kDim, 5);
+  const std::vector<int64_t> ids = Iota(100, kRows);
+  std::vector<Metadata> meta(kRows);
+  std::vector<std::optional<std::string>> docs(kRows);
+  for (size_t i = 0; i < kRows; ++i) {
+    meta[i] = Metadata{{"row", Value(static_cast<int64_t>(i))}};
+    if (i % 1000 == 0) docs[i] = "marker" + std::to_string(i);
+  }
+  ASSERT_OK(col->Add(IdsView::Ints(ids), View(data, kDim), meta, docs));
+  auto check = [&](const Collection& c) {
+    auto got = c.Get(IdsView::Ints(ids));
+    ASSERT_OK(got);
+    for (size_t i = 0; i < kRows; ++i) {
+      ASSERT_TRUE((*got)[i].has_value()) << i;
+      const Record& rec = *(*got)[i];
+      ASSERT_EQ(rec.vector,
+                std::vector<float>(Row(data, kDim, i).begin(), Row(data, kDim, i).end()))
+          << "row " << i;
+      ASSERT_EQ(rec.metadata, meta[i]) << "row " << i;
+    }
+    for (size_t i = 0; i < kRows; i += 1000) {
+      auto hits = c.SearchText("marker" + std::to_string(i), {.k = 1});
+      ASSERT_OK(hits);
+      ASSERT_EQ(hits->size(), 1u);
+      EXPECT_EQ(IntId((*hits)[0].id), ids[i]);
+      auto near = c.Search(Row(data, kDim, i), {.k = 1, .ef = 64, .filter = "{\"row\": " +
+                                                                      std::to_string(i) + "}"});
+      ASSERT_OK(near);
+      ASSERT_EQ(near->size(), 1u);
+      EXPECT_EQ(IntId((*near)[0].id), ids[i]);
+    }
+  };
+  check(*col);
   if (disk()) {
     ASSERT_OK(col->Close());
     col = Open();

@@ -80,6 +80,75 @@ double Recall(const HnswIndex& index, const std::vector<float>& data, const std:
   return static_cast<double>(hits) / static_cast<double>(nq * k);
 }
 
+// Well-separated clusters given in random order: after PlaceRows each cluster holds one run of
+// slots, and the slots are a permutation of those handed in. 20,000 rows make 16 groups whose
+// centres are rows c * n / 16; those rows are put one in each cluster.
+TEST(HnswIndex, PlaceRowsGivesNearbyRowsNearbySlots) {
+  constexpr size_t kDim = 8, kClusters = 16, kN = 20000;
+  std::mt19937_64 rng(TestSeed());
+  std::normal_distribution<float> noise(0.0f, 0.01f);
+  std::vector<float> data(kN * kDim);
+  std::vector<size_t> cluster(kN);
+  for (size_t i = 0; i < kN; ++i) {
+    cluster[i] = i % (kN / kClusters) == 0 ? i / (kN / kClusters) : rng() % kClusters;
+    for (size_t d = 0; d < kDim; ++d) {
+      // Cluster c sits on axis c % 8, on its positive side for c < 8: 16 directions.
+      const float at = cluster[i] < kDim ? 10.0f : -10.0f;
+      data[i * kDim + d] = (d == cluster[i] % kDim ? at : 0.0f) + noise(rng);
+    }
+  }
+  for (Metric metric : {Metric::kL2, Metric::kCosine}) {
+    auto index = MakeIndex(kDim, metric);
+    std::vector<Slot> slots;
+    ASSERT_TRUE(index->AllocateSlots(kN, &slots).ok());
+    std::vector<Slot> placed = slots;
+    ThreadPool pool(2);
+    index->PlaceRows(data.data(), kDim, placed, &pool, 2);
+    std::vector<Slot> sorted = placed;
+    std::sort(sorted.begin(), sorted.end());
+    EXPECT_EQ(sorted, slots);  // a permutation
+    // Slot ranges per cluster: every cluster has its own centre (and direction), so its rows
+    // fill a run exactly.
+    std::vector<Slot> lo(kClusters, kInvalidSlot), hi(kClusters, 0);
+    std::vector<size_t> count(kClusters, 0);
+    for (size_t i = 0; i < kN; ++i) {
+      const size_t c = cluster[i];
+      lo[c] = std::min(lo[c], placed[i]);
+      hi[c] = std::max(hi[c], placed[i]);
+      ++count[c];
+    }
+    size_t spread = 0, rows = 0;
+    for (size_t c = 0; c < kClusters; ++c) {
+      if (count[c] == 0) continue;
+      spread += hi[c] - lo[c] + 1;
+      rows += count[c];
+    }
+    EXPECT_EQ(spread, rows) << "metric " << static_cast<int>(metric);
+    // Inserting with the placed slots stores each row in its own slot.
+    index->Insert(placed, data.data(), kDim, &pool, 2);
+    index->Publish(placed);
+    std::vector<float> back(kDim);
+    for (size_t i = 0; i < kN; i += 997) {
+      index->CopyVector(placed[i], back.data());
+      if (metric == Metric::kL2) {
+        EXPECT_EQ(back, std::vector<float>(data.begin() + i * kDim, data.begin() + (i + 1) * kDim));
+      }
+      std::vector<Neighbor> out(1);
+      ASSERT_EQ(index->Search(data.data() + i * kDim, {.k = 1, .ef = 32}, out.data(), nullptr,
+                              nullptr),
+                1u);
+      EXPECT_NEAR(out[0].distance, 0.0f, 1e-4f);
+    }
+  }
+  // Below the batch threshold the slots are left as they are.
+  auto small = MakeIndex(kDim);
+  std::vector<Slot> few;
+  ASSERT_TRUE(small->AllocateSlots(100, &few).ok());
+  std::vector<Slot> same = few;
+  small->PlaceRows(data.data(), kDim, same, nullptr, 1);
+  EXPECT_EQ(same, few);
+}
+
 TEST(HnswIndex, RejectsBadParams) {
   HnswParams p;
   p.dim = 0;
