@@ -250,7 +250,7 @@ class AUGURDB_EXPORT Collection {
   // BM25). Errors: kInvalidArgument (k == 0, text not UTF-8, rrf_k <= 0, alpha outside [0, 1]),
   // kDimensionMismatch, kInvalidVector, kInvalidFilter.
   Result<std::vector<Hit>> Search(std::span<const float> query, const SearchOptions& options) const;
-  // BM25 top-k of `text` (options.text is ignored), best first, ties by insertion slot.
+  // BM25 top-k of `text` (options.text is ignored), best first, ties by slot (see Ids()).
   Result<std::vector<Hit>> SearchText(std::string_view text, const SearchOptions& options) const;
   // The BM25 statistics of this collection for the terms of `texts` (tokenized with its
   // tokenizer): live document count, total length, and each term's document frequency. A
@@ -305,7 +305,9 @@ class AUGURDB_EXPORT Collection {
   size_t dim() const;  // 0 until the first Add when opened without a dim
   Metric metric() const;
   IdKind id_kind() const;
-  std::vector<Id> Ids() const;  // in insertion-slot order
+  // In slot order: insertion order, except that freed slots are reused and that a batch of
+  // 10,000 rows or more is laid out by similarity (nearby vectors, nearby slots).
+  std::vector<Id> Ids() const;
   CollectionStats Stats() const;
 
   struct Impl;  // opaque; defined in the library's sources

@@ -499,8 +499,9 @@ class Collection:
         ``rerank`` (quantized collections) is how many graph candidates are re-scored with the
         exact vectors (default 2 * k for SQ8, 4 * k for SQ4).
 
-        ``text`` only: BM25 (Lucene's, k1 1.2, b 0.75) over the documents, best first, ties by
-        insertion order; ``.score`` and ``.text_score`` are the BM25 score, ``.distance`` is NaN.
+        ``text`` only: BM25 (Lucene's, k1 1.2, b 0.75) over the documents, best first, ties in
+        slot order (see :meth:`ids`); ``.score`` and ``.text_score`` are the BM25 score,
+        ``.distance`` is NaN.
         A text with no indexable token (only punctuation, or only stop words under "english")
         finds nothing.
 
@@ -611,7 +612,9 @@ class Collection:
         return iter(self.ids())
 
     def ids(self) -> list[IdLike]:
-        """All ids, as a list (a snapshot)."""
+        """All ids, as a list (a snapshot), in slot order: insertion order, except that the
+        slots of deleted records are reused and that a batch of 10,000 rows or more is laid out
+        by similarity (nearby vectors get nearby slots, which makes searches faster)."""
         return list(self._c().ids())
 
     @property
