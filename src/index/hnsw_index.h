@@ -143,11 +143,12 @@ class HnswIndex {
   // `row_stride` floats per row) so that rows near each other in space get slots near each
   // other. Each row's group is its nearest of up to kPlacementMaxGroups rows spread over the
   // call (cosine: by angle, else L2), and the groups take runs of the slots in ascending order.
-  // A node's neighbours then share pages and cache lines with it (codes, rows and lists), which
-  // on 1M x 128 clustered data made the SQ8 build 1.4x faster and searches 1.1-1.3x faster at
-  // equal recall (BENCHMARKS.md, Ice Lake). The graph is unchanged: Insert links rows in the
-  // same order whatever slots they hold. No-op below kLocalityMinBatch rows. Call before the
-  // slots are given to anything else; Insert then takes the permuted slots.
+  // A node's neighbours then share pages and cache lines with it (codes, rows and lists): on
+  // 1M x 128 clustered data SQ8 searches ran 1.1-1.3x faster at equal recall in an in-process
+  // A/B, the build rate did not change (BENCHMARKS.md, "Memory per node and slot layout"). The
+  // graph is unchanged: Insert links rows in the same order whatever slots they hold. No-op
+  // below kLocalityMinBatch rows. Call before the slots are given to anything else; Insert then
+  // takes the permuted slots.
   void PlaceRows(const float* vectors, size_t row_stride, std::span<Slot> slots, ThreadPool* pool,
                  size_t threads) const;
   static constexpr size_t kPlacementGroupRows = 4096;
