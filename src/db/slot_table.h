@@ -8,6 +8,7 @@
 // Thread safety: none (IdMap's caller serialises writers).
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -42,7 +43,9 @@ class SlotTable {
   // Maps `slot`'s id (`ids[slot]`) to `slot`; returns the slot that id mapped to before (now
   // replaced), if any. May throw std::bad_alloc (the table is then unchanged).
   std::optional<Slot> Insert(Slot slot, const int64_t* ids) {
-    if ((size_ + 1) * 4 > buckets_.size() * 3) Rehash(std::max<size_t>(16, buckets_.size() * 2), ids);
+    if ((size_ + 1) * 4 > buckets_.size() * 3) {
+      Rehash(std::max<size_t>(16, buckets_.size() * 2), ids);
+    }
     const int64_t id = ids[slot];
     size_t b = Home(id);
     for (;; b = (b + 1) & mask()) {

@@ -92,7 +92,9 @@ size_t ReadList(const uint32_t* list, size_t max, Vec* out) {
 template <class IdAt>
 void WriteList(uint32_t* list, size_t max, size_t n, IdAt&& id) {
   for (size_t j = 0; j < n; ++j) StoreRelease(list + j, id(j));
-  for (size_t j = n; j < max && LoadAcquire(list + j) != kNoLink; ++j) StoreRelease(list + j, kNoLink);
+  for (size_t j = n; j < max && LoadAcquire(list + j) != kNoLink; ++j) {
+    StoreRelease(list + j, kNoLink);
+  }
 }
 
 // The entry point and max level as one word (slot in the low 32 bits, level + 1 in the high

@@ -112,7 +112,8 @@ Status HnswGraph::Import(const GraphImage& image, std::shared_ptr<void> owner) {
     } else {
       std::vector<uint32_t> row(upper_in);
       for (size_t l = 0; l < levels; ++l) {
-        std::memcpy(row.data(), from + l * upper_in * sizeof(uint32_t), upper_in * sizeof(uint32_t));
+        std::memcpy(row.data(), from + l * upper_in * sizeof(uint32_t),
+                    upper_in * sizeof(uint32_t));
         if (!convert(row.data(), upper_links_[i].get() + l * upper_stride_, m_)) {
           return Status::Corruption("slot " + std::to_string(i) + " has too high a degree");
         }
