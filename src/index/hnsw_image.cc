@@ -70,6 +70,7 @@ Status HnswGraph::Import(const GraphImage& image, std::shared_ptr<void> owner) {
   for (size_t i = 0; i < end; ++i) node_locks_[i].store(0, std::memory_order_relaxed);
   capacity_ = end;
   const size_t upper_in = image.legacy_lists ? 1 + m_ : upper_stride_;  // uint32 per level
+  std::vector<uint32_t> legacy_row(image.legacy_lists ? upper_in : 0);  // aligned copy of one
   size_t upper_pos = 0, live = 0, deleted = 0;
   for (size_t i = 0; i < end; ++i) {
     const uint8_t st = states_[i];
@@ -110,11 +111,10 @@ Status HnswGraph::Import(const GraphImage& image, std::shared_ptr<void> owner) {
     if (!image.legacy_lists) {
       std::memcpy(upper_links_[i].get(), from, in_bytes);
     } else {
-      std::vector<uint32_t> row(upper_in);
       for (size_t l = 0; l < levels; ++l) {
-        std::memcpy(row.data(), from + l * upper_in * sizeof(uint32_t),
+        std::memcpy(legacy_row.data(), from + l * upper_in * sizeof(uint32_t),
                     upper_in * sizeof(uint32_t));
-        if (!convert(row.data(), upper_links_[i].get() + l * upper_stride_, m_)) {
+        if (!convert(legacy_row.data(), upper_links_[i].get() + l * upper_stride_, m_)) {
           return Status::Corruption("slot " + std::to_string(i) + " has too high a degree");
         }
       }

@@ -13,24 +13,34 @@
 #include "util/spinlock.h"
 
 namespace augurdb::index {
+namespace {
+
+// Rows 0..n-1 stably sorted by group[i] (each < groups), by a counting sort; `begin` receives
+// each group's first position in the result (groups + 1 entries, the last = n).
+std::vector<uint32_t> SortByGroup(const std::vector<uint32_t>& group, size_t groups,
+                                  std::vector<size_t>* begin) {
+  begin->assign(groups + 1, 0);
+  for (const uint32_t g : group) ++(*begin)[g + 1];
+  for (size_t g = 1; g <= groups; ++g) (*begin)[g] += (*begin)[g - 1];
+  std::vector<size_t> next(begin->begin(), begin->end() - 1);
+  std::vector<uint32_t> sorted(group.size());
+  for (size_t i = 0; i < group.size(); ++i) sorted[next[group[i]]++] = static_cast<uint32_t>(i);
+  return sorted;
+}
+
+}  // namespace
 
 void HnswIndex::Insert(std::span<const Slot> slots, const float* vectors, size_t row_stride,
                        ThreadPool* pool, size_t threads) {
   if (slots.empty()) return;
   std::shared_lock<std::shared_mutex> lock(resize_mutex_);
   const uint64_t first_draw = graph_.TakeDraws(slots.size());
-  const size_t workers = (pool == nullptr || threads <= 1) ? 1 : std::min(threads, pool->size());
+  const size_t workers = WorkersFor(pool, threads);
   std::vector<std::unique_ptr<ScratchLease>> leases(workers);
   for (auto& lease : leases) lease = scratch_->Lease();
 
   // fn(worker, i) for i in [0, n).
-  auto parallel_for = [&](size_t n, auto&& fn) {
-    if (workers == 1) {
-      for (size_t i = 0; i < n; ++i) fn(size_t{0}, i);
-    } else {
-      pool->ParallelFor(n, workers, fn);
-    }
-  };
+  auto parallel_for = [&](size_t n, auto&& fn) { ParallelForWorkers(pool, workers, n, fn); };
   // Pass 1: copy (and normalise) the vectors into their rows.
   parallel_for(slots.size(), [&](size_t, size_t i) {
     const Slot slot = slots[i];
@@ -101,18 +111,13 @@ void HnswIndex::PlaceRows(const float* vectors, size_t row_stride, std::span<Slo
       }
     }
   };
-  if (pool == nullptr || threads <= 1) {
-    for (size_t chunk = 0; chunk < chunks; ++chunk) assign(0, chunk);
-  } else {
-    pool->ParallelFor(chunks, threads, assign);
-  }
-  // Counting sort of the rows by group; the k-th row in that order takes the k-th lowest slot.
-  std::vector<size_t> next(groups + 1, 0);
-  for (size_t i = 0; i < n; ++i) ++next[group[i] + 1];
-  for (size_t g = 1; g <= groups; ++g) next[g] += next[g - 1];
+  ParallelForWorkers(pool, WorkersFor(pool, threads), chunks, assign);
+  // The k-th row in group order takes the k-th lowest slot.
+  std::vector<size_t> begin;
+  const std::vector<uint32_t> by_group = SortByGroup(group, groups, &begin);
   std::vector<Slot> sorted(slots.begin(), slots.end());
   std::sort(sorted.begin(), sorted.end());
-  for (size_t i = 0; i < n; ++i) slots[i] = sorted[next[group[i]]++];
+  for (size_t k = 0; k < n; ++k) slots[by_group[k]] = sorted[k];
 }
 
 template <class ParallelFor>
@@ -155,16 +160,12 @@ std::vector<uint32_t> HnswIndex::LocalityOrder(std::span<const Slot> slots, size
       }
     }
   });
-  // Counting sort by group (stable), then the sample, then the groups' runs in turn.
-  std::vector<size_t> begin(clusters + 2, 0);  // begin[g]: group g's first position
-  for (size_t i = 0; i < n; ++i) ++begin[group[i] + 1];
-  for (size_t g = 1; g < begin.size(); ++g) begin[g] += begin[g - 1];
-  std::vector<size_t> next(begin.begin(), begin.end() - 1);
-  std::vector<uint32_t> by_group(n);
-  for (size_t i = 0; i < n; ++i) by_group[next[group[i]]++] = static_cast<uint32_t>(i);
+  // Sorted by group (stably), then the sample, then the groups' runs in turn.
+  std::vector<size_t> begin;  // begin[g]: group g's first position
+  const std::vector<uint32_t> by_group = SortByGroup(group, clusters + 1, &begin);
   std::vector<uint32_t> order(by_group.begin(), by_group.begin() + begin[1]);
   order.reserve(n);
-  std::copy(begin.begin(), begin.end() - 1, next.begin());
+  std::vector<size_t> next(begin.begin(), begin.end() - 1);
   while (order.size() < n) {
     for (size_t g = 1; g <= clusters; ++g) {
       const size_t end = std::min(next[g] + kLocalityRun, begin[g + 1]);

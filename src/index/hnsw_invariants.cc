@@ -6,6 +6,19 @@
 #include "index/hnsw_index.h"
 
 namespace augurdb::index {
+namespace {
+
+// Sets *count to the ids before the list's first kNoLink; false when an id follows that
+// kNoLink: no walk reads it, but the next append would expose it unchecked.
+bool ListEndsClean(const uint32_t* list, size_t max, size_t* count) {
+  *count = ListSize(list, max);
+  for (size_t j = *count; j < max; ++j) {
+    if (LoadAcquire(list + j) != kNoLink) return false;
+  }
+  return true;
+}
+
+}  // namespace
 
 Status HnswGraph::CheckInvariants(size_t* link_count) const {
   const size_t end = slot_end();
@@ -22,12 +35,10 @@ Status HnswGraph::CheckInvariants(size_t* link_count) const {
     }
     for (int at = 0; at <= level(slot); ++at) {
       const uint32_t* list = links(slot, at);
-      const size_t count = ListSize(list, max_degree(at));
-      for (size_t j = count; j < max_degree(at); ++j) {
-        if (LoadAcquire(list + j) != kNoLink) {
-          return Status::Corruption("slot " + std::to_string(slot) + " level " +
-                                    std::to_string(at) + " has ids after its list's end");
-        }
+      size_t count = 0;
+      if (!ListEndsClean(list, max_degree(at), &count)) {
+        return Status::Corruption("slot " + std::to_string(slot) + " level " +
+                                  std::to_string(at) + " has ids after its list's end");
       }
       checked += count;
       for (size_t j = 0; j < count; ++j) {
@@ -85,15 +96,9 @@ Status HnswGraph::CheckLinkBounds() const {
     if (state(slot) == SlotState::kFree) continue;
     for (int at = 0; at <= level(slot); ++at) {
       const uint32_t* list = links(slot, at);
-      const size_t max = max_degree(at);
       size_t count = 0;
-      while (count < max && list[count] != kNoLink) ++count;
-      // Nothing reads past the first kNoLink, but an append writes into it: what follows must
-      // be empty too.
-      for (size_t j = count; j < max; ++j) {
-        if (list[j] != kNoLink) {
-          return Status::Corruption("slot " + std::to_string(i) + " has ids after its list's end");
-        }
+      if (!ListEndsClean(list, max_degree(at), &count)) {
+        return Status::Corruption("slot " + std::to_string(i) + " has ids after its list's end");
       }
       for (size_t j = 0; j < count; ++j) {
         if (list[j] >= end || list[j] == slot) {

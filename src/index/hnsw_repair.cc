@@ -23,7 +23,7 @@ void HnswIndex::RepairDeleted(ThreadPool* pool, size_t threads) {
   // Repair every surviving node that links to a deleted one (FreshDiskANN, Singh et al. 2021,
   // Algorithm 4: replace the deleted neighbour by its own neighbours, then prune with the same
   // heuristic).
-  const size_t workers = (pool == nullptr || threads <= 1) ? 1 : std::min(threads, pool->size());
+  const size_t workers = WorkersFor(pool, threads);
   std::vector<std::unique_ptr<ScratchLease>> leases(workers);
   for (auto& lease : leases) lease = scratch_->Lease();
   auto task = [&](size_t worker, size_t i) {
@@ -42,11 +42,7 @@ void HnswIndex::RepairDeleted(ThreadPool* pool, size_t threads) {
       }
     }
   };
-  if (workers == 1) {
-    for (size_t i = 0; i < end; ++i) task(0, i);
-  } else {
-    pool->ParallelFor(end, workers, task);
-  }
+  ParallelForWorkers(pool, workers, end, task);
 }
 
 void HnswIndex::RepairNode(Slot slot, int level, WalkScratch& scratch) {

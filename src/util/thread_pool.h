@@ -11,6 +11,7 @@
 // so a search never queues behind a long bulk insert.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <cstddef>
@@ -63,5 +64,22 @@ class ThreadPool {
   size_t chunk_ = 1;
   std::atomic<size_t> next_{0};
 };
+
+// The workers a loop gets from `pool` when its caller allows `threads`: 1 without a pool.
+inline size_t WorkersFor(const ThreadPool* pool, size_t threads) noexcept {
+  return (pool == nullptr || threads <= 1) ? 1 : std::min(threads, pool->size());
+}
+
+// Runs fn(worker, i) for i in [0, n) on `workers` (from WorkersFor) workers of `pool`. One
+// worker runs the loop on the calling thread directly: no pool lock, no std::function call per
+// index.
+template <class Fn>
+void ParallelForWorkers(ThreadPool* pool, size_t workers, size_t n, Fn&& fn) {
+  if (workers <= 1) {
+    for (size_t i = 0; i < n; ++i) fn(size_t{0}, i);
+    return;
+  }
+  pool->ParallelFor(n, workers, fn);
+}
 
 }  // namespace augurdb

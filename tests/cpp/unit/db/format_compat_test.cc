@@ -49,6 +49,16 @@ std::string LegacyLists(std::span<const char> rows, size_t max, size_t stride) {
   return out;
 }
 
+// The name of the (one) checkpoint file in `dir`; empty if none.
+std::string CheckpointName(const fs::path& dir) {
+  std::string checkpoint;
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind("checkpoint-", 0) == 0) checkpoint = name;
+  }
+  return checkpoint;
+}
+
 // Writes the checkpoint with these sections, then sets the header's format version.
 void WriteAs(const fs::path& dir, const std::string& name, uint64_t seq, const std::string& meta,
              const std::vector<uint32_t>& kinds, const std::vector<std::string>& payloads,
@@ -128,11 +138,7 @@ TEST(FormatCompatTest, Format1DatabaseOpensAndTakesDocuments) {
     fs::copy(live, old, fs::copy_options::recursive);
     fs::remove(old / "LOCK");
   }
-  std::string checkpoint;
-  for (const auto& entry : fs::directory_iterator(old)) {
-    const std::string name = entry.path().filename().string();
-    if (name.rfind("checkpoint-", 0) == 0) checkpoint = name;
-  }
+  const std::string checkpoint = CheckpointName(old);
   ASSERT_FALSE(checkpoint.empty());
   Downgrade(old, checkpoint, 1);
 
@@ -172,11 +178,7 @@ TEST(FormatCompatTest, Format2DatabaseOpensAndStoresAnEmbeddingFunction) {
     ASSERT_TRUE((*col)->Add(IdsView::Ints(ids), {vecs.data(), 2, 4, 0}, {}, docs).ok());
     ASSERT_TRUE((*col)->Close().ok());
   }
-  std::string checkpoint;
-  for (const auto& entry : fs::directory_iterator(dir)) {
-    const std::string name = entry.path().filename().string();
-    if (name.rfind("checkpoint-", 0) == 0) checkpoint = name;
-  }
+  const std::string checkpoint = CheckpointName(dir);
   ASSERT_FALSE(checkpoint.empty());
   Downgrade(dir, checkpoint, 2);
   const std::string identity = R"({"config": {"dim": 4}, "name": "test"})";
@@ -225,11 +227,7 @@ TEST(FormatCompatTest, Format3DatabaseOpensWithItsListsConverted) {
     ASSERT_TRUE((*col)->Close().ok());
     fs::copy(live, old, fs::copy_options::recursive);
   }
-  std::string checkpoint;
-  for (const auto& entry : fs::directory_iterator(old)) {
-    const std::string name = entry.path().filename().string();
-    if (name.rfind("checkpoint-", 0) == 0) checkpoint = name;
-  }
+  const std::string checkpoint = CheckpointName(old);
   ASSERT_FALSE(checkpoint.empty());
   Downgrade(old, checkpoint, 3);
   {
