@@ -22,7 +22,7 @@ default 2; queries one thread):
 
   * Fashion-MNIST (integers 0..255): ``x - 128``. Lossless for L2 (a common translation does not
     change any difference), so usearch's i8 distances are exact.
-  * clustered-1m (floats): one global scale ``s = 127 / max|base|`` for all dimensions,
+  * clustered-1m and minilm-384 (floats): one global scale ``s = 127 / max|base|`` for all dimensions,
     ``round(x * s)`` clipped to [-127, 127] (queries with the same ``s``). A single scale keeps the
     Euclidean geometry (per-dimension scales would not); the rounding error is what usearch's
     recall pays for i8 on float data. No rerank.
@@ -35,10 +35,16 @@ default 2; queries one thread):
   ``vectors_on_disk=True`` and ``durability='none'``, checkpointed after the build so that the
   float32 rows used by the (default) rerank are served from the checkpoint mapping.
 
+Data sets: Fashion-MNIST (the shared ground truth), ``clustered-1m`` (:mod:`bench.ann.synthetic`)
+and ``minilm-384``, the real sentence-embedding set of :mod:`bench.ann.minilm` (61,808 Debian
+package descriptions embedded by all-MiniLM-L6-v2; its docstring says how to install it). The
+MiniLM vectors are unit-norm, so every system searches it with L2 as on the other sets: on unit
+vectors L2 order is cosine order, and no system pays for a different metric's kernel.
+
 All systems answer through their Python API (one call per query); AugurDB through
 ``search_batch`` with one row (the same engine as ``search`` without Hit objects).
 
-    python -m bench.ann.quantized [--dataset fashion-mnist|clustered-1m] [--reps 3]
+    python -m bench.ann.quantized [--dataset fashion-mnist|clustered-1m|minilm-384] [--reps 3]
     python -m bench.ann.quantized --dataset clustered-1m --queries 1000 --ef 10 16 24 40 64
     python -m bench.ann.quantized --quick      # seconds: 5,000 base vectors, 200 queries
 
@@ -81,7 +87,7 @@ M = 16
 EF_CONSTRUCTION = 200
 K = 10
 TARGETS = (0.95, 0.99)
-DATASETS = ("fashion-mnist", "clustered-1m")
+DATASETS = ("fashion-mnist", "clustered-1m", "minilm-384")
 SYSTEM_ORDER = ("hnswlib", "faiss-hnswsq8", "usearch-i8", "glass", "scann", "augurdb-fp32",
                 "augurdb-sq8", "augurdb-sq4")
 #: Optional rows (``--systems``): the same quantized collection searched with ``rerank=ef``
@@ -104,8 +110,9 @@ PEER_MODULES = {"hnswlib": "hnswlib", "faiss-hnswsq8": "faiss", "usearch-i8": "u
 PEER_PACKAGES = {"hnswlib": "hnswlib", "faiss-hnswsq8": "faiss-cpu", "usearch-i8": "usearch",
                  "glass": "pyglass-portable", "scann": "scann"}
 DEFAULT_EFS = {"fashion-mnist": [6, 8, 10, 12, 14, 16, 20, 24, 32, 48],
-               "clustered-1m": [10, 16, 24, 40, 64, 100]}
-DEFAULT_QUERIES = {"fashion-mnist": 3000, "clustered-1m": 1000}
+               "clustered-1m": [10, 16, 24, 40, 64, 100],
+               "minilm-384": [10, 16, 24, 32, 48, 64, 96, 128]}
+DEFAULT_QUERIES = {"fashion-mnist": 3000, "clustered-1m": 1000, "minilm-384": 1000}
 QUICK_BASE = 5000
 QUICK_QUERIES = 200
 QUICK_EFS = [10, 32]
@@ -172,6 +179,14 @@ def load(dataset: str, n_base: int | None, n_queries: int | None,
             "name": f"clustered-1m (synthetic 128-d, intrinsic 12-d, "
                     f"{info['generator']}, seed {info['seed']})",
             "ground_truth": f"{info['ground_truth']}{cached}"}
+    if dataset == "minilm-384":
+        from . import minilm  # onnxruntime and the model: needed only to fill the cache
+
+        base, queries, truth = minilm.load(n_base=n_base, n_queries=n_queries)
+        return base, queries, truth.sqdist, {
+            "name": "minilm-384 (all-MiniLM-L6-v2 embeddings of Debian package descriptions, "
+                    "unit-norm; searched with L2, the same order as cosine)",
+            "ground_truth": "exact top-100 (bench.ann.minilm, cached)"}
     raise ValueError(f"unknown dataset {dataset!r}")
 
 

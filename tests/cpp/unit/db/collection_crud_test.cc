@@ -54,12 +54,7 @@ TEST_P(CollectionTest, AddAndGetIntIdsWithMetadata) {
   check(*col);
   EXPECT_FALSE(col->Contains(Id{int64_t{7}}));
   EXPECT_FALSE(col->Contains(Id{std::string("0")}));  // other id kind: simply absent
-  if (disk()) {
-    ASSERT_OK(col->Close());
-    col = Open();
-    ASSERT_NE(col, nullptr);
-    check(*col);
-  }
+  ReopenAndCheck(col, check);
 }
 
 // A batch large enough for HnswIndex::PlaceRows, which gives its rows slots by similarity rather
@@ -101,12 +96,7 @@ TEST_P(CollectionTest, LargeBatchKeepsEachRowsVectorMetadataAndDocument) {
     }
   };
   check(*col);
-  if (disk()) {
-    ASSERT_OK(col->Close());
-    col = Open();
-    ASSERT_NE(col, nullptr);
-    check(*col);
-  }
+  ReopenAndCheck(col, check);
 }
 
 TEST_P(CollectionTest, AddAndGetStringIds) {
@@ -141,13 +131,10 @@ TEST_P(CollectionTest, AddAndGetStringIds) {
   };
   check(*col);
   EXPECT_FALSE(col->Contains(Id{int64_t{0}}));
-  if (disk()) {
-    ASSERT_OK(col->Close());
-    col = Open();
-    ASSERT_NE(col, nullptr);
-    EXPECT_EQ(col->id_kind(), IdKind::kString);
-    check(*col);
-  }
+  ReopenAndCheck(col, [&](const Collection& c) {
+    EXPECT_EQ(c.id_kind(), IdKind::kString);
+    check(c);
+  });
 }
 
 TEST_P(CollectionTest, RowStrideAndDimFromFirstAdd) {
@@ -166,12 +153,7 @@ TEST_P(CollectionTest, RowStrideAndDimFromFirstAdd) {
   // The dim is now fixed.
   const std::vector<float> four = {1, 2, 3, 4};
   EXPECT_CODE(col->Add(IdsView::Ints(Iota(10, 1)), View(four, 4)), kDimensionMismatch);
-  if (disk()) {
-    ASSERT_OK(col->Close());
-    col = Open(0);
-    ASSERT_NE(col, nullptr);
-    EXPECT_EQ(col->dim(), 3u);
-  }
+  ReopenAndCheck(col, [](const Collection& c) { EXPECT_EQ(c.dim(), 3u); }, /*dim=*/0);
   // A query with a stride.
   const std::vector<float> queries = {4, 5, 6, -1, 1, 2, 3, -1};
   auto batch = col->SearchBatch(MatrixView{queries.data(), 2, 3, 4}, {.k = 1});
@@ -348,12 +330,7 @@ TEST_P(CollectionTest, UpsertReplacesAndInserts) {
   ASSERT_OK(col->Upsert(IdsView::Ints(ids), View(new_rows, kDim), new_meta));
   EXPECT_EQ(col->size(), 4u);
   check(*col);
-  if (disk()) {
-    ASSERT_OK(col->Close());
-    col = Open();
-    ASSERT_NE(col, nullptr);
-    check(*col);
-  }
+  ReopenAndCheck(col, check);
 }
 
 TEST_P(CollectionTest, UpsertErrors) {
@@ -421,12 +398,7 @@ TEST_P(CollectionTest, DeleteCounts) {
     EXPECT_EQ(c.Stats().count, 7u);
   };
   check(*col);
-  if (disk()) {
-    ASSERT_OK(col->Close());
-    col = Open();
-    ASSERT_NE(col, nullptr);
-    check(*col);
-  }
+  ReopenAndCheck(col, check);
   // A deleted id can be added again.
   ASSERT_OK(
       col->Add(IdsView::Ints(Iota(3, 1)),

@@ -205,6 +205,18 @@ class CollectionTest : public ::testing::TestWithParam<Where> {
     return OpenOrFail(Options(dim, metric));
   }
 
+  // On disk: closes `col`, reopens it as `col` (Open(dim)) and runs check(*col), so a test checks
+  // what was persisted with the same code that checked the open collection. In memory: nothing
+  // (there is nothing to reopen).
+  template <class Check>
+  void ReopenAndCheck(std::unique_ptr<Collection>& col, Check&& check, size_t dim = kDim) const {
+    if (!disk()) return;
+    ASSERT_OK(col->Close());
+    col = Open(dim);
+    ASSERT_NE(col, nullptr);
+    check(*col);
+  }
+
   TempDir dir_;
 };
 
