@@ -116,8 +116,8 @@ class HnswIndex {
   size_t slot_end() const noexcept { return graph_.slot_end(); }
   size_t capacity() const noexcept { return graph_.capacity(); }
 
-  // An fp32 Insert call of at least kBuildCodesMinBatch rows of dim >= kBuildCodesMinDim, and
-  // at least a quarter of the index, walks SQ4 codes made for the call (see BuildCodes).
+  // An fp32 or SQ8 Insert call of at least kBuildCodesMinBatch rows of dim >= kBuildCodesMinDim,
+  // and at least a quarter of the index, walks SQ4 codes made for the call (see BuildCodes).
   static constexpr size_t kBuildCodesMinBatch = 1000;
   // Measured (bench.ann.graph_quality, AVX-512): 2-thread build +59% at 784-d, +38% at 384-d,
   // +15% at 128-d (hnswlib's rate rose as much in that run) and -16% at 64-d, where an fp32 row
@@ -265,12 +265,12 @@ class HnswIndex {
   void InsertOne(Slot slot, const quant::CodeStore* walk_codes, WalkScratch& scratch);
   // Fits `codes` on up to `max_rows` rows of the batch, evenly spread.
   void FitOnBatch(quant::CodeStore& codes, std::span<const Slot> slots, size_t max_rows) const;
-  // fp32 index, bulk call: SQ4 codes of every node in the graph (the batch's own are encoded
-  // as they are linked), for the insertion walk only, freed when the call ends; null when the
-  // call is too small to pay for them. The walk reads an eighth of the bytes per distance
-  // (Fashion-MNIST's codes fit in L3, its rows do not); the final ef_construction candidates
-  // are re-scored exactly and the neighbour heuristic compares exact distances, as a quantized
-  // index's build does, so the graph is the same kind of graph.
+  // fp32 or SQ8 index, bulk call: SQ4 codes of every node in the graph (the batch's own are
+  // encoded as they are linked), for the insertion walk only, freed when the call ends; null when
+  // the call is too small to pay for them. The walk reads an eighth of the bytes per distance
+  // (Fashion-MNIST's codes fit in L3, its rows do not), half of an SQ8 code's; the final
+  // ef_construction candidates are re-scored exactly and the neighbour heuristic compares exact
+  // distances, as every build does, so the graph is the same kind of graph.
   template <class ParallelFor>
   std::unique_ptr<quant::CodeStore> BuildCodes(std::span<const Slot> slots,
                                                ParallelFor&& parallel_for) const;

@@ -57,11 +57,12 @@ void HnswIndex::Insert(std::span<const Slot> slots, const float* vectors, size_t
   });
   // Quantizer range: fitted on the first batch into an empty index (no reader can use codes yet).
   if (codes_ && !codes_->fitted()) FitOnBatch(*codes_, slots, slots.size());
-  // An fp32 index walks SQ4 codes made for a bulk call and freed at its end (BuildCodes).
+  // An fp32 or SQ8 index walks SQ4 codes made for a bulk call and freed at its end
+  // (BuildCodes); an SQ4 index walks its own codes.
   const std::unique_ptr<quant::CodeStore> build_codes =
-      codes_ ? nullptr : BuildCodes(slots, parallel_for);
-  // The codes this call encodes and walks (fitted by now); null: the walk reads the fp32 rows.
-  quant::CodeStore* const walk_codes = codes_ ? codes_.get() : build_codes.get();
+      codes_ && codes_->bits() == 4 ? nullptr : BuildCodes(slots, parallel_for);
+  // The codes this call walks (fitted by now); null: the walk reads the fp32 rows.
+  quant::CodeStore* const walk_codes = build_codes ? build_codes.get() : codes_.get();
   const std::vector<uint32_t> order = walk_codes != nullptr
                                           ? LocalityOrder(slots, workers, *walk_codes, parallel_for)
                                           : std::vector<uint32_t>{};
@@ -69,8 +70,10 @@ void HnswIndex::Insert(std::span<const Slot> slots, const float* vectors, size_t
   parallel_for(slots.size(), [&](size_t worker, size_t k) {
     const size_t i = order.empty() ? k : order[k];
     const Slot slot = slots[i];
-    // Before it is linked: a walk that reaches it reads its code.
-    if (walk_codes != nullptr) walk_codes->Encode(slot, vector(slot));
+    // Before it is linked: a walk that reaches it reads its code (the index's own for searches
+    // beside this call, the build code for this call's walks).
+    if (codes_) codes_->Encode(slot, vector(slot));
+    if (build_codes) build_codes->Encode(slot, vector(slot));
     graph_.InitNode(slot, graph_.DrawLevel(first_draw + i));
     InsertOne(slot, walk_codes, leases[worker]->get());
   });

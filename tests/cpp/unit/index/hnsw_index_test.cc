@@ -17,10 +17,12 @@ using augurdb::testing::ClusteredData;
 using augurdb::testing::TestSeed;
 
 std::unique_ptr<HnswIndex> MakeIndex(size_t dim, Metric metric = Metric::kL2, size_t m = 12,
-                                     size_t efc = 100, uint64_t seed = 42) {
+                                     size_t efc = 100, uint64_t seed = 42,
+                                     Quantization quantization = Quantization::kNone) {
   HnswParams p;
   p.dim = dim;
   p.metric = metric;
+  p.quantization = quantization;
   p.m = m;
   p.ef_construction = efc;
   p.seed = seed;
@@ -179,7 +181,11 @@ TEST(HnswIndex, SingleAndKLargerThanSize) {
   EXPECT_LE(out[1].distance, out[2].distance);
 }
 
-class HnswRecall : public ::testing::TestWithParam<Metric> {};
+class HnswRecall : public ::testing::TestWithParam<Metric> {
+ protected:
+  // BulkCallsWalkingBuildCodesKeepRecall for one quantization.
+  void BulkVersusSmallCalls(Quantization quantization);
+};
 
 TEST_P(HnswRecall, MatchesBruteForceOnClusteredData) {
   const size_t dim = 24, n = 4000;
@@ -220,11 +226,19 @@ TEST(HnswIndex, EfBelowKNarrowsTheWalkButReturnsK) {
   EXPECT_GT(r2, 0.3) << "a beam of 2 still finds neighbours";
 }
 
-// An fp32 bulk call (>= kBuildCodesMinBatch rows, dim >= kBuildCodesMinDim, at least a quarter
-// of the index) walks SQ4 codes made for the call, encoding the nodes already in the graph too,
-// and from kLocalityMinBatch rows links them in locality order. The graph must be as good as
-// one built by small calls, which walk the fp32 rows in the caller's order.
+// An fp32 or SQ8 bulk call (>= kBuildCodesMinBatch rows, dim >= kBuildCodesMinDim, at least a
+// quarter of the index) walks SQ4 codes made for the call, encoding the nodes already in the
+// graph too, and from kLocalityMinBatch rows links them in locality order. The graph must be as
+// good as one built by small calls, which walk the fp32 rows (SQ8: the index's codes) in the
+// caller's order.
 TEST_P(HnswRecall, BulkCallsWalkingBuildCodesKeepRecall) {
+  for (const Quantization quantization : {Quantization::kNone, Quantization::kSq8}) {
+    SCOPED_TRACE(quantization == Quantization::kNone ? "fp32" : "sq8");
+    BulkVersusSmallCalls(quantization);
+  }
+}
+
+void HnswRecall::BulkVersusSmallCalls(Quantization quantization) {
   const size_t dim = HnswIndex::kBuildCodesMinDim, first = HnswIndex::kLocalityMinBatch;
   const size_t n = first + 3000;
   static_assert(n - first >= HnswIndex::kBuildCodesMinBatch);
@@ -238,10 +252,10 @@ TEST_P(HnswRecall, BulkCallsWalkingBuildCodesKeepRecall) {
     index.Insert(slots, data.data() + begin * dim, dim, &pool, 2);
     index.Publish(slots);
   };
-  auto bulk = MakeIndex(dim, GetParam());
+  auto bulk = MakeIndex(dim, GetParam(), 12, 100, 42, quantization);
   add(*bulk, 0, first);  // into an empty index
   add(*bulk, first, n);  // into a non-empty one: the existing nodes are encoded as well
-  auto small = MakeIndex(dim, GetParam());
+  auto small = MakeIndex(dim, GetParam(), 12, 100, 42, quantization);
   for (size_t begin = 0; begin < n; begin += HnswIndex::kBuildCodesMinBatch / 2) {
     add(*small, begin, std::min(n, begin + HnswIndex::kBuildCodesMinBatch / 2));
   }
