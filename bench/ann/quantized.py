@@ -22,10 +22,10 @@ default 2; queries one thread):
 
   * Fashion-MNIST (integers 0..255): ``x - 128``. Lossless for L2 (a common translation does not
     change any difference), so usearch's i8 distances are exact.
-  * clustered-1m and minilm-384 (floats): one global scale ``s = 127 / max|base|`` for all dimensions,
-    ``round(x * s)`` clipped to [-127, 127] (queries with the same ``s``). A single scale keeps the
-    Euclidean geometry (per-dimension scales would not); the rounding error is what usearch's
-    recall pays for i8 on float data. No rerank.
+  * clustered-1m and minilm-384 (floats): one global scale ``s = 127 / max|base|`` for all
+    dimensions, ``round(x * s)`` clipped to [-127, 127] (queries with the same ``s``). A single
+    scale keeps the Euclidean geometry (per-dimension scales would not); the rounding error is
+    what usearch's recall pays for i8 on float data. No rerank.
 - ``glass`` and ``scann``: through their suite adapters (:mod:`bench.ann.peers.glass`,
   :mod:`bench.ann.peers.scann`, where their set-up is explained): glass builds and walks SQ8U
   codes with a float32 refine (its build row also gives the graph alone, without ``optimize``);
