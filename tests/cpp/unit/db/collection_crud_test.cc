@@ -54,7 +54,7 @@ TEST_P(CollectionTest, AddAndGetIntIdsWithMetadata) {
   check(*col);
   EXPECT_FALSE(col->Contains(Id{int64_t{7}}));
   EXPECT_FALSE(col->Contains(Id{std::string("0")}));  // other id kind: simply absent
-  ReopenAndCheck(col, check);
+  ASSERT_NO_FATAL_FAILURE(ReopenAndCheck(col, check));
 }
 
 // A batch large enough for HnswIndex::PlaceRows, which gives its rows slots by similarity rather
@@ -96,7 +96,7 @@ TEST_P(CollectionTest, LargeBatchKeepsEachRowsVectorMetadataAndDocument) {
     }
   };
   check(*col);
-  ReopenAndCheck(col, check);
+  ASSERT_NO_FATAL_FAILURE(ReopenAndCheck(col, check));
 }
 
 TEST_P(CollectionTest, AddAndGetStringIds) {
@@ -131,10 +131,10 @@ TEST_P(CollectionTest, AddAndGetStringIds) {
   };
   check(*col);
   EXPECT_FALSE(col->Contains(Id{int64_t{0}}));
-  ReopenAndCheck(col, [&](const Collection& c) {
+  ASSERT_NO_FATAL_FAILURE(ReopenAndCheck(col, [&](const Collection& c) {
     EXPECT_EQ(c.id_kind(), IdKind::kString);
     check(c);
-  });
+  }));
 }
 
 TEST_P(CollectionTest, RowStrideAndDimFromFirstAdd) {
@@ -153,7 +153,8 @@ TEST_P(CollectionTest, RowStrideAndDimFromFirstAdd) {
   // The dim is now fixed.
   const std::vector<float> four = {1, 2, 3, 4};
   EXPECT_CODE(col->Add(IdsView::Ints(Iota(10, 1)), View(four, 4)), kDimensionMismatch);
-  ReopenAndCheck(col, [](const Collection& c) { EXPECT_EQ(c.dim(), 3u); }, /*dim=*/0);
+  ASSERT_NO_FATAL_FAILURE(
+      ReopenAndCheck(col, [](const Collection& c) { EXPECT_EQ(c.dim(), 3u); }, /*dim=*/0));
   // A query with a stride.
   const std::vector<float> queries = {4, 5, 6, -1, 1, 2, 3, -1};
   auto batch = col->SearchBatch(MatrixView{queries.data(), 2, 3, 4}, {.k = 1});
@@ -330,7 +331,7 @@ TEST_P(CollectionTest, UpsertReplacesAndInserts) {
   ASSERT_OK(col->Upsert(IdsView::Ints(ids), View(new_rows, kDim), new_meta));
   EXPECT_EQ(col->size(), 4u);
   check(*col);
-  ReopenAndCheck(col, check);
+  ASSERT_NO_FATAL_FAILURE(ReopenAndCheck(col, check));
 }
 
 TEST_P(CollectionTest, UpsertErrors) {
@@ -398,7 +399,7 @@ TEST_P(CollectionTest, DeleteCounts) {
     EXPECT_EQ(c.Stats().count, 7u);
   };
   check(*col);
-  ReopenAndCheck(col, check);
+  ASSERT_NO_FATAL_FAILURE(ReopenAndCheck(col, check));
   // A deleted id can be added again.
   ASSERT_OK(
       col->Add(IdsView::Ints(Iota(3, 1)),

@@ -207,7 +207,8 @@ class CollectionTest : public ::testing::TestWithParam<Where> {
 
   // On disk: closes `col`, reopens it as `col` (Open(dim)) and runs check(*col), so a test checks
   // what was persisted with the same code that checked the open collection. In memory: nothing
-  // (there is nothing to reopen).
+  // (there is nothing to reopen). Call it inside ASSERT_NO_FATAL_FAILURE: a failed Close or
+  // reopen ends only this function, and the test must not go on with a null `col`.
   template <class Check>
   void ReopenAndCheck(std::unique_ptr<Collection>& col, Check&& check, size_t dim = kDim) const {
     if (!disk()) return;
