@@ -283,7 +283,8 @@ class AUGURDB_EXPORT Collection {
   Status Reserve(size_t capacity);
   // Makes every write so far durable (fsync of the WAL); a no-op in memory.
   Status Flush();
-  // Writes a checkpoint (vectors, graph, ids, metadata) and empties the WAL.
+  // Writes a checkpoint (vectors, graph, ids, metadata) and empties the WAL; a no-op when
+  // nothing changed since the last one.
   Status Checkpoint();
   // The identity of the embedding function that turns this collection's documents and text
   // queries into vectors: a JSON object written by a client library (the Python package stores

@@ -303,8 +303,10 @@ class Collection:
 
     def checkpoint(self) -> None:
         """Writes a checkpoint (vectors, graph, ids, metadata) and empties the write-ahead log,
-        so the next open maps it instead of replaying the log. Also done automatically when the
-        log grows past ``checkpoint_wal_bytes`` and at :meth:`close`."""
+        so the next open maps it instead of replaying the log; a no-op when nothing changed since
+        the last one. Also done automatically when the log grows past ``checkpoint_wal_bytes``
+        (an ``add`` or ``upsert`` larger than that writes a checkpoint instead of a log record,
+        so its rows are written once) and at :meth:`close`."""
         self._c().checkpoint()
 
     @property

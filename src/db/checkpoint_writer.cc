@@ -167,7 +167,10 @@ Status Impl::CloseLocked() {
 Status Collection::Checkpoint() {
   std::lock_guard<std::mutex> lock(impl_->write_mutex);
   AUGUR_RETURN_IF_ERROR(impl_->CheckWritable());
-  return impl_->persistent() ? impl_->CheckpointLocked() : Status::OK();
+  // Nothing changed since the last checkpoint: it already holds everything (and the WAL is
+  // empty), so writing the same snapshot again would only cost its bytes.
+  if (!impl_->persistent() || !impl_->dirty) return Status::OK();
+  return impl_->CheckpointLocked();
 }
 
 std::string Collection::embedding_function() const {

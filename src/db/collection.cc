@@ -347,6 +347,7 @@ Status Collection::Compact() {
       impl_->index_owner->Reclaim();
     }
     impl_->index_owner->RefitIfDrifted();
+    impl_->dirty = true;  // the next checkpoint (or close) stores the compacted image
   }
   return Status::OK();
 }

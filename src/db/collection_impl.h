@@ -183,6 +183,12 @@ struct [[gnu::visibility("hidden")]] Collection::Impl {
   // durability levels or in memory. REQUIRES: write_mutex held, `end` from the Log just done.
   std::future<Status> StartSync(const WriteOp& op, uint64_t end);
   static constexpr size_t kOverlapSyncMinRows = 64;
+  // True for a put whose WAL record alone would take the log past checkpoint_wal_bytes: such a
+  // write is applied and then checkpointed instead of logged (LoggedWrite), since the automatic
+  // checkpoint it would trigger writes every row again. Judged on the vectors' bytes, a lower
+  // bound of the record's size, so no write checkpoints that would not have triggered one.
+  // REQUIRES: write_mutex held.
+  bool CheckpointsInstead(const WriteOp& op) const;
   // After a logged write (write_mutex released): durability wait (on `started` when StartSync
   // started it), then maybe a checkpoint.
   Status AfterWrite(const std::shared_ptr<storage::WalWriter>& log, uint64_t end,

@@ -37,6 +37,12 @@ Status Impl::Log(const WriteOp& op, uint64_t* end) {
   return wal->Append(static_cast<uint8_t>(type), payload, end);
 }
 
+bool Impl::CheckpointsInstead(const WriteOp& op) const {
+  if (!persistent() || !wal || op.kind == db::WalOp::kDelete) return false;
+  const uint64_t vector_bytes = uint64_t{op.vectors.rows} * op.vectors.dim * sizeof(float);
+  return wal->size() + vector_bytes > options.checkpoint_wal_bytes;
+}
+
 std::future<Status> Impl::StartSync(const WriteOp& op, uint64_t end) {
   if (!persistent() || options.durability != Durability::kSync || op.kind != db::WalOp::kPut ||
       op.ids.size() < kOverlapSyncMinRows) {

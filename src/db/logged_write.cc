@@ -6,10 +6,14 @@
 //   Impl::Apply                           changes memory: index, id map, metadata columns
 //   Impl::AfterWrite (durability.cc)      after write_mutex is released: sync, maybe checkpoint
 //
+// A put whose record alone would take the log past checkpoint_wal_bytes (a bulk load) skips the
+// log: validate -> apply -> checkpoint, all under write_mutex, so its rows are written once.
+//
 // Recovery replays each WAL record through Replay: the same validation (a failure is now
 // corruption) and the same Apply, without logging it again.
 #include <algorithm>
 #include <atomic>
+#include <cstdio>
 #include <future>
 #include <mutex>
 #include <new>
@@ -92,10 +96,31 @@ Status CheckMetadata(std::span<const Metadata> metadata) {
   return Status::OK();
 }
 
+// Makes a put that was applied without being logged (Impl::CheckpointsInstead) durable by a
+// checkpoint, which holds it and every earlier write. A checkpoint that fails before its rename
+// changed nothing on disk, so the put is then logged like any other write (`*logged`; the
+// caller syncs it, and the next write retries the checkpoint). REQUIRES: write_mutex held.
+Status CheckpointApplied(Impl& impl, const WriteOp& op, uint64_t* end, bool* logged) {
+  Status s = impl.CheckpointLocked();
+  if (s.ok() || !impl.poisoned.ok()) return s;  // poisoned: renamed, durability unknown
+  std::fprintf(stderr, "augurdb: checkpoint of a large write failed, logging it instead: %s\n",
+               s.ToString().c_str());
+  s = impl.Log(op, end);
+  if (!s.ok()) {
+    // Memory holds a write that reached neither file: no later checkpoint may save it.
+    impl.poisoned = Status(s.code(), "a write was applied but could be neither checkpointed "
+                                     "nor logged (" + s.message() + "); reopen the database");
+    return impl.poisoned;
+  }
+  *logged = true;
+  return Status::OK();
+}
+
 // Runs one user write: under write_mutex `prepare(&op)` validates and fills the op (returning
 // false when there is nothing to change), which is then logged and applied; the durability
 // wait and any automatic checkpoint come after the lock is released, so that concurrent
-// writers share one fsync. Returns the number of records deleted (0 for puts).
+// writers share one fsync. A put too large for the log is applied and then checkpointed
+// instead, before the lock is released. Returns the number of records deleted (0 for puts).
 template <typename Prepare>
 Result<size_t> LoggedWrite(Impl& impl, Prepare&& prepare) {
   std::shared_ptr<storage::WalWriter> log;
@@ -108,9 +133,16 @@ Result<size_t> LoggedWrite(Impl& impl, Prepare&& prepare) {
     WriteOp op;
     AUGUR_ASSIGN_OR_RETURN(const bool any, prepare(&op));
     if (!any) return size_t{0};
-    AUGUR_RETURN_IF_ERROR(impl.Log(op, &end));
-    synced = impl.StartSync(op, end);
-    AUGUR_ASSIGN_OR_RETURN(removed, impl.Apply(op));
+    if (impl.CheckpointsInstead(op)) {
+      AUGUR_ASSIGN_OR_RETURN(removed, impl.Apply(op));
+      bool logged = false;
+      AUGUR_RETURN_IF_ERROR(CheckpointApplied(impl, op, &end, &logged));
+      if (!logged) return removed;  // durable: in the checkpoint, which was synced
+    } else {
+      AUGUR_RETURN_IF_ERROR(impl.Log(op, &end));
+      synced = impl.StartSync(op, end);
+      AUGUR_ASSIGN_OR_RETURN(removed, impl.Apply(op));
+    }
     log = impl.wal;
   }
   AUGUR_RETURN_IF_ERROR(impl.AfterWrite(log, end, &synced));
