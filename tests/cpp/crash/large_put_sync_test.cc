@@ -17,6 +17,7 @@
 #include "db/collection_testing.h"
 #include "support/fault_env.h"
 #include "support/file_helpers.h"
+#include "support/put_rows.h"
 
 namespace augurdb::testing {
 namespace {
@@ -25,19 +26,8 @@ constexpr size_t kDim = 8;
 constexpr size_t kLarge = Collection::Impl::kOverlapSyncMinRows * 4;
 constexpr size_t kSmall = Collection::Impl::kOverlapSyncMinRows / 2;
 
-std::vector<float> Rows(size_t n, int64_t first) {
-  std::vector<float> rows(n * kDim);
-  for (size_t i = 0; i < rows.size(); ++i) {
-    rows[i] = static_cast<float>((first * 131 + static_cast<int64_t>(i) * 7) % 97) * 0.25f;
-  }
-  return rows;
-}
-
-std::vector<int64_t> Ids(size_t n, int64_t first) {
-  std::vector<int64_t> ids(n);
-  for (size_t i = 0; i < n; ++i) ids[i] = first + static_cast<int64_t>(i);
-  return ids;
-}
+std::vector<float> Rows(size_t n, int64_t first) { return PatternRows(n, first, kDim); }
+std::vector<int64_t> Ids(size_t n, int64_t first) { return IdRange(n, first); }
 
 CollectionOptions SyncOptions(const std::string& dir) {
   CollectionOptions options;
