@@ -116,7 +116,8 @@ def _normalize_ids(ids: Ids, allow_empty: bool = False) -> tuple[str, Any]:
         else:
             raise errors.InvalidArgument(f"ids must be int or str, got an array of {ids.dtype}")
     if not isinstance(ids, Iterable):
-        raise errors.InvalidArgument(f"ids must be a sequence of int or str, not {type(ids).__name__}")
+        raise errors.InvalidArgument(
+            f"ids must be a sequence of int or str, not {type(ids).__name__}")
     items = list(ids)
     if not items:
         if allow_empty:

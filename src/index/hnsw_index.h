@@ -116,13 +116,18 @@ class HnswIndex {
   size_t slot_end() const noexcept { return graph_.slot_end(); }
   size_t capacity() const noexcept { return graph_.capacity(); }
 
-  // An fp32 or SQ8 Insert call of at least kBuildCodesMinBatch rows of dim >= kBuildCodesMinDim,
-  // and at least a quarter of the index, walks SQ4 codes made for the call (see BuildCodes).
+  // An Insert call of at least kBuildCodesMinBatch rows of dim >= kBuildCodesMinDim, and at
+  // least a quarter of the index, walks codes made for the call (see BuildCodes): SQ4 from
+  // kBuildCodesSq4MinDim, SQ8 below it; an index whose own codes are as small walks those.
   static constexpr size_t kBuildCodesMinBatch = 1000;
-  // Measured (bench.ann.graph_quality, AVX-512): 2-thread build +59% at 784-d, +38% at 384-d,
-  // +15% at 128-d (hnswlib's rate rose as much in that run) and -16% at 64-d, where an fp32 row
-  // is four cache lines and the codes save little.
-  static constexpr size_t kBuildCodesMinDim = 256;
+  // Measured (bench.ann.graph_quality, AVX-512): 2-thread build with SQ4 codes +59% at 784-d,
+  // +38% at 384-d, +15% at 128-d on 100K (hnswlib's rate rose as much in that run) and -16% at
+  // 64-d, where an fp32 row is four cache lines and the codes save little. At 1M x 128 SQ4 codes
+  // built fp32 +16-30% but cost recall .005 at ef 16; SQ8 codes (a quarter of the fp32 row)
+  // keep the graph's recall.
+  static constexpr size_t kBuildCodesMinDim = 128;
+  static constexpr size_t kBuildCodesSq4MinDim = 256;
+  int BuildCodeBits() const noexcept { return params_.dim >= kBuildCodesSq4MinDim ? 4 : 8; }
   // An Insert call of at least this many rows that walks codes links them in locality order
   // (LocalityOrder; L2 and cosine only).
   static constexpr size_t kLocalityMinBatch = 10000;

@@ -184,7 +184,7 @@ TEST(HnswIndex, SingleAndKLargerThanSize) {
 class HnswRecall : public ::testing::TestWithParam<Metric> {
  protected:
   // BulkCallsWalkingBuildCodesKeepRecall for one quantization.
-  void BulkVersusSmallCalls(Quantization quantization);
+  void BulkVersusSmallCalls(Quantization quantization, size_t dim);
 };
 
 TEST_P(HnswRecall, MatchesBruteForceOnClusteredData) {
@@ -227,19 +227,24 @@ TEST(HnswIndex, EfBelowKNarrowsTheWalkButReturnsK) {
 }
 
 // An fp32 or SQ8 bulk call (>= kBuildCodesMinBatch rows, dim >= kBuildCodesMinDim, at least a
-// quarter of the index) walks SQ4 codes made for the call, encoding the nodes already in the
+// quarter of the index) walks codes made for the call (SQ4, or SQ8 below
+// kBuildCodesSq4MinDim), encoding the nodes already in the
 // graph too, and from kLocalityMinBatch rows links them in locality order. The graph must be as
 // good as one built by small calls, which walk the fp32 rows (SQ8: the index's codes) in the
 // caller's order.
 TEST_P(HnswRecall, BulkCallsWalkingBuildCodesKeepRecall) {
-  for (const Quantization quantization : {Quantization::kNone, Quantization::kSq8}) {
-    SCOPED_TRACE(quantization == Quantization::kNone ? "fp32" : "sq8");
-    BulkVersusSmallCalls(quantization);
+  // SQ8 build codes (fp32 below kBuildCodesSq4MinDim; SQ8 walks its own there) and SQ4 ones.
+  for (const size_t dim : {HnswIndex::kBuildCodesMinDim, HnswIndex::kBuildCodesSq4MinDim}) {
+    for (const Quantization quantization : {Quantization::kNone, Quantization::kSq8}) {
+      SCOPED_TRACE((quantization == Quantization::kNone ? "fp32 dim " : "sq8 dim ") +
+                   std::to_string(dim));
+      BulkVersusSmallCalls(quantization, dim);
+    }
   }
 }
 
-void HnswRecall::BulkVersusSmallCalls(Quantization quantization) {
-  const size_t dim = HnswIndex::kBuildCodesMinDim, first = HnswIndex::kLocalityMinBatch;
+void HnswRecall::BulkVersusSmallCalls(Quantization quantization, size_t dim) {
+  const size_t first = HnswIndex::kLocalityMinBatch;
   const size_t n = first + 3000;
   static_assert(n - first >= HnswIndex::kBuildCodesMinBatch);
   const auto data = ClusteredData(n, dim, TestSeed());
