@@ -102,31 +102,36 @@ Status Impl::CheckpointLocked() {
   Result<uint64_t> size = env->FileSize(storage::JoinPath(dir, name));
   checkpoint_bytes = size.ok() ? *size : 0;
   dirty = false;
-  if (options.vectors_on_disk && index_owner) ServeVectorsFrom(storage::JoinPath(dir, name));
+  checkpoint_current = true;
+  if (options.vectors_on_disk && index_owner) {
+    checkpoint_current = ServeVectorsFrom(storage::JoinPath(dir, name));
+  }
   return Status::OK();
 }
 
-void Impl::ServeVectorsFrom(const std::string& path) {
+bool Impl::ServeVectorsFrom(const std::string& path) {
   // The checkpoint is durable and complete; failing to map it only means the vectors stay in
   // memory until the next checkpoint, so report and carry on.
   Result<std::unique_ptr<storage::CheckpointFile>> file =
       storage::CheckpointFile::Open(env, path, /*verify_sections=*/false);
   if (!file.ok()) {
     std::fprintf(stderr, "augurdb: vectors stay in memory: %s\n", file.status().ToString().c_str());
-    return;
+    return false;
   }
   const std::span<char> rows = (*file)->section(index::image_format::kVectors);
   index::HnswIndex& idx = *index_owner;
   if (rows.size() != idx.slot_end() * idx.vector_stride() * sizeof(float)) {
     std::fprintf(stderr, "augurdb: vectors stay in memory: %s has %zu vector bytes\n",
                  path.c_str(), rows.size());
-    return;
+    return false;
   }
   try {
     idx.RemapVectors(reinterpret_cast<float*>(rows.data()), (*file)->mapping());
   } catch (const std::bad_alloc&) {
     std::fprintf(stderr, "augurdb: vectors stay in memory: out of memory remapping them\n");
+    return false;
   }
+  return true;
 }
 
 Status Impl::VerifyStorageLocked(VerifyReport* report) const {
@@ -167,9 +172,9 @@ Status Impl::CloseLocked() {
 Status Collection::Checkpoint() {
   std::lock_guard<std::mutex> lock(impl_->write_mutex);
   AUGUR_RETURN_IF_ERROR(impl_->CheckWritable());
-  // Nothing changed since the last checkpoint: it already holds everything (and the WAL is
-  // empty), so writing the same snapshot again would only cost its bytes.
-  if (!impl_->persistent() || !impl_->dirty) return Status::OK();
+  // Nothing changed since this process wrote the last checkpoint: it already holds everything
+  // (and the WAL is empty), so writing the same snapshot again would only cost its bytes.
+  if (!impl_->persistent() || (!impl_->dirty && impl_->checkpoint_current)) return Status::OK();
   return impl_->CheckpointLocked();
 }
 

@@ -117,6 +117,10 @@ struct [[gnu::visibility("hidden")]] Collection::Impl {
   std::atomic<uint64_t> checkpoint_seq{0};    // written under write_mutex, read by Stats
   std::atomic<uint64_t> checkpoint_bytes{0};
   bool dirty = false;   // changes since the last checkpoint
+  // The newest checkpoint was written by this process (so in the current format, with the
+  // current parameters, its vectors served from it when vectors_on_disk): with !dirty,
+  // Checkpoint() has nothing to add. False after an open, which may have found an older format.
+  bool checkpoint_current = false;
   std::atomic<bool> closed{false};  // set under write_mutex; read by every call
   Status poisoned;      // set when memory and log may disagree; every later write fails
   std::mutex sync_mutex;  // guards last_sync
@@ -183,10 +187,11 @@ struct [[gnu::visibility("hidden")]] Collection::Impl {
   // durability levels or in memory. REQUIRES: write_mutex held, `end` from the Log just done.
   std::future<Status> StartSync(const WriteOp& op, uint64_t end);
   static constexpr size_t kOverlapSyncMinRows = 64;
-  // True for a put whose WAL record alone would take the log past checkpoint_wal_bytes: such a
-  // write is applied and then checkpointed instead of logged (LoggedWrite), since the automatic
-  // checkpoint it would trigger writes every row again. Judged on the vectors' bytes, a lower
-  // bound of the record's size, so no write checkpoints that would not have triggered one.
+  // True for a put whose WAL record would take the log past checkpoint_wal_bytes: such a write
+  // is applied and then checkpointed instead of logged (LoggedWrite), since the automatic
+  // checkpoint it would trigger writes every row again. Judged on the log's size plus the
+  // vectors' bytes, a lower bound of the record's size, so no write checkpoints that would not
+  // have triggered one.
   // REQUIRES: write_mutex held.
   bool CheckpointsInstead(const WriteOp& op) const;
   // After a logged write (write_mutex released): durability wait (on `started` when StartSync
@@ -196,8 +201,9 @@ struct [[gnu::visibility("hidden")]] Collection::Impl {
 
   // ---- checkpoints (checkpoint_writer.cc) ----
   Status CheckpointLocked();                       // REQUIRES: write_mutex held
-  // vectors_on_disk: serves the index's fp32 rows from checkpoint `path` (just written).
-  void ServeVectorsFrom(const std::string& path);  // REQUIRES: write_mutex held
+  // vectors_on_disk: serves the index's fp32 rows from checkpoint `path` (just written); false
+  // (reported on stderr) when they stay in memory.
+  bool ServeVectorsFrom(const std::string& path);  // REQUIRES: write_mutex held
   // Recomputes the checksums of the current checkpoint and WAL. REQUIRES: write_mutex held.
   Status VerifyStorageLocked(VerifyReport* report) const;
   Status CloseLocked();                            // REQUIRES: write_mutex held

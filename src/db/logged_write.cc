@@ -101,17 +101,24 @@ Status CheckMetadata(std::span<const Metadata> metadata) {
 // changed nothing on disk, so the put is then logged like any other write (`*logged`; the
 // caller syncs it, and the next write retries the checkpoint). REQUIRES: write_mutex held.
 Status CheckpointApplied(Impl& impl, const WriteOp& op, uint64_t* end, bool* logged) {
-  Status s = impl.CheckpointLocked();
-  if (s.ok() || !impl.poisoned.ok()) return s;  // poisoned: renamed, durability unknown
-  std::fprintf(stderr, "augurdb: checkpoint of a large write failed, logging it instead: %s\n",
-               s.ToString().c_str());
-  s = impl.Log(op, end);
-  if (!s.ok()) {
-    // Memory holds a write that reached neither file: no later checkpoint may save it.
-    impl.poisoned = Status(s.code(), "a write was applied but could be neither checkpointed "
-                                     "nor logged (" + s.message() + "); reopen the database");
+  // Memory holds a write that reached neither file: no later checkpoint may save it. Running
+  // out of memory mid-checkpoint lands here too, as it may come after the rename.
+  auto unsaved = [&impl](const Status& why) {
+    impl.poisoned = Status(why.code(), "a write was applied but could be neither checkpointed "
+                                       "nor logged (" + why.message() + "); reopen the database");
     return impl.poisoned;
+  };
+  Status s;
+  try {
+    s = impl.CheckpointLocked();
+    if (s.ok() || !impl.poisoned.ok()) return s;  // poisoned: renamed, durability unknown
+    std::fprintf(stderr, "augurdb: checkpoint of a large write failed, logging it instead: %s\n",
+                 s.ToString().c_str());
+    s = impl.Log(op, end);
+  } catch (const std::bad_alloc&) {
+    return unsaved(Status::ResourceExhausted("out of memory"));
   }
+  if (!s.ok()) return unsaved(s);
   *logged = true;
   return Status::OK();
 }
