@@ -6,8 +6,8 @@
 //   Impl::Apply                           changes memory: index, id map, metadata columns
 //   Impl::AfterWrite (durability.cc)      after write_mutex is released: sync, maybe checkpoint
 //
-// A put whose record alone would take the log past checkpoint_wal_bytes (a bulk load) skips the
-// log: validate -> apply -> checkpoint, all under write_mutex, so its rows are written once.
+// A put whose record would take the log past checkpoint_wal_bytes (a bulk load) skips the log:
+// validate -> apply -> checkpoint, all under write_mutex, so its rows are written once.
 //
 // Recovery replays each WAL record through Replay: the same validation (a failure is now
 // corruption) and the same Apply, without logging it again.

@@ -129,7 +129,7 @@ class HnswIndex {
   static constexpr size_t kBuildCodesSq4MinDim = 256;
   int BuildCodeBits() const noexcept { return params_.dim >= kBuildCodesSq4MinDim ? 4 : 8; }
   // An Insert call of at least this many rows that walks codes links them in locality order
-  // (LocalityOrder; L2 and cosine only).
+  // (LocalityOrder; L2 and cosine only; not with SQ8 build codes, see Insert).
   static constexpr size_t kLocalityMinBatch = 10000;
 
   // ---- writer calls (serialised by the caller) ----
