@@ -282,8 +282,8 @@ class HnswIndex {
   static constexpr size_t kBuildCodesFitRows = 16384;  // the fit is serial: a sample will do
   // The order (indices into `slots`) in which a bulk call links its nodes: a strided tenth
   // first, then the rest grouped by the nearest of up to kLocalityMaxClusters centres (distances
-  // on `codes`), taken kLocalityRun rows per group in turn; empty (the caller's order) below
-  // kLocalityMinBatch rows.
+  // on `codes`), in rounds that take the same fraction of every group (about kLocalityRun rows
+  // of an average one); empty (the caller's order) below kLocalityMinBatch rows.
   template <class ParallelFor>
   std::vector<uint32_t> LocalityOrder(std::span<const Slot> slots, size_t workers,
                                       quant::CodeStore& codes, ParallelFor&& parallel_for) const;

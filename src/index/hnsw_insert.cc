@@ -63,12 +63,7 @@ void HnswIndex::Insert(std::span<const Slot> slots, const float* vectors, size_t
       codes_ && codes_->bits() <= BuildCodeBits() ? nullptr : BuildCodes(slots, parallel_for);
   // The codes this call walks (fitted by now); null: the walk reads the fp32 rows.
   quant::CodeStore* const walk_codes = build_codes ? build_codes.get() : codes_.get();
-  // Not with SQ8 build codes (128-d to 255-d): on gauss-clusters-100k the locality order took
-  // recall@10 at ef 10 from .977 to .965 (its 1,000 tight clusters lost bridges), while the
-  // codes alone kept it and 1.18x of the float32 walk's build rate at 1M x 128 (the order would
-  // have added another 1.16x there).
-  const bool locality = walk_codes != nullptr && (!build_codes || build_codes->bits() == 4);
-  const std::vector<uint32_t> order = locality
+  const std::vector<uint32_t> order = walk_codes != nullptr
                                           ? LocalityOrder(slots, workers, *walk_codes, parallel_for)
                                           : std::vector<uint32_t>{};
   // Pass 2: link each node into the graph.
@@ -138,11 +133,13 @@ std::vector<uint32_t> HnswIndex::LocalityOrder(std::span<const Slot> slots, size
   if (n < kLocalityMinBatch || params_.metric == Metric::kInnerProduct) return {};
   // Every kSampleStride-th row goes first, in the caller's order, and lays down the graph's
   // long links; the rest follow grouped by their nearest centre, so that consecutive inserts
-  // walk the same neighbourhoods while their rows are still in the cache. The groups take turns,
-  // kLocalityRun rows each: linked one whole group after another, 1,000 tight Gaussian clusters
-  // (gauss-clusters-100k) lost their bridges and recall stopped at .996 (SQ8; 1.0 with turns,
-  // at the same build rate; Fashion-MNIST's build keeps the group order's speed but gives back
-  // the ~0.002 recall at ef 10-24 that whole groups had gained there: BENCHMARKS.md, Ice Lake).
+  // walk the same neighbourhoods while their rows are still in the cache. The groups advance in
+  // rounds, each by the same fraction of its rows (about kLocalityRun for a group of average
+  // size), so that they all finish together. Linked one whole group after another, 1,000 tight
+  // Gaussian clusters (gauss-clusters-100k) lost their bridges and recall stopped at .996; with
+  // equal runs in turn the small groups ran out early and the build's tail was again a few
+  // whole groups (recall@10 at ef 10 .965 against .977 without the order, SQ8 build codes).
+  // Rounds gave .984 there, and 1.2x the build rate at 1M x 128 (BENCHMARKS.md, Ice Lake).
   constexpr size_t kSampleStride = 10;
   const size_t clusters = std::clamp<size_t>(n / kLocalityClusterSize, 16, kLocalityMaxClusters);
   const size_t sample = (n + kSampleStride - 1) / kSampleStride;
@@ -168,16 +165,17 @@ std::vector<uint32_t> HnswIndex::LocalityOrder(std::span<const Slot> slots, size
       }
     }
   });
-  // Sorted by group (stably), then the sample, then the groups' runs in turn.
+  // Sorted by group (stably), then the sample, then the groups' rounds.
   std::vector<size_t> begin;  // begin[g]: group g's first position
   const std::vector<uint32_t> by_group = SortByGroup(group, clusters + 1, &begin);
   std::vector<uint32_t> order(by_group.begin(), by_group.begin() + begin[1]);
   order.reserve(n);
-  std::vector<size_t> next(begin.begin(), begin.end() - 1);
-  while (order.size() < n) {
-    for (size_t g = 1; g <= clusters; ++g) {
-      const size_t end = std::min(next[g] + kLocalityRun, begin[g + 1]);
-      for (; next[g] < end; ++next[g]) order.push_back(by_group[next[g]]);
+  const size_t rounds = std::max<size_t>(1, (n - order.size()) / (clusters * kLocalityRun));
+  for (size_t r = 0; r < rounds; ++r) {
+    for (size_t g = 1; g <= clusters; ++g) {  // round r: rows [size*r/rounds, size*(r+1)/rounds)
+      const size_t size = begin[g + 1] - begin[g];
+      const uint32_t* rows = by_group.data() + begin[g];
+      order.insert(order.end(), rows + size * r / rounds, rows + size * (r + 1) / rounds);
     }
   }
   return order;
