@@ -1,5 +1,6 @@
 #include "quant/code_store.h"
 
+#include <algorithm>
 #include <utility>
 
 namespace augurdb::quant {
@@ -28,7 +29,7 @@ SqDistance CodeStore::Distance(const float* query, AlignedBuffer<int16_t>& prepa
   }
   return SqDistance{prepared.data(), codes_.data(), l2 ? norms_.data() : nullptr,
                     sq_.code_stride(), sq_.query_dim(), prep.bias, prep.gain, ip_, ipx4_,
-                    sq_.code_stride() / 64};
+                    std::min(sq_.code_stride() / 64, SqDistance::kMaxPrefetchLines)};
 }
 
 void CodeStore::GrowTo(size_t capacity) {
