@@ -229,6 +229,12 @@ class HnswIndex {
   // violation. `links` (if given) receives the number of neighbour ids checked.
   Status CheckInvariants(size_t* links = nullptr) const;
 
+  // Test-only: the neighbour selection of an insertion (SelectNeighbors, private) on
+  // `candidates`, sorted by ascending exact distance to some base; leaves the chosen ones there.
+  void TEST_SelectNeighbors(std::vector<Neighbor>& candidates, size_t max_count) const;
+  // The relaxed pass's factor on squared distances (1 for the inner product: no second pass).
+  float prune_factor() const noexcept { return prune_factor_; }
+
   // Out-degree of a slot at `level` (0 when the slot is past slot_end() or has no such level;
   // for tests and stats).
   size_t Degree(Slot slot, int level) const;

@@ -227,34 +227,63 @@ void HnswIndex::SelectNeighbors(std::vector<Neighbor>& candidates, size_t max_co
   if (candidates.size() <= max_count) return;
   // pruner[i]: d(c_i, s) for the kept s that last dropped candidate i (+inf: not tested yet,
   // -inf: kept). The relaxed pass retests a dropped candidate against that neighbour first, which
-  // settles most of them without a new distance.
+  // settles most of them without a new distance. checked[i]: how many of the first kept (in
+  // the order they were kept) are known not to drop candidate i under the relaxed rule: those
+  // the strict pass tested up to and including its pruner (d >= d(c_i) there, so alpha * d is
+  // too, distances being >= 0). The relaxed pass starts after them instead of recomputing them.
   std::vector<float>& pruner = scratch.pruner;
+  std::vector<uint32_t>& checked = scratch.checked;
   pruner.assign(candidates.size(), std::numeric_limits<float>::infinity());
+  checked.assign(candidates.size(), 0);
   std::vector<Neighbor>& kept = scratch.kept;
   kept.clear();
-  auto pass = [&](float factor) {
-    for (size_t i = 0; i < candidates.size() && kept.size() < max_count; ++i) {
-      const Neighbor c = candidates[i];
-      if (factor * pruner[i] < c.distance) continue;  // kept already, or dropped again
-      bool keep = true;
-      for (const Neighbor& s : kept) {
-        const float d = distance_(vector(c.slot), vector(s.slot), params_.dim);
-        if (factor * d < c.distance) {
-          keep = false;
-          pruner[i] = d;
-          break;
-        }
-      }
-      if (keep) {
-        pruner[i] = -std::numeric_limits<float>::infinity();
-        kept.push_back(c);
-      }
+  constexpr float kUntested = std::numeric_limits<float>::infinity();
+  constexpr float kKept = -std::numeric_limits<float>::infinity();
+  // The strict pass, a column at a time: each newly kept candidate drops the later candidates
+  // closer to it than to the base. A candidate is reached only after every kept one before it
+  // has been compared with it, so the decisions and the distances computed are those of a
+  // candidate-by-candidate loop (as the relaxed pass below), but each column is one query row
+  // against the candidates' rows four at a time (the query loads shared, rows prefetched ahead).
+  std::vector<uint32_t>& open = scratch.open;
+  for (size_t i = 0; i < candidates.size() && kept.size() < max_count; ++i) {
+    if (pruner[i] != kUntested) continue;  // dropped by an earlier kept candidate
+    pruner[i] = kKept;
+    kept.push_back(candidates[i]);
+    if (kept.size() == max_count) break;
+    open.clear();
+    for (size_t j = i + 1; j < candidates.size(); ++j) {
+      if (pruner[j] == kUntested) open.push_back(static_cast<uint32_t>(j));
     }
-  };
-  pass(1.0f);
-  if (prune_factor_ != 1.0f) pass(prune_factor_);
+    const auto position = static_cast<uint32_t>(kept.size());
+    ScoreExact(
+        ExactDistance(vector(candidates[i].slot)), open.size(),
+        [&](size_t t) { return candidates[open[t]].slot; },
+        [&](size_t t, float d) {
+          if (d < candidates[open[t]].distance) {
+            pruner[open[t]] = d;
+            checked[open[t]] = position;
+          }
+        });
+  }
+  // The relaxed pass, candidate by candidate, over those the strict pass dropped.
+  for (size_t i = 0; prune_factor_ != 1.0f && i < candidates.size() && kept.size() < max_count;
+       ++i) {
+    const Neighbor c = candidates[i];
+    if (prune_factor_ * pruner[i] < c.distance) continue;  // kept already, or dropped again
+    bool keep = true;
+    const float* row = vector(c.slot);
+    for (size_t j = checked[i]; keep && j < kept.size(); ++j) {
+      keep = !(prune_factor_ * distance_(row, vector(kept[j].slot), params_.dim) < c.distance);
+    }
+    if (keep) kept.push_back(c);
+  }
   std::sort(kept.begin(), kept.end(), ByDistance);
   candidates.assign(kept.begin(), kept.end());
+}
+
+void HnswIndex::TEST_SelectNeighbors(std::vector<Neighbor>& candidates, size_t max_count) const {
+  WalkScratch scratch;
+  SelectNeighbors(candidates, max_count, scratch);
 }
 
 void HnswIndex::InsertOne(Slot slot, const quant::CodeStore* walk_codes, WalkScratch& scratch) {
@@ -342,10 +371,8 @@ void HnswIndex::AddReverseLink(Slot target, Slot source, float distance, int lev
     if (!hold) SpinUnlock(lock);
     // Full: re-select among the old neighbours and the new one, distances outside the lock.
     candidates.clear();
-    const float* base = vector(target);
-    for (uint32_t other : copy) {
-      candidates.push_back(Neighbor{distance_(base, vector(other), params_.dim), other});
-    }
+    for (uint32_t other : copy) candidates.push_back(Neighbor{0.0f, other});
+    RescoreExact(ExactDistance(vector(target)), candidates);
     candidates.push_back(Neighbor{distance, source});
     std::sort(candidates.begin(), candidates.end(), ByDistance);
     SelectNeighbors(candidates, max_degree, scratch);

@@ -32,6 +32,8 @@ struct WalkScratch {
   std::vector<Neighbor> candidates;   // neighbour selection input/output
   std::vector<Neighbor> kept;         // SelectNeighbors: the chosen neighbours
   std::vector<float> pruner;          // SelectNeighbors: distance to a candidate's pruner
+  std::vector<uint32_t> checked;      // SelectNeighbors: kept ones already tested per candidate
+  std::vector<uint32_t> open;         // SelectNeighbors: candidates not yet dropped or kept
   std::vector<uint32_t> list_copy;    // a neighbour list copied out of its lock
   std::vector<std::vector<Neighbor>> selected;  // the new node's neighbours, per level
   AlignedBuffer<int16_t> prepared;    // quantized query (int16, padded and aligned)
@@ -125,17 +127,16 @@ void ScoreInto(const Dist& dist, const uint32_t* batch, size_t n, SearchPool& po
   for (; j < n; ++j) pool.Insert(batch[j], dist.One(batch[j]));
 }
 
-// Replaces each candidate's distance by the exact one, four rows at a time. Every row is a cache
-// miss: the first lines of the next kRowsAhead rows are prefetched (the hardware prefetcher
-// follows a stream after its first lines), a window so a large rerank does not evict its own rows.
-inline void RescoreExact(const Fp32Distance& exact, std::vector<Neighbor>& candidates) {
+// Exact distances from `exact`'s query to the rows of slot_at(0..n), four rows at a time,
+// handed to emit(i, distance). Every row is a cache miss: the first lines of the next
+// kRowsAhead rows are prefetched (the hardware prefetcher follows a stream after its first
+// lines), a window so a long run does not evict its own rows.
+template <class SlotAt, class Emit>
+void ScoreExact(const Fp32Distance& exact, size_t n, SlotAt&& slot_at, Emit&& emit) {
   constexpr size_t kRowsAhead = 12, kLinesPerRow = 8;
   const size_t lines = std::min((exact.dim * sizeof(float) + 63) / 64, kLinesPerRow);
-  const size_t n = candidates.size();
   auto prefetch = [&](size_t from, size_t to) {
-    for (size_t i = from; i < std::min(to, n); ++i) {
-      PrefetchLines(exact.row(candidates[i].slot), lines);
-    }
+    for (size_t i = from; i < std::min(to, n); ++i) PrefetchLines(exact.row(slot_at(i)), lines);
   };
   prefetch(0, kRowsAhead);
   size_t j = 0;
@@ -143,11 +144,18 @@ inline void RescoreExact(const Fp32Distance& exact, std::vector<Neighbor>& candi
   float d4[4];
   for (; j + 4 <= n; j += 4) {
     prefetch(j + kRowsAhead, j + kRowsAhead + 4);
-    for (size_t t = 0; t < 4; ++t) slots4[t] = candidates[j + t].slot;
+    for (size_t t = 0; t < 4; ++t) slots4[t] = slot_at(j + t);
     exact.Four(slots4, d4);
-    for (size_t t = 0; t < 4; ++t) candidates[j + t].distance = d4[t];
+    for (size_t t = 0; t < 4; ++t) emit(j + t, d4[t]);
   }
-  for (; j < n; ++j) candidates[j].distance = exact.One(candidates[j].slot);
+  for (; j < n; ++j) emit(j, exact.One(slot_at(j)));
+}
+
+// Replaces each candidate's distance by the exact one.
+inline void RescoreExact(const Fp32Distance& exact, std::vector<Neighbor>& candidates) {
+  ScoreExact(
+      exact, candidates.size(), [&](size_t i) { return candidates[i].slot; },
+      [&](size_t i, float d) { candidates[i].distance = d; });
 }
 
 // Greedy descent from `entry` through levels from_level..to_level (upper levels, degree <= m):

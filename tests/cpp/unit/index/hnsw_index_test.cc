@@ -297,6 +297,87 @@ TEST(HnswIndex, SingleThreadBuildIsDeterministic) {
   }
 }
 
+// The neighbour heuristic as the HNSW paper (Algorithm 4) and Vamana state it, candidate by
+// candidate with every distance recomputed: the strict pass, then the pass relaxed by the
+// index's factor over the candidates not yet kept. SelectNeighbors computes the strict pass a
+// column at a time and skips distances it already knows; it must choose exactly these.
+std::vector<Neighbor> ReferenceSelection(const HnswIndex& index, std::vector<Neighbor> candidates,
+                                         size_t max_count) {
+  if (candidates.size() <= max_count) return candidates;
+  const simd::DistanceFn dist = simd::DistanceFor(simd::ActiveKernels(), index.params().metric);
+  std::vector<Neighbor> kept;
+  std::vector<bool> is_kept(candidates.size(), false);
+  auto pass = [&](float factor) {
+    for (size_t i = 0; i < candidates.size() && kept.size() < max_count; ++i) {
+      if (is_kept[i]) continue;
+      bool keep = true;
+      for (const Neighbor& s : kept) {
+        const float d = dist(index.vector(candidates[i].slot), index.vector(s.slot), index.dim());
+        if (factor * d < candidates[i].distance) {
+          keep = false;
+          break;
+        }
+      }
+      if (keep) {
+        is_kept[i] = true;
+        kept.push_back(candidates[i]);
+      }
+    }
+  };
+  pass(1.0f);
+  if (index.prune_factor() != 1.0f) pass(index.prune_factor());
+  std::sort(kept.begin(), kept.end(), [](const Neighbor& a, const Neighbor& b) {
+    return a.distance < b.distance || (a.distance == b.distance && a.slot < b.slot);
+  });
+  return kept;
+}
+
+TEST(HnswIndex, NeighbourSelectionMatchesTheReferenceHeuristic) {
+  // Small-integer coordinates in clusters: every distance is an exact integer in float, so the
+  // four-row and one-row kernels agree bit for bit and any difference is a different decision.
+  const size_t dim = 24, n = 600;
+  std::mt19937 rng(TestSeed());
+  std::uniform_int_distribution<int> centre(0, 30), noise(-4, 4), pick(0, 7);
+  std::vector<std::vector<int>> centres(8, std::vector<int>(dim));
+  for (auto& c : centres) {
+    for (int& x : c) x = centre(rng);
+  }
+  std::vector<float> data(n * dim);
+  for (size_t i = 0; i < n; ++i) {
+    const auto& c = centres[static_cast<size_t>(pick(rng))];
+    for (size_t j = 0; j < dim; ++j) data[i * dim + j] = static_cast<float>(c[j] + noise(rng));
+  }
+  for (Metric metric : {Metric::kL2, Metric::kInnerProduct}) {
+    SCOPED_TRACE(metric == Metric::kL2 ? "l2" : "ip");
+    auto index = MakeIndex(dim, metric, 8, 32);
+    AddAll(*index, data, nullptr, 1);
+    const simd::DistanceFn dist = simd::DistanceFor(simd::ActiveKernels(), metric);
+    size_t chosen = 0;
+    for (Slot base = 0; base < n; ++base) {
+      std::vector<Neighbor> all;
+      for (Slot s = 0; s < n; ++s) {
+        if (s != base) all.push_back({dist(index->vector(base), index->vector(s), dim), s});
+      }
+      std::sort(all.begin(), all.end(), [](const Neighbor& a, const Neighbor& b) {
+        return a.distance < b.distance || (a.distance == b.distance && a.slot < b.slot);
+      });
+      all.resize(150);
+      for (size_t max_count : {4u, 8u, 16u, 32u}) {
+        std::vector<Neighbor> got = all;
+        index->TEST_SelectNeighbors(got, max_count);
+        const std::vector<Neighbor> want = ReferenceSelection(*index, all, max_count);
+        ASSERT_EQ(got.size(), want.size()) << "base " << base << " max " << max_count;
+        for (size_t i = 0; i < got.size(); ++i) {
+          ASSERT_EQ(got[i].slot, want[i].slot) << "base " << base << " max " << max_count;
+          ASSERT_EQ(got[i].distance, want[i].distance);
+        }
+        chosen += got.size();
+      }
+    }
+    EXPECT_GT(chosen, n * 4);  // the selections were not trivially empty
+  }
+}
+
 TEST(HnswIndex, DeleteRepairsListsAndKeepsRecall) {
   const size_t dim = 24, n = 4000;
   const auto data = ClusteredData(n, dim, TestSeed());
