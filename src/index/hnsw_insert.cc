@@ -271,9 +271,17 @@ void HnswIndex::SelectNeighbors(std::vector<Neighbor>& candidates, size_t max_co
     const Neighbor c = candidates[i];
     if (prune_factor_ * pruner[i] < c.distance) continue;  // kept already, or dropped again
     bool keep = true;
-    const float* row = vector(c.slot);
-    for (size_t j = checked[i]; keep && j < kept.size(); ++j) {
-      keep = !(prune_factor_ * distance_(row, vector(kept[j].slot), params_.dim) < c.distance);
+    const Fp32Distance from_c = ExactDistance(vector(c.slot));
+    size_t j = checked[i];
+    uint32_t slots4[4];
+    float d4[4];
+    for (; keep && j + 4 <= kept.size(); j += 4) {
+      for (size_t t = 0; t < 4; ++t) slots4[t] = kept[j + t].slot;
+      from_c.Four(slots4, d4);
+      for (size_t t = 0; t < 4; ++t) keep = keep && !(prune_factor_ * d4[t] < c.distance);
+    }
+    for (; keep && j < kept.size(); ++j) {
+      keep = !(prune_factor_ * from_c.One(kept[j].slot) < c.distance);
     }
     if (keep) kept.push_back(c);
   }
