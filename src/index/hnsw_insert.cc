@@ -231,14 +231,14 @@ void HnswIndex::SelectNeighbors(std::vector<Neighbor>& candidates, size_t max_co
   // the order they were kept) are known not to drop candidate i under the relaxed rule: those
   // the strict pass tested up to and including its pruner (d >= d(c_i) there, so alpha * d is
   // too, distances being >= 0). The relaxed pass starts after them instead of recomputing them.
+  constexpr float kUntested = std::numeric_limits<float>::infinity();
+  constexpr float kKept = -std::numeric_limits<float>::infinity();
   std::vector<float>& pruner = scratch.pruner;
   std::vector<uint32_t>& checked = scratch.checked;
-  pruner.assign(candidates.size(), std::numeric_limits<float>::infinity());
+  pruner.assign(candidates.size(), kUntested);
   checked.assign(candidates.size(), 0);
   std::vector<Neighbor>& kept = scratch.kept;
   kept.clear();
-  constexpr float kUntested = std::numeric_limits<float>::infinity();
-  constexpr float kKept = -std::numeric_limits<float>::infinity();
   // The strict pass, a column at a time: each newly kept candidate drops the later candidates
   // closer to it than to the base. A candidate is reached only after every kept one before it
   // has been compared with it, so the decisions and the distances computed are those of a

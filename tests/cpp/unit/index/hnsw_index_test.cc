@@ -1,4 +1,5 @@
 #include "index/hnsw_index.h"
+#include "index/hnsw_walk.h"
 
 #include <gtest/gtest.h>
 
@@ -326,9 +327,7 @@ std::vector<Neighbor> ReferenceSelection(const HnswIndex& index, std::vector<Nei
   };
   pass(1.0f);
   if (index.prune_factor() != 1.0f) pass(index.prune_factor());
-  std::sort(kept.begin(), kept.end(), [](const Neighbor& a, const Neighbor& b) {
-    return a.distance < b.distance || (a.distance == b.distance && a.slot < b.slot);
-  });
+  std::sort(kept.begin(), kept.end(), ByDistance);
   return kept;
 }
 
@@ -358,9 +357,7 @@ TEST(HnswIndex, NeighbourSelectionMatchesTheReferenceHeuristic) {
       for (Slot s = 0; s < n; ++s) {
         if (s != base) all.push_back({dist(index->vector(base), index->vector(s), dim), s});
       }
-      std::sort(all.begin(), all.end(), [](const Neighbor& a, const Neighbor& b) {
-        return a.distance < b.distance || (a.distance == b.distance && a.slot < b.slot);
-      });
+      std::sort(all.begin(), all.end(), ByDistance);
       all.resize(150);
       for (size_t max_count : {4u, 8u, 16u, 32u}) {
         std::vector<Neighbor> got = all;
