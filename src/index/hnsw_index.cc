@@ -114,15 +114,12 @@ bool HnswIndex::RefitIfDrifted(double threshold) {
   if (!codes_ || !codes_->Drifted(threshold)) return false;
   std::unique_lock<std::shared_mutex> lock(resize_mutex_);
   const size_t end = slot_end();
-  std::vector<float> sample;
-  size_t rows = 0;
+  std::vector<const float*> rows;
   for (size_t i = 0; i < end; ++i) {
     const Slot slot = static_cast<Slot>(i);
-    if (state(slot) == SlotState::kFree) continue;
-    sample.insert(sample.end(), vector(slot), vector(slot) + params_.dim);
-    ++rows;
+    if (state(slot) != SlotState::kFree) rows.push_back(vector(slot));
   }
-  codes_->Fit(sample.data(), rows, params_.dim);
+  codes_->Fit(rows);
   for (size_t i = 0; i < end; ++i) {
     const Slot slot = static_cast<Slot>(i);
     if (state(slot) != SlotState::kFree) codes_->Encode(slot, vector(slot));

@@ -75,8 +75,9 @@ class CodeStore {
   int bits() const noexcept { return sq_.bits(); }
   size_t code_stride() const noexcept { return sq_.code_stride(); }
 
-  // Fits the range to rows [0, n) of `rows` (row_stride floats apart). Existing codes are stale
-  // until re-encoded.
+  // Fits the range to the rows (dim floats each), or to rows [0, n) of `rows` (row_stride
+  // floats apart). Existing codes are stale until re-encoded.
+  void Fit(std::span<const float* const> rows) { sq_.Fit(rows); }
   void Fit(const float* rows, size_t n, size_t row_stride) { sq_.Fit(rows, n, row_stride); }
   // True when the share of values clamped since the last fit exceeds the share the fit expects
   // by more than `threshold` (the refit policy, ScalarQuantizer's header).

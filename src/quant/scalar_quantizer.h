@@ -42,7 +42,10 @@ class ScalarQuantizer {
   size_t code_stride() const noexcept { return code_stride_; }
   bool fitted() const noexcept { return fitted_; }
 
-  // Fits min/scale to rows [0, n) of `vectors` (row_stride floats apart).
+  // Fits min/scale to the rows (dim floats each). Rows are read whole, one after another: read
+  // a dimension at a time, a 784-d fit of 60,000 rows took 0.7 s, one cache miss per value.
+  void Fit(std::span<const float* const> rows);
+  // The same for rows [0, n) of `vectors` (row_stride floats apart).
   void Fit(const float* vectors, size_t n, size_t row_stride);
   // Writes code_stride() bytes (padding zero). Counts clamped components for the drift policy.
   void Encode(const float* vector, uint8_t* code) const;

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 #include <tuple>
@@ -167,6 +168,41 @@ TEST(ScalarQuantizer, Sq4RangesSkipOutliersAndExpectTheirClipping) {
   EXPECT_GT(sq4.clamped_fraction(), 0.0);
   EXPECT_LE(sq4.clamped_fraction(), sq4.expected_clamped_fraction());
   EXPECT_EQ(sq8.expected_clamped_fraction(), 0.0);
+}
+
+// The SQ4 range ends are exactly the kTrim quantiles (the k-th smallest and largest value, k =
+// floor(kTrim * rows)) whatever the row order, sorted either way included, and the row-pointer
+// Fit reads the same rows as the strided one. Over kQuantileSample rows, every step-th row.
+TEST(ScalarQuantizer, Sq4RangesAreTheExactTrimQuantilesInAnyRowOrder) {
+  const size_t dim = 3;
+  for (const size_t n : {size_t{150}, size_t{5000}, size_t{250001}}) {
+    std::mt19937 rng(static_cast<unsigned>(n));
+    std::uniform_int_distribution<int> levels(0, 40);  // ties, as in pixel data
+    std::normal_distribution<float> normal(0.0f, 1.0f);
+    std::vector<float> data(n * dim);
+    for (size_t i = 0; i < n; ++i) {
+      data[i * dim] = static_cast<float>(i);                  // ascending
+      data[i * dim + 1] = static_cast<float>(n - i);          // descending
+      data[i * dim + 2] = i % 2 ? normal(rng) : static_cast<float>(levels(rng));
+    }
+    const size_t step = n > 100000 ? n / 100000 : 1;
+    std::vector<const float*> rows;
+    for (size_t i = 0; i < n; ++i) rows.push_back(data.data() + i * dim);
+    ScalarQuantizer strided(dim, 4, simd::ActiveKernels()), by_row(dim, 4, simd::ActiveKernels());
+    strided.Fit(data.data(), n, dim);
+    by_row.Fit(rows);
+    for (size_t d = 0; d < dim; ++d) {
+      std::vector<float> column;
+      for (size_t i = 0; i < n; i += step) column.push_back(data[i * dim + d]);
+      std::sort(column.begin(), column.end());
+      const size_t k = static_cast<size_t>(ScalarQuantizer::kTrim * static_cast<double>(column.size()));
+      EXPECT_EQ(strided.min()[d], column[k]) << n << " " << d;
+      EXPECT_FLOAT_EQ(strided.min()[d] + 15.0f * strided.scale()[d], column[column.size() - 1 - k])
+          << n << " " << d;
+      EXPECT_EQ(by_row.min()[d], strided.min()[d]);
+      EXPECT_EQ(by_row.scale()[d], strided.scale()[d]);
+    }
+  }
 }
 
 // SQ8 traversal + exact rerank keeps recall on clustered float data (not integer pixels), for
