@@ -108,33 +108,6 @@ unsigned ScalarQuantizer::CodeAt(const uint8_t* code, size_t d) const noexcept {
   return j < 32 ? (byte & 0x0fu) : (byte >> 4);
 }
 
-void ScalarQuantizer::Encode(const float* vector, uint8_t* code) const {
-  uint64_t clamped = 0;
-  const float top = static_cast<float>(max_code_);
-  std::memset(code, 0, code_stride_);
-  for (size_t d = 0; d < dim_; ++d) {
-    const float level = std::nearbyint((vector[d] - min_[d]) * inv_scale_[d]);
-    // NaN when an infinite difference (a value ~FLT_MAX from min) meets a zero inverse scale:
-    // std::clamp passes NaN through and its cast to uint8_t is UB (found by fuzz/db_open_fuzzer).
-    const bool outside = !(level >= 0.0f && level <= top) ||
-                         (scale_[d] == 0.0f && vector[d] != min_[d]);
-    clamped += outside;
-    const auto c = level > 0.0f ? static_cast<uint8_t>(std::min(level, top)) : uint8_t{0};
-    if (bits_ == 8) {
-      code[d] = c;
-    } else {
-      const size_t block = d / 64, j = d % 64;
-      code[block * 32 + j % 32] |= static_cast<uint8_t>(j < 32 ? c : c << 4);
-    }
-  }
-  encoded_.fetch_add(dim_, std::memory_order_relaxed);
-  if (clamped != 0) clamped_.fetch_add(clamped, std::memory_order_relaxed);
-}
-
-void ScalarQuantizer::Decode(const uint8_t* code, float* out) const {
-  for (size_t d = 0; d < dim_; ++d) out[d] = min_[d] + scale_[d] * static_cast<float>(CodeAt(code, d));
-}
-
 namespace {
 // The query copied into a per-thread buffer (no allocation per search), zero-padded to `padded`
 // floats: the query kernels (simd/sq.h) take whole blocks of 16.
@@ -147,6 +120,45 @@ float* PaddedQueryCopy(const float* query, size_t dim, size_t padded) {
   return buffer.data();
 }
 }  // namespace
+
+void ScalarQuantizer::Encode(const float* vector, uint8_t* code) const {
+  // The query kernels do the arithmetic: written as one plain loop, nearbyint was a library call
+  // per value and Encode 2.4% of an SQ8 build (Fashion-MNIST, perf on Zen 2). level_d is
+  // (v_d - min_d) / scale_d rounded half away from zero, held to [-1, max_code + 1] so that a
+  // value past either end still reads as outside (NaN, from an infinite difference under a zero
+  // inverse scale, reads as 0: the zero-scale test below counts it).
+  float* u = PaddedQueryCopy(vector, dim_, padded_dim_);
+  kernels_->sq_shift(u, min_.data(), inv_scale_.data(), padded_dim_, u);
+  thread_local std::vector<int16_t> levels;
+  if (levels.size() < padded_dim_) levels.resize(padded_dim_);
+  kernels_->sq_quantize(u, padded_dim_, 1.0f, static_cast<float>(max_code_ + 1), levels.data());
+  // Locals, not members, in the loops: every store through `code` (uint8_t) may alias them.
+  const int16_t* level = levels.data();
+  const float* scale = scale_.data();
+  const float* min = min_.data();
+  const int top = max_code_;
+  uint64_t clamped = 0;
+  for (size_t d = 0; d < dim_; ++d) {
+    clamped += static_cast<uint64_t>((level[d] < 0) | (level[d] > top) |
+                                     ((scale[d] == 0.0f) & (vector[d] != min[d])));
+  }
+  std::memset(code, 0, code_stride_);
+  if (bits_ == 8) {
+    for (size_t d = 0; d < dim_; ++d) code[d] = static_cast<uint8_t>(std::clamp<int>(level[d], 0, top));
+  } else {
+    for (size_t d = 0; d < dim_; ++d) {
+      const auto c = static_cast<uint8_t>(std::clamp<int>(level[d], 0, top));
+      const size_t block = d / 64, j = d % 64;
+      code[block * 32 + j % 32] |= static_cast<uint8_t>(j < 32 ? c : c << 4);
+    }
+  }
+  encoded_.fetch_add(dim_, std::memory_order_relaxed);
+  if (clamped != 0) clamped_.fetch_add(clamped, std::memory_order_relaxed);
+}
+
+void ScalarQuantizer::Decode(const uint8_t* code, float* out) const {
+  for (size_t d = 0; d < dim_; ++d) out[d] = min_[d] + scale_[d] * static_cast<float>(CodeAt(code, d));
+}
 
 float ScalarQuantizer::QuantizeQuery(const float* u, int16_t* out) const {
   const float peak = kernels_->abs_max(u, padded_dim_);
