@@ -193,12 +193,37 @@ ScalarQuantizer::PreparedQuery ScalarQuantizer::PrepareDot(const float* query, i
 }
 
 float ScalarQuantizer::CodeNorm(const uint8_t* code) const {
-  float sum = 0.0f;
-  for (size_t d = 0; d < dim_; ++d) {
-    const float x = scale_[d] * static_cast<float>(CodeAt(code, d));
-    sum += x * x;
+  // Eight partial sums, a vector register's lanes: one running sum is a chain of dependent adds
+  // the compiler may not reorder, and this runs for every code when a checkpoint is loaded
+  // (a per-value CodeAt and that chain were 36% of opening a 60K x 784 SQ8 collection).
+  constexpr size_t kLanes = 8;
+  float sum[kLanes] = {};
+  const float* scale = scale_.data();
+  auto add_all = [&](auto level) {
+    size_t d = 0;
+    for (; d + kLanes <= dim_; d += kLanes) {
+      for (size_t l = 0; l < kLanes; ++l) {
+        const float x = scale[d + l] * static_cast<float>(level(d + l));
+        sum[l] += x * x;
+      }
+    }
+    for (; d < dim_; ++d) {
+      const float x = scale[d] * static_cast<float>(level(d));
+      sum[0] += x * x;
+    }
+  };
+  if (bits_ == 8) {
+    add_all([code](size_t d) { return code[d]; });
+  } else {
+    add_all([code](size_t d) {  // the block layout of CodeAt
+      const size_t j = d % 64;
+      const uint8_t byte = code[d / 64 * 32 + j % 32];
+      return j < 32 ? (byte & 0x0fu) : (byte >> 4);
+    });
   }
-  return sum;
+  float total = 0.0f;
+  for (const float x : sum) total += x;
+  return total;
 }
 
 double ScalarQuantizer::clamped_fraction() const noexcept {
