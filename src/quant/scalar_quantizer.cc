@@ -164,7 +164,9 @@ float ScalarQuantizer::QuantizeQuery(const float* u, int16_t* out) const {
   const float peak = kernels_->abs_max(u, padded_dim_);
   // |out_d| <= limit keeps max_code * sum_d |out_d| <= max_code * dim * limit < 2^31. For SQ8
   // at dim 784 that is 10,741 levels (14 bits), far finer than the codes' 256.
-  const float limit = static_cast<float>(std::min(
+  // SQ4 kernels take int8 queries (simd/sq.h): 127 levels, still eight times finer than the
+  // codes' 16.
+  const float limit = bits_ == 4 ? 127.0f : static_cast<float>(std::min(
       32767.0, std::floor(2147483647.0 / (max_code_ * static_cast<double>(dim_)))));
   if (peak == 0.0f || limit < 1.0f) {
     std::fill(out, out + query_dim_, int16_t{0});
@@ -174,6 +176,12 @@ float ScalarQuantizer::QuantizeQuery(const float* u, int16_t* out) const {
   // 0); an infinite peak makes inv 0. The kernel maps NaN to 0 and saturates the rest.
   kernels_->sq_quantize(u, padded_dim_, limit / peak, limit, out);
   std::fill(out + padded_dim_, out + query_dim_, int16_t{0});
+  if (bits_ == 4) {
+    // Narrowed in place, front to back: byte d is written after element d (bytes 2d, 2d + 1)
+    // and every element before it were read.
+    int8_t* narrow = reinterpret_cast<int8_t*>(out);
+    for (size_t d = 0; d < query_dim_; ++d) narrow[d] = static_cast<int8_t>(out[d]);
+  }
   return peak / limit;
 }
 

@@ -21,8 +21,6 @@ constexpr KernelTable kAvx512VnniTable = [] {
   KernelTable t = kAvx512Table;
   t.sq8_ip = &avx512vnni::Sq8Ip;
   t.sq8_ipx4 = &avx512vnni::Sq8Ipx4;
-  t.sq4_ip = &avx512vnni::Sq4Ip;
-  t.sq4_ipx4 = &avx512vnni::Sq4Ipx4;
   return t;
 }();
 #endif

@@ -1,7 +1,8 @@
 // AVX2 SQ8/SQ4 kernels (see sq.h). Compiled with -mavx2 -mfma for this file only.
 // Instructions: VPMOVZXBW widens 16 code bytes to int16, VPMADDWD multiplies them with 16 query
-// int16 and adds pairs into 8 int32 lanes; two accumulators per stream. SQ4 first splits 16
-// bytes into their low and high nibbles (VPAND, VPSRLW + VPAND), then does the same.
+// int16 and adds pairs into 8 int32 lanes; two accumulators per stream. SQ4 splits a 32-byte
+// block into its low and high nibbles (VPAND, VPSRLW + VPAND) and multiplies each run of 32 by
+// the int8 query with VPMADDUBSW (below).
 // Query preparation: VFMADD for the sums (fused, two accumulators: their rounding differs from
 // the scalar reference's), VMAXPS for the peak (a NaN first operand yields the second, so NaN
 // elements leave it unchanged), VCVTTPS2DQ to truncate, VPACKSSDW + VPERMQ to pack in order.
@@ -15,15 +16,6 @@ namespace {
 
 inline __m256i Widen(const uint8_t* p) noexcept {
   return _mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
-}
-
-// Elements [0, 16) and [32, 48) of a 64-element SQ4 block from its bytes [0, 16) (or [16, 32)
-// and [48, 64) from bytes [16, 32)), each widened to int16.
-inline void WidenNibbles(const uint8_t* p, __m256i* lo, __m256i* hi) noexcept {
-  const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-  const __m128i mask = _mm_set1_epi8(0x0f);
-  *lo = _mm256_cvtepu8_epi16(_mm_and_si128(bytes, mask));
-  *hi = _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(bytes, 4), mask));
 }
 
 inline __m256i Query(const int16_t* q) noexcept {
@@ -65,32 +57,40 @@ void Sq8Ipx4(const int16_t* q, const uint8_t* const* codes, size_t dim, int32_t*
   out[3] = Sum(a3);
 }
 
-int32_t Sq4Ip(const int16_t* q, const uint8_t* code, size_t dim) noexcept {
-  __m256i a0 = _mm256_setzero_si256(), a1 = _mm256_setzero_si256();
+// SQ4, int8 query (its bytes in the int16 buffer, sq.h): VPMADDUBSW multiplies 32 code nibbles
+// (u8, <= 15) by 32 query bytes (s8) and adds pairs into int16 (at most 2 * 15 * 127 in
+// magnitude: no saturation); a block's two halves add in int16 (<= 7,620) and VPMADDWD by ones
+// widens to int32.
+namespace {
+inline __m256i Sq4I8Block(const int8_t* q, const uint8_t* code) noexcept {
+  const __m256i bytes = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(code));
+  const __m256i mask = _mm256_set1_epi8(0x0f);
+  const __m256i lo = _mm256_and_si256(bytes, mask);
+  const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(bytes, 4), mask);
+  const __m256i qlo = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q));
+  const __m256i qhi = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + 32));
+  return _mm256_add_epi16(_mm256_maddubs_epi16(lo, qlo), _mm256_maddubs_epi16(hi, qhi));
+}
+}  // namespace
+
+int32_t Sq4Ip(const int16_t* q16, const uint8_t* code, size_t dim) noexcept {
+  const int8_t* q = reinterpret_cast<const int8_t*>(q16);
+  const __m256i ones = _mm256_set1_epi16(1);
+  __m256i a0 = _mm256_setzero_si256();
   for (size_t i = 0; i < dim; i += 64, code += 32) {
-    __m256i lo, hi;
-    WidenNibbles(code, &lo, &hi);
-    a0 = _mm256_add_epi32(a0, _mm256_madd_epi16(Query(q + i), lo));
-    a1 = _mm256_add_epi32(a1, _mm256_madd_epi16(Query(q + i + 32), hi));
-    WidenNibbles(code + 16, &lo, &hi);
-    a0 = _mm256_add_epi32(a0, _mm256_madd_epi16(Query(q + i + 16), lo));
-    a1 = _mm256_add_epi32(a1, _mm256_madd_epi16(Query(q + i + 48), hi));
+    a0 = _mm256_add_epi32(a0, _mm256_madd_epi16(Sq4I8Block(q + i, code), ones));
   }
-  return Sum(_mm256_add_epi32(a0, a1));
+  return Sum(a0);
 }
 
-void Sq4Ipx4(const int16_t* q, const uint8_t* const* codes, size_t dim, int32_t* out) noexcept {
+void Sq4Ipx4(const int16_t* q16, const uint8_t* const* codes, size_t dim, int32_t* out) noexcept {
+  const int8_t* q = reinterpret_cast<const int8_t*>(q16);
+  const __m256i ones = _mm256_set1_epi16(1);
   __m256i acc[4] = {_mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256(),
                     _mm256_setzero_si256()};
   for (size_t i = 0, off = 0; i < dim; i += 64, off += 32) {
-    for (size_t half = 0; half < 2; ++half) {
-      const __m256i qlo = Query(q + i + 16 * half), qhi = Query(q + i + 32 + 16 * half);
-      for (int j = 0; j < 4; ++j) {
-        __m256i lo, hi;
-        WidenNibbles(codes[j] + off + 16 * half, &lo, &hi);
-        acc[j] = _mm256_add_epi32(acc[j], _mm256_add_epi32(_mm256_madd_epi16(qlo, lo),
-                                                           _mm256_madd_epi16(qhi, hi)));
-      }
+    for (int j = 0; j < 4; ++j) {
+      acc[j] = _mm256_add_epi32(acc[j], _mm256_madd_epi16(Sq4I8Block(q + i, codes[j] + off), ones));
     }
   }
   for (int j = 0; j < 4; ++j) out[j] = Sum(acc[j]);

@@ -1,8 +1,7 @@
-// AVX-512 SQ8/SQ4 kernels (see sq.h). Compiled with AVX-512 F/BW/DQ/VL flags for this file only.
-// Instructions: VPMOVZXBW widens 32 code bytes to int16, VPMADDWD multiplies them with 32 query
-// int16 and adds pairs into 16 int32 lanes; the four-at-once form shares each query load. SQ4
-// first splits a 32-byte block into its low and high nibbles (VPAND, VPSRLW + VPAND): elements
-// [0, 32) and [32, 64) of the block.
+// AVX-512 SQ8 kernels (see sq.h; SQ4 forwards to the AVX2 form). Compiled with AVX-512
+// F/BW/DQ/VL flags for this file only. Instructions: VPMOVZXBW widens 32 code bytes to int16,
+// VPMADDWD multiplies them with 32 query int16 and adds pairs into 16 int32 lanes; the
+// four-at-once form shares each query load.
 // Query preparation: VFMADD for the sums (fused, two accumulators: their rounding differs from
 // the scalar reference's), VMAXPS for the peak (a NaN first operand yields the second, so NaN
 // elements leave it unchanged), VCVTTPS2DQ under a not-NaN mask to truncate, VPMOVSDW to pack.
@@ -19,13 +18,6 @@ namespace {  // helpers shared by the avx512 and avx512vnni kernels of this file
 
 inline __m512i Widen(const uint8_t* p) noexcept {
   return _mm512_cvtepu8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
-}
-
-inline void WidenNibbles(const uint8_t* p, __m512i* lo, __m512i* hi) noexcept {
-  const __m256i bytes = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
-  const __m256i mask = _mm256_set1_epi8(0x0f);
-  *lo = _mm512_cvtepu8_epi16(_mm256_and_si256(bytes, mask));
-  *hi = _mm512_cvtepu8_epi16(_mm256_and_si256(_mm256_srli_epi16(bytes, 4), mask));
 }
 
 inline __m512i Query(const int16_t* q) noexcept { return _mm512_loadu_si512(q); }
@@ -63,30 +55,13 @@ void Sq8Ipx4(const int16_t* q, const uint8_t* const* codes, size_t dim, int32_t*
   out[3] = _mm512_reduce_add_epi32(a3);
 }
 
+// SQ4 takes an int8 query (sq.h): the AVX2 kernel's VPMADDUBSW form serves here too, until a
+// 512-bit one is measured on an AVX-512 machine.
 int32_t Sq4Ip(const int16_t* q, const uint8_t* code, size_t dim) noexcept {
-  __m512i a0 = _mm512_setzero_si512(), a1 = _mm512_setzero_si512();
-  for (size_t i = 0; i < dim; i += 64, code += 32) {
-    __m512i lo, hi;
-    WidenNibbles(code, &lo, &hi);
-    a0 = _mm512_add_epi32(a0, _mm512_madd_epi16(Query(q + i), lo));
-    a1 = _mm512_add_epi32(a1, _mm512_madd_epi16(Query(q + i + 32), hi));
-  }
-  return _mm512_reduce_add_epi32(_mm512_add_epi32(a0, a1));
+  return avx2::Sq4Ip(q, code, dim);
 }
-
 void Sq4Ipx4(const int16_t* q, const uint8_t* const* codes, size_t dim, int32_t* out) noexcept {
-  __m512i acc[4] = {_mm512_setzero_si512(), _mm512_setzero_si512(), _mm512_setzero_si512(),
-                    _mm512_setzero_si512()};
-  for (size_t i = 0, off = 0; i < dim; i += 64, off += 32) {
-    const __m512i qlo = Query(q + i), qhi = Query(q + i + 32);
-    for (int j = 0; j < 4; ++j) {
-      __m512i lo, hi;
-      WidenNibbles(codes[j] + off, &lo, &hi);
-      acc[j] = _mm512_add_epi32(acc[j], _mm512_add_epi32(_mm512_madd_epi16(qlo, lo),
-                                                         _mm512_madd_epi16(qhi, hi)));
-    }
-  }
-  for (int j = 0; j < 4; ++j) out[j] = _mm512_reduce_add_epi32(acc[j]);
+  avx2::Sq4Ipx4(q, codes, dim, out);
 }
 
 namespace {
@@ -187,30 +162,5 @@ AUGUR_VNNI void Sq8Ipx4(const int16_t* q, const uint8_t* const* codes, size_t di
   out[3] = _mm512_reduce_add_epi32(a3);
 }
 
-AUGUR_VNNI int32_t Sq4Ip(const int16_t* q, const uint8_t* code, size_t dim) noexcept {
-  __m512i a0 = _mm512_setzero_si512(), a1 = _mm512_setzero_si512();
-  for (size_t i = 0; i < dim; i += 64, code += 32) {
-    __m512i lo, hi;
-    WidenNibbles(code, &lo, &hi);
-    a0 = _mm512_dpwssd_epi32(a0, Query(q + i), lo);
-    a1 = _mm512_dpwssd_epi32(a1, Query(q + i + 32), hi);
-  }
-  return _mm512_reduce_add_epi32(_mm512_add_epi32(a0, a1));
-}
-
-AUGUR_VNNI void Sq4Ipx4(const int16_t* q, const uint8_t* const* codes, size_t dim,
-                        int32_t* out) noexcept {
-  __m512i acc[4] = {_mm512_setzero_si512(), _mm512_setzero_si512(), _mm512_setzero_si512(),
-                    _mm512_setzero_si512()};
-  for (size_t i = 0, off = 0; i < dim; i += 64, off += 32) {
-    const __m512i qlo = Query(q + i), qhi = Query(q + i + 32);
-    for (int j = 0; j < 4; ++j) {
-      __m512i lo, hi;
-      WidenNibbles(codes[j] + off, &lo, &hi);
-      acc[j] = _mm512_dpwssd_epi32(_mm512_dpwssd_epi32(acc[j], qlo, lo), qhi, hi);
-    }
-  }
-  for (int j = 0; j < 4; ++j) out[j] = _mm512_reduce_add_epi32(acc[j]);
-}
 
 }  // namespace augurdb::simd::avx512vnni

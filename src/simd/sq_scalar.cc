@@ -22,7 +22,8 @@ void Sq8Ipx4(const int16_t* q, const uint8_t* const* codes, size_t dim, int32_t*
   for (int j = 0; j < 4; ++j) out[j] = Sq8Ip(q, codes[j], dim);
 }
 
-int32_t Sq4Ip(const int16_t* q, const uint8_t* code, size_t dim) noexcept {
+int32_t Sq4Ip(const int16_t* q16, const uint8_t* code, size_t dim) noexcept {
+  const int8_t* q = reinterpret_cast<const int8_t*>(q16);  // SQ4 queries are int8 (sq.h)
   int32_t lo = 0, hi = 0;
   for (size_t block = 0; block < dim; block += 64, code += 32) {
     for (size_t j = 0; j < 32; ++j) {

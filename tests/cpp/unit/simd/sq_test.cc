@@ -24,8 +24,9 @@ int64_t Reference8(const int16_t* q, const uint8_t* code, size_t dim) {
   return sum;
 }
 
-// The SQ4 layout of sq.h, written out element by element.
-int64_t Reference4(const int16_t* q, const uint8_t* code, size_t dim) {
+// The SQ4 layout of sq.h, written out element by element; the query is int8 (its bytes).
+int64_t Reference4(const int16_t* q16, const uint8_t* code, size_t dim) {
+  const auto* q = reinterpret_cast<const int8_t*>(q16);
   int64_t sum = 0;
   for (size_t i = 0; i < dim; ++i) {
     const uint8_t byte = code[(i / 64) * 32 + (i % 32)];
@@ -37,7 +38,8 @@ int64_t Reference4(const int16_t* q, const uint8_t* code, size_t dim) {
 
 // Checks one and four-at-once forms for every dim that is a multiple of the kernel's step up to
 // 1024, with query values up to `limit` in magnitude, and code rows at odd offsets (unaligned
-// loads). bits 8: one byte per element; bits 4: dim / 2 bytes.
+// loads). bits 8: one byte per element, int16 queries; bits 4: dim / 2 bytes, int8 queries
+// (limit <= 127), written into the int16 buffer's bytes as ScalarQuantizer does.
 void CheckKernels(const KernelTable& table, int bits, int limit, bool extremes) {
   std::mt19937 rng(5);
   std::uniform_int_distribution<int> qdist(-limit, limit);
@@ -54,11 +56,16 @@ void CheckKernels(const KernelTable& table, int bits, int limit, bool extremes) 
       for (size_t i = 0; i < bytes; ++i) row[i] = extremes ? 255 : static_cast<uint8_t>(rng() & 0xff);
       rows[j] = row;
     }
-    for (size_t i = 0; i < dim; ++i) {
-      q[i] = static_cast<int16_t>(extremes ? (i % 2 ? -limit : limit) : qdist(rng));
-    }
+    auto set = [&](size_t i, int v) {
+      if (bits == 8) {
+        q[i] = static_cast<int16_t>(v);
+      } else {
+        reinterpret_cast<int8_t*>(q.data())[i] = static_cast<int8_t>(v);
+      }
+    };
+    for (size_t i = 0; i < dim; ++i) set(i, extremes ? (i % 2 ? -limit : limit) : qdist(rng));
     if (extremes) {  // all positive: the largest sum the bound allows
-      for (size_t i = 0; i < dim; ++i) q[i] = static_cast<int16_t>(limit);
+      for (size_t i = 0; i < dim; ++i) set(i, limit);
     }
     int32_t x4[4];
     four(q.data(), rows, dim, x4);
@@ -74,7 +81,8 @@ TEST_P(SqKernelTest, MatchesReferenceExactly) {
   const KernelTable* table = KernelsFor(GetParam());
   if (table == nullptr) GTEST_SKIP() << "CPU lacks " << SimdLevelName(GetParam());
   CheckKernels(*table, 8, 32767 / 4, false);
-  CheckKernels(*table, 4, 32767, false);
+  CheckKernels(*table, 4, 127, false);
+  CheckKernels(*table, 4, 128, false);  // int8's -128 too: VPMADDUBSW still cannot saturate
 }
 
 TEST_P(SqKernelTest, ExactAtTheOverflowBound) {
@@ -82,7 +90,7 @@ TEST_P(SqKernelTest, ExactAtTheOverflowBound) {
   if (table == nullptr) GTEST_SKIP() << "CPU lacks " << SimdLevelName(GetParam());
   // max_code * 1024 * limit < 2^31, the bound ScalarQuantizer keeps for dim 1024.
   CheckKernels(*table, 8, static_cast<int>(2147483647LL / (255LL * 1024)), true);
-  CheckKernels(*table, 4, 32767, true);
+  CheckKernels(*table, 4, 127, true);
 }
 
 // Query preparation: the elementwise outputs (u, the int16 levels) must equal the scalar
@@ -170,17 +178,14 @@ TEST(SqKernelVariants, Avx512WithAndWithoutVnni) {
   plain.sq4_ip = &avx512::Sq4Ip;
   plain.sq4_ipx4 = &avx512::Sq4Ipx4;
   CheckKernels(plain, 8, 32767 / 4, false);
-  CheckKernels(plain, 4, 32767, true);
+  CheckKernels(plain, 4, 127, true);
   if (!HasAvx512Vnni()) GTEST_SKIP() << "CPU lacks avx512vnni (the plain AVX-512 forms passed)";
   EXPECT_EQ(KernelsFor(SimdLevel::kAvx512)->sq8_ip, &avx512vnni::Sq8Ip);
   KernelTable vnni = plain;
   vnni.sq8_ip = &avx512vnni::Sq8Ip;
   vnni.sq8_ipx4 = &avx512vnni::Sq8Ipx4;
-  vnni.sq4_ip = &avx512vnni::Sq4Ip;
-  vnni.sq4_ipx4 = &avx512vnni::Sq4Ipx4;
   CheckKernels(vnni, 8, 32767 / 4, false);
   CheckKernels(vnni, 8, static_cast<int>(2147483647LL / (255LL * 1024)), true);
-  CheckKernels(vnni, 4, 32767, true);
 #else
   GTEST_SKIP() << "built without AVX-512 kernels";
 #endif
