@@ -124,7 +124,7 @@ float* PaddedQueryCopy(const float* query, size_t dim, size_t padded) {
 void ScalarQuantizer::Encode(const float* vector, uint8_t* code) const {
   // The query kernels do the arithmetic: written as one plain loop, nearbyint was a library call
   // per value and Encode 2.4% of an SQ8 build (Fashion-MNIST, perf on Zen 2). level_d is
-  // (v_d - min_d) / scale_d rounded half away from zero, held to [-1, max_code + 1] so that a
+  // (v_d - min_d) / scale_d rounded half away from zero, held to +-(max_code + 1) so that a
   // value past either end still reads as outside (NaN, from an infinite difference under a zero
   // inverse scale, reads as 0: the zero-scale test below counts it).
   float* u = PaddedQueryCopy(vector, dim_, padded_dim_);
