@@ -9,7 +9,7 @@
 // Why integers: the float form widens each byte to fp32 and spends two FMAs per element, while
 // VPMADDWD multiplies and pair-adds 32 int16 x widened-code products in one instruction, so the
 // walk is bound by memory again rather than by arithmetic (docs/quantization.md, "Distance on
-// codes", has the measurements). The query side is quantized to 14+ bits
+// codes", has the measurements). The query side is quantized to 14+ bits for SQ8 and 7 for SQ4
 // (ScalarQuantizer::PrepareL2/PrepareDot), far finer than the codes, so ranking is unchanged in
 // practice and the final candidates are re-scored exactly anyway.
 //
@@ -82,8 +82,8 @@ AUGUR_DECLARE_SQ_KERNELS();
 AUGUR_DECLARE_SQ_QUERY_KERNELS();
 }
 // AVX-512 with VNNI (VPDPWSSD fuses the multiply-add and the accumulate), SQ8 only; chosen by
-// dispatch.cc in place of the avx512 ones when the CPU has it. Declared on every platform, defined only
-// where AVX-512 is compiled in.
+// dispatch.cc in place of the avx512 ones when the CPU has it. Declared on every platform,
+// defined only where AVX-512 is compiled in.
 namespace avx512vnni {
 int32_t Sq8Ip(const int16_t* q, const uint8_t* code, size_t dim) noexcept;
 void Sq8Ipx4(const int16_t* q, const uint8_t* const* codes, size_t dim, int32_t* out) noexcept;

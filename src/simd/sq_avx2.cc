@@ -22,6 +22,20 @@ inline __m256i Query(const int16_t* q) noexcept {
   return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q));
 }
 
+// SQ4, int8 query (its bytes in the int16 buffer, sq.h): VPMADDUBSW multiplies 32 code nibbles
+// (u8, <= 15) by 32 query bytes (s8) and adds pairs into int16 (at most 2 * 15 * 127 in
+// magnitude: no saturation); a block's two halves add in int16 (<= 7,620) and VPMADDWD by ones
+// widens to int32.
+inline __m256i Sq4I8Block(const int8_t* q, const uint8_t* code) noexcept {
+  const __m256i bytes = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(code));
+  const __m256i mask = _mm256_set1_epi8(0x0f);
+  const __m256i lo = _mm256_and_si256(bytes, mask);
+  const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(bytes, 4), mask);
+  const __m256i qlo = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q));
+  const __m256i qhi = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + 32));
+  return _mm256_add_epi16(_mm256_maddubs_epi16(lo, qlo), _mm256_maddubs_epi16(hi, qhi));
+}
+
 inline int32_t Sum(__m256i v) noexcept {
   __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
   s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4e));
@@ -57,22 +71,6 @@ void Sq8Ipx4(const int16_t* q, const uint8_t* const* codes, size_t dim, int32_t*
   out[3] = Sum(a3);
 }
 
-// SQ4, int8 query (its bytes in the int16 buffer, sq.h): VPMADDUBSW multiplies 32 code nibbles
-// (u8, <= 15) by 32 query bytes (s8) and adds pairs into int16 (at most 2 * 15 * 127 in
-// magnitude: no saturation); a block's two halves add in int16 (<= 7,620) and VPMADDWD by ones
-// widens to int32.
-namespace {
-inline __m256i Sq4I8Block(const int8_t* q, const uint8_t* code) noexcept {
-  const __m256i bytes = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(code));
-  const __m256i mask = _mm256_set1_epi8(0x0f);
-  const __m256i lo = _mm256_and_si256(bytes, mask);
-  const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(bytes, 4), mask);
-  const __m256i qlo = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q));
-  const __m256i qhi = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + 32));
-  return _mm256_add_epi16(_mm256_maddubs_epi16(lo, qlo), _mm256_maddubs_epi16(hi, qhi));
-}
-}  // namespace
-
 int32_t Sq4Ip(const int16_t* q16, const uint8_t* code, size_t dim) noexcept {
   const int8_t* q = reinterpret_cast<const int8_t*>(q16);
   const __m256i ones = _mm256_set1_epi16(1);
@@ -90,7 +88,8 @@ void Sq4Ipx4(const int16_t* q16, const uint8_t* const* codes, size_t dim, int32_
                     _mm256_setzero_si256()};
   for (size_t i = 0, off = 0; i < dim; i += 64, off += 32) {
     for (int j = 0; j < 4; ++j) {
-      acc[j] = _mm256_add_epi32(acc[j], _mm256_madd_epi16(Sq4I8Block(q + i, codes[j] + off), ones));
+      const __m256i block = Sq4I8Block(q + i, codes[j] + off);
+      acc[j] = _mm256_add_epi32(acc[j], _mm256_madd_epi16(block, ones));
     }
   }
   for (int j = 0; j < 4; ++j) out[j] = Sum(acc[j]);

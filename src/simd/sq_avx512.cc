@@ -162,5 +162,4 @@ AUGUR_VNNI void Sq8Ipx4(const int16_t* q, const uint8_t* const* codes, size_t di
   out[3] = _mm512_reduce_add_epi32(a3);
 }
 
-
 }  // namespace augurdb::simd::avx512vnni

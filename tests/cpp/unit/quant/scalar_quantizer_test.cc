@@ -207,7 +207,8 @@ TEST(ScalarQuantizer, Sq4RangesAreTheExactTrimQuantilesInAnyRowOrder) {
       std::vector<float> column;
       for (size_t i = 0; i < n; i += step) column.push_back(data[i * dim + d]);
       std::sort(column.begin(), column.end());
-      const size_t k = static_cast<size_t>(ScalarQuantizer::kTrim * static_cast<double>(column.size()));
+      const auto k =
+          static_cast<size_t>(ScalarQuantizer::kTrim * static_cast<double>(column.size()));
       EXPECT_EQ(strided.min()[d], column[k]) << n << " " << d;
       EXPECT_FLOAT_EQ(strided.min()[d] + 15.0f * strided.scale()[d], column[column.size() - 1 - k])
           << n << " " << d;
