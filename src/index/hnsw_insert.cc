@@ -346,7 +346,9 @@ void HnswIndex::InsertOne(Slot slot, const quant::CodeStore* walk_codes, WalkScr
   // final candidates are re-scored exactly for the neighbour heuristic, which builds faster at
   // the same recall.
   if (walk_codes != nullptr) {
-    find_lists(walk_codes->Distance(q, scratch.prepared));
+    quant::SqDistance dist = walk_codes->Distance(q, scratch.prepared);
+    dist.prefetch_lines = std::min(dist.prefetch_lines, quant::SqDistance::kInsertPrefetchLines);
+    find_lists(dist);
   } else {
     find_lists(exact);
   }
