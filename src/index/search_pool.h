@@ -50,15 +50,18 @@ class SearchPool {
   // Inserts unless the pool is full and `distance` is no better than the worst entry.
   void Insert(uint32_t slot, float distance) noexcept {
     if (!Admits(distance)) return;
-    // First position whose distance is greater (ties keep arrival order).
-    size_t lo = 0, hi = size_;
-    while (lo < hi) {
-      const size_t mid = (lo + hi) / 2;
-      if (entries_[mid].distance <= distance) {
-        lo = mid + 1;
-      } else {
-        hi = mid;
+    // First position whose distance is greater (ties keep arrival order). Branch-free (a
+    // conditional move per halving): the comparisons are coin flips, and their mispredictions
+    // were the largest cost of the insert walk outside the distances (perf, Zen 2).
+    const Entry* base = entries_.data();
+    size_t lo = 0;
+    if (size_ > 0) {
+      for (size_t n = size_; n > 1;) {
+        const size_t half = n / 2;
+        base = base[half].distance <= distance ? base + half : base;
+        n -= half;
       }
+      lo = static_cast<size_t>(base - entries_.data()) + (base->distance <= distance ? 1 : 0);
     }
     const size_t moved = (size_ < capacity_ ? size_ : capacity_ - 1) - lo;
     std::memmove(&entries_[lo + 1], &entries_[lo], moved * sizeof(Entry));

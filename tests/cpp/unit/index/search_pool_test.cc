@@ -33,6 +33,30 @@ TEST(SearchPool, KeepsTheBestSortedAndExpandsInOrder) {
   (void)last;
 }
 
+// Every capacity from 1 to 9 (odd and even halvings of the branch-free search), few distinct
+// distances (many ties): the pool holds the first `capacity` of a stable sort of what was
+// inserted, ties in arrival order.
+TEST(SearchPool, KeepsTiesInArrivalOrderAtEveryCapacity) {
+  std::mt19937 rng(11);
+  for (size_t capacity = 1; capacity <= 9; ++capacity) {
+    SearchPool pool;
+    pool.Reset(capacity);
+    std::vector<Neighbor> all;
+    for (uint32_t i = 0; i < 200; ++i) {
+      const auto d = static_cast<float>(std::uniform_int_distribution<int>(0, 6)(rng));
+      all.push_back(Neighbor{d, i});
+      pool.Insert(i, d);
+    }
+    std::stable_sort(all.begin(), all.end(),
+                     [](const Neighbor& a, const Neighbor& b) { return a.distance < b.distance; });
+    ASSERT_EQ(pool.size(), capacity);
+    for (size_t i = 0; i < capacity; ++i) {
+      EXPECT_EQ(pool.at(i).distance, all[i].distance) << "capacity " << capacity << " at " << i;
+      EXPECT_EQ(pool.at(i).slot, all[i].slot) << "capacity " << capacity << " at " << i;
+    }
+  }
+}
+
 TEST(SearchPool, InsertBeforeCursorIsExpandedNext) {
   SearchPool pool;
   pool.Reset(4);
