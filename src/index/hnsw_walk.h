@@ -97,9 +97,14 @@ struct Beam {
   size_t keep;
 };
 
-inline bool ByDistance(const Neighbor& a, const Neighbor& b) noexcept {
-  return a.distance < b.distance || (a.distance == b.distance && a.slot < b.slot);
-}
+// Closest first, ties by slot. A function object, not a function: std::sort called through a
+// function pointer did not inline it (1.4% of a Fashion-MNIST build in the comparator calls).
+struct ByDistanceOrder {
+  bool operator()(const Neighbor& a, const Neighbor& b) const noexcept {
+    return a.distance < b.distance || (a.distance == b.distance && a.slot < b.slot);
+  }
+};
+inline constexpr ByDistanceOrder ByDistance{};
 
 // The walk functions have internal linkage: each .cc that walks gets its own copy, and GCC
 // inlines a helper called once (ScoreInto into the SQ beam) as it did when all of this lived in
