@@ -347,7 +347,7 @@ void HnswIndex::InsertOne(Slot slot, const quant::CodeStore* walk_codes, WalkScr
   // the same recall.
   if (walk_codes != nullptr) {
     quant::SqDistance dist = walk_codes->Distance(q, scratch.prepared);
-    dist.prefetch_lines = std::min(dist.prefetch_lines, quant::SqDistance::kInsertPrefetchLines);
+    dist.prefetch_lines = quant::SqDistance::InsertPrefetchLines(dist.prefetch_lines);
     find_lists(dist);
   } else {
     find_lists(exact);

@@ -9,6 +9,7 @@
 // lock held exclusively, or before any reader exists).
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -36,10 +37,19 @@ struct SqDistance {
   // lines of a 784-d SQ8 code filled the miss buffers, and the prefetches themselves stalled
   // (perf on Zen 2); 8 lines gave +7% QPS at ef 12 and +6% at ef 24 there (Fashion-MNIST).
   static constexpr size_t kMaxPrefetchLines = 8;
-  // The insert walk's cap (HnswIndex::InsertOne): with two threads walking at once, 4 lines of
-  // a 784-d SQ4 build code built Fashion-MNIST 4.6% faster than 8 in fp32 and 1.3% in SQ8 (Zen 2,
-  // 16 MB L3), where a search ran the same with 4 or 8.
+  // The insert walk's prefetch per row (HnswIndex::InsertOne), two threads walking at once so
+  // the miss buffers are full. A row of up to kShortRowLines is prefetched by its first line
+  // only: the hardware prefetcher fetches the rest once that line is read. Longer rows get
+  // kInsertPrefetchLines. Zen 2 (16 MB L3), 2-thread builds, interleaved rounds, first line
+  // against 3 lines: Fashion-PCA-384 +4.9% and +5.9% (every run faster), MiniLM-384 +3.9% and
+  // -0.2% (fp32), +3.5% (SQ8); 128-d clusters (2-line SQ8 codes) 0%. Fashion-MNIST's 7-line rows
+  // lost 1-5% with one line, and had built 4.6% faster with 4 lines than with 8. Searches keep
+  // kMaxPrefetchLines: one thread's walk is latency-bound (one line cost Fashion 7-15%).
+  static constexpr size_t kShortRowLines = 3;
   static constexpr size_t kInsertPrefetchLines = 4;
+  static constexpr size_t InsertPrefetchLines(size_t row_lines) noexcept {
+    return std::min(row_lines, row_lines <= kShortRowLines ? size_t{1} : kInsertPrefetchLines);
+  }
 
   const int16_t* query;   // query_dim int16, 64-byte aligned
   const uint8_t* codes;   // row r at codes + r * stride
