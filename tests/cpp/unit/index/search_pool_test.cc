@@ -38,12 +38,14 @@ TEST(SearchPool, KeepsTheBestSortedAndExpandsInOrder) {
 // inserted, ties in arrival order.
 TEST(SearchPool, KeepsTiesInArrivalOrderAtEveryCapacity) {
   std::mt19937 rng(11);
-  for (size_t capacity = 1; capacity <= 9; ++capacity) {
+  // Every small size, and larger ones whose four-way steps end on each remainder.
+  for (const size_t capacity : {1, 2, 3, 4, 5, 6, 7, 8, 9, 15, 16, 17, 18, 63, 64, 65, 66, 200}) {
     SearchPool pool;
     pool.Reset(capacity);
     std::vector<Neighbor> all;
-    for (uint32_t i = 0; i < 200; ++i) {
-      const auto d = static_cast<float>(std::uniform_int_distribution<int>(0, 6)(rng));
+    const int levels = capacity < 10 ? 6 : 60;  // many ties at every size
+    for (uint32_t i = 0; i < 1000; ++i) {
+      const auto d = static_cast<float>(std::uniform_int_distribution<int>(0, levels)(rng));
       all.push_back(Neighbor{d, i});
       pool.Insert(i, d);
     }
