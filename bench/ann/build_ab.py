@@ -16,6 +16,9 @@ Sets:
   axis scaled by 1 / sqrt(its singular value) (partly whitened): real data with non-integer,
   unequal scales, 384-d as sentence embeddings are. Exact ground truth by
   :func:`common.cached_ground_truth` (float32 shortlist re-ranked in float64), cached.
+- ``minilm``: real sentence embeddings, all-MiniLM-L6-v2 of Debian's package descriptions
+  (:mod:`bench.ann.minilm`: 60,808 x 384 unit vectors, 1,000 queries), searched with L2 (the
+  cosine order on unit vectors). Needs the model packages and apt lists its docstring names.
 """
 
 from __future__ import annotations
@@ -54,7 +57,14 @@ def fashion_pca384() -> tuple[FloatArray, FloatArray, npt.NDArray[np.integer[Any
     return base, queries, truth.ids[:, :10]
 
 
-SETS = {"fashion": fashion, "fashion-pca384": fashion_pca384}
+def minilm_384() -> tuple[FloatArray, FloatArray, npt.NDArray[np.integer[Any]]]:
+    from . import minilm  # imports onnxruntime; only this set needs it
+
+    base, queries, truth = minilm.load()
+    return base, queries, truth.ids[:, :10]
+
+
+SETS = {"fashion": fashion, "fashion-pca384": fashion_pca384, "minilm": minilm_384}
 
 
 def main() -> None:
