@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <numeric>
 #include <type_traits>
 
 #include "index/hnsw_index.h"
@@ -246,26 +247,37 @@ void HnswIndex::SelectNeighbors(std::vector<Neighbor>& candidates, size_t max_co
   // has been compared with it, so the decisions and the distances computed are those of a
   // candidate-by-candidate loop (as the relaxed pass below), but each column is one query row
   // against the candidates' rows four at a time (the query loads shared, rows prefetched ahead).
+  // open[0, live): the candidates neither kept nor dropped, in order; the first is kept next.
+  // Each column compacts it as it goes, rather than rescanning every later candidate (that scan
+  // was 40% of this function's own time on MiniLM-384).
   std::vector<uint32_t>& open = scratch.open;
-  for (size_t i = 0; i < candidates.size() && kept.size() < max_count; ++i) {
-    if (pruner[i] != kUntested) continue;  // dropped by an earlier kept candidate
+  open.resize(candidates.size());
+  std::iota(open.begin(), open.end(), 0u);
+  size_t live = open.size();
+  while (live > 0 && kept.size() < max_count) {
+    const uint32_t i = open[0];
     pruner[i] = kKept;
     kept.push_back(candidates[i]);
     if (kept.size() == max_count) break;
-    open.clear();
-    for (size_t j = i + 1; j < candidates.size(); ++j) {
-      if (pruner[j] == kUntested) open.push_back(static_cast<uint32_t>(j));
-    }
     const auto position = static_cast<uint32_t>(kept.size());
+    // rest[t] = open[t + 1]; emit(t) stores survivors at open[survivors], which is <= t: only
+    // entries ScoreExact has already read (it reads ahead, never behind the emitted one).
+    const uint32_t* rest = open.data() + 1;
+    size_t survivors = 0;
     ScoreExact(
-        ExactDistance(vector(candidates[i].slot)), open.size(),
-        [&](size_t t) { return candidates[open[t]].slot; },
+        ExactDistance(vector(candidates[i].slot)), live - 1,
+        [&](size_t t) { return candidates[rest[t]].slot; },
         [&](size_t t, float d) {
-          if (d < candidates[open[t]].distance) {
-            pruner[open[t]] = d;
-            checked[open[t]] = position;
+          const uint32_t c = rest[t];
+          const bool dropped = d < candidates[c].distance;
+          if (dropped) {
+            pruner[c] = d;
+            checked[c] = position;
           }
+          open[survivors] = c;
+          survivors += dropped ? 0 : 1;
         });
+    live = survivors;
   }
   // The relaxed pass, candidate by candidate, over those the strict pass dropped.
   for (size_t i = 0; prune_factor_ != 1.0f && i < candidates.size() && kept.size() < max_count;
