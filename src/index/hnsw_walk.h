@@ -234,14 +234,15 @@ void SearchLayer(const HnswGraph& graph, const Dist& dist, Slot entry, Beam beam
     // Each hop starts with a full miss on its first codes: they are known only once its node
     // is popped. The node popped next is most likely the best unexpanded one now (this hop's
     // last inserts rarely displace it), and its list was prefetched above, so before the last
-    // group its first unvisited neighbours' codes are started. This pays on compact codes;
-    // fp32 rows are compute-bound and gain nothing (Fp32Distance::kNextHopRows is 0).
+    // group its first unvisited neighbours' codes are started. This pays a search on compact
+    // codes, not an insert walk (it sets dist.next_hop_rows to 0); fp32 rows are compute-bound
+    // and gain nothing (Fp32Distance::kNextHopRows is 0).
     auto prefetch_next_hop = [&] {
       if constexpr (Dist::kNextHopRows > 0) {
         if (!pool.HasNext()) return;
         const uint32_t* next = graph.links(pool.PeekNext(), level);
         size_t started = 0;
-        for (size_t j = 0; j < max_degree && started < Dist::kNextHopRows; ++j) {
+        for (size_t j = 0; j < max_degree && started < dist.next_hop_rows; ++j) {
           const Slot slot = LoadAcquire(next + j);
           if (slot == kNoLink) break;
           if (!visited.Visited(slot)) {

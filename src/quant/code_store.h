@@ -31,7 +31,8 @@ namespace augurdb::quant {
 // bias + gain * r (+ the code's stored norm for L2). Dot-based metrics fold their sign and the
 // cosine's 1 - dot into bias and gain.
 struct SqDistance {
-  // Rows the walk prefetches for the likely next hop (index/hnsw_walk.h); more did not help.
+  // Rows a search's walk prefetches for the likely next hop (index/hnsw_walk.h); more did not
+  // help. next_hop_rows below is the walk's own setting (the insert walk sets 0).
   static constexpr size_t kNextHopRows = 8;
   // Lines of a code prefetched: the hardware prefetcher streams the rest of a longer one. All 13
   // lines of a 784-d SQ8 code filled the miss buffers, and the prefetches themselves stalled
@@ -60,6 +61,7 @@ struct SqDistance {
   simd::SqIpFn ip;
   simd::SqIpx4Fn ip4;
   size_t prefetch_lines;
+  size_t next_hop_rows = kNextHopRows;  // at most kNextHopRows
 
   const uint8_t* row(uint32_t slot) const noexcept {
     return codes + static_cast<size_t>(slot) * stride;
