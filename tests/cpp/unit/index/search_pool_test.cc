@@ -38,7 +38,7 @@ TEST(SearchPool, KeepsTheBestSortedAndExpandsInOrder) {
 // inserted, ties in arrival order.
 TEST(SearchPool, KeepsTiesInArrivalOrderAtEveryCapacity) {
   std::mt19937 rng(11);
-  // Every small size, and larger ones whose four-way steps end on each remainder.
+  // Every small size, and larger ones on both sides of powers of two (each way a halving ends).
   for (const size_t capacity : {1, 2, 3, 4, 5, 6, 7, 8, 9, 15, 16, 17, 18, 63, 64, 65, 66, 200}) {
     SearchPool pool;
     pool.Reset(capacity);
