@@ -16,6 +16,7 @@ _COLOURS = {
     "augurdb": "#d62728", "hnswlib": "#1f77b4", "faiss": "#2ca02c", "usearch": "#9467bd",
     "chromadb-memory": "#ff7f0e", "chromadb-persistent": "#8c564b", "lancedb": "#17becf",
     "omendb": "#7f7f7f", "glass": "#bcbd22", "scann": "#e377c2", "augurdb-sq8": "#ff9896",
+    "augurdb-fp32": "#d62728", "augurdb-sq4": "#98df8a",
 }
 
 

@@ -622,6 +622,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text("\n".join(report.lines) + "\n", encoding="utf-8")
+        if importlib.util.find_spec("matplotlib") is not None:
+            from . import quantized_plots
+            for path in quantized_plots.plot(args.out):
+                log(f"plot: {path}")
+        else:
+            log("no plots: matplotlib is not installed (pip install matplotlib)")
     return 0
 
 

@@ -229,8 +229,12 @@ def cpu_info() -> dict[str, Any]:
     """The facts to log with every measurement: CPU ``model``, ``cores`` (online CPUs) and
     ``cores_usable`` (this process's affinity), the SIMD-relevant CPU ``flags``, ``thp``
     (transparent huge page mode, the bracketed word of
-    /sys/kernel/mm/transparent_hugepage/enabled) and ``loadavg`` (1, 5, 15 minutes)."""
-    model, flags = "unknown", set()
+    /sys/kernel/mm/transparent_hugepage/enabled) and ``loadavg`` (1, 5, 15 minutes).
+
+    ``model`` ends with the CPU family, model number and L3 size where Linux reports them:
+    cloud VMs often name only "AMD EPYC", which does not tell Zen 2 (family 23) from Zen 3
+    (25, model < 0x10) or Zen 4 (25, model >= 0x10), and the ratios differ between them."""
+    model, flags, ident = "unknown", set(), {}
     try:
         with open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
             for line in cpuinfo:
@@ -238,10 +242,20 @@ def cpu_info() -> dict[str, Any]:
                 key = key.strip()
                 if key == "model name" and model == "unknown":
                     model = value.strip()
+                elif key in ("cpu family", "model") and key not in ident:
+                    ident[key] = value.strip()
                 elif key == "flags" and not flags:
                     flags = set(value.split())
     except OSError:
         pass
+    details = [f"family {ident['cpu family']} model {ident['model']}"] if len(ident) == 2 else []
+    try:
+        l3 = Path("/sys/devices/system/cpu/cpu0/cache/index3/size").read_text(encoding="utf-8")
+        details.append(f"L3 {l3.strip()}")
+    except OSError:
+        pass
+    if details:
+        model = f"{model} ({', '.join(details)})"
     thp = "unknown"
     try:
         text = Path("/sys/kernel/mm/transparent_hugepage/enabled").read_text(encoding="utf-8")

@@ -3,8 +3,9 @@
 Runs the quick mode (5,000 base vectors, 200 queries, two ef values: a few seconds) and checks that
 the report has a sweep row and a QPS-at-recall row for every system, and a memory row for each
 system that ran. A peer whose package is missing (hnswlib, faiss-cpu, usearch, pyglass-portable,
-scann) must appear as "skipped" with the reason, not fail the run. The numbers themselves are not
-judged.
+scann) must appear as "skipped" with the reason, not fail the run. ``--out`` also writes the
+recall-QPS and build plots (bench.ann.quantized_plots), which must parse the report back. The
+numbers themselves are not judged.
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bench.ann import quantized
+import pytest
+
+from bench.ann import quantized, quantized_plots
 
 
 def _dataset() -> str:
@@ -55,3 +58,25 @@ def test_quick_quantized_has_every_system(tmp_path: Path) -> None:
         assert row is not None, f"no QPS row for {name}"
         assert "x |" in row or "n/a" in row, row
         assert f"| {label} | `" in memory_section, f"no memory row for {name}"
+
+    # --out also writes the two plots, and the report parses back into every sweep point.
+    sweep, builds, threads, title = quantized_plots.parse(out)
+    ran = [n for n in quantized.SYSTEM_ORDER if f"| {quantized.QUICK_EFS[0]} | {n} | " in text]
+    assert sorted(sweep) == sorted(ran)
+    assert all(len(points) == len(quantized.QUICK_EFS) for points in sweep.values())
+    assert all(0.0 <= r <= 1.0 and q > 0 for points in sweep.values() for r, q in points)
+    assert len(builds) >= len(ran) and threads == 2
+    assert "SIMD" in title and "CPU not recorded" not in title
+    if importlib.util.find_spec("matplotlib") is not None:
+        for suffix in ("-recall-qps.png", "-build.png"):
+            png = tmp_path / f"quantized{suffix}"
+            assert png.stat().st_size > 1000, png
+            assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_plots_refuse_a_file_that_is_not_a_quantized_report(tmp_path: Path) -> None:
+    other = tmp_path / "other.md"
+    other.write_text("# Something else\n\n## Builds\n\n| a | b | c |\n|---|---|---|\n",
+                     encoding="utf-8")
+    with pytest.raises(ValueError, match="no '## Sweep' table"):
+        quantized_plots.parse(other)
