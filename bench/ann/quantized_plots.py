@@ -107,8 +107,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(__doc__.strip().splitlines()[-1].strip(), file=sys.stderr)
         return 2
     for path in paths:
-        for written in plot(path):
-            print(written)
+        try:
+            written = plot(path)
+        except (OSError, ValueError) as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 1
+        print("\n".join(str(p) for p in written))
     return 0
 
 
