@@ -2,7 +2,8 @@
 //
 // ParallelFor(n, workers, fn) runs fn(worker, i) for every i in [0, n) on up to `workers`
 // threads, the calling thread being worker 0, and returns when all are done. Indices are handed
-// out in small dynamic chunks, so uneven tasks (inserts at different levels) balance themselves.
+// out in dynamic chunks that shrink near the end (guided), so uneven tasks (inserts at
+// different levels) balance themselves and the workers finish together.
 // fn must not throw (tasks report failures through the caller's own state, e.g. a first-error
 // slot and a stop flag).
 //
@@ -43,6 +44,17 @@ class ThreadPool {
   // Default for num_threads == 0: std::thread::hardware_concurrency(), at least 1.
   static size_t DefaultThreads() noexcept;
 
+  // The next chunk's size when `remaining` indices are left: guided near the end (OpenMP's
+  // schedule(guided)), at most a 2 * workers-th of what is left and at most `max_chunk`, so the
+  // last chunks shrink to single indices and no worker runs a whole max_chunk alone while the
+  // others wait. With fixed chunks of n / 32, the last one of a 2-thread Fashion-MNIST build
+  // (1,875 inserts) ran 0.2-0.7 s of its 9 s on one thread. Early chunks are max_chunk, so the
+  // insert order stays close to sequential. 1 <= result <= remaining for remaining >= 1.
+  static constexpr size_t GuidedChunk(size_t remaining, size_t workers,
+                                      size_t max_chunk) noexcept {
+    return std::clamp<size_t>(remaining / (2 * workers), 1, std::max<size_t>(1, max_chunk));
+  }
+
  private:
   void WorkerLoop(size_t worker);
   void RunChunks(size_t worker);
@@ -61,7 +73,8 @@ class ThreadPool {
   // The current loop; read by workers after they see a new generation under mutex_.
   const Task* task_ = nullptr;
   size_t n_ = 0;
-  size_t chunk_ = 1;
+  size_t chunk_ = 1;    // the largest chunk handed out (RunChunks)
+  size_t workers_ = 1;  // workers in the current loop, the caller included
   std::atomic<size_t> next_{0};
 };
 

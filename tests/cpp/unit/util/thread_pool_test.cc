@@ -23,6 +23,32 @@ TEST(ThreadPool, RunsEveryIndexOnce) {
   }
 }
 
+TEST(ThreadPool, GuidedChunksShrinkToSingleIndicesAtTheEnd) {
+  // Early on: the cap. Near the end: a 2 * workers-th of what is left, down to 1.
+  EXPECT_EQ(ThreadPool::GuidedChunk(60000, 2, 1875), 1875u);
+  EXPECT_EQ(ThreadPool::GuidedChunk(4000, 2, 1875), 1000u);
+  EXPECT_EQ(ThreadPool::GuidedChunk(7, 2, 1875), 1u);
+  EXPECT_EQ(ThreadPool::GuidedChunk(1, 16, 1875), 1u);
+  EXPECT_EQ(ThreadPool::GuidedChunk(100, 2, 0), 1u);  // a zero cap still makes progress
+  // Handing out a whole loop: every chunk is within [1, remaining], the sizes never grow, and
+  // the last 2 * workers indices go one at a time.
+  for (size_t workers : {2u, 3u, 16u}) {
+    const size_t n = 100000, cap = n / (workers * 16);
+    size_t next = 0, last = cap;
+    std::vector<size_t> sizes;
+    while (next < n) {
+      const size_t take = ThreadPool::GuidedChunk(n - next, workers, cap);
+      ASSERT_GE(take, 1u);
+      ASSERT_LE(take, n - next);
+      ASSERT_LE(take, last);
+      sizes.push_back(take);
+      last = take;
+      next += take;
+    }
+    for (size_t k = 0; k < 2 * workers; ++k) EXPECT_EQ(sizes[sizes.size() - 1 - k], 1u) << k;
+  }
+}
+
 TEST(ThreadPool, MaxWorkersCapsWorkerIds) {
   ThreadPool pool(4);
   std::atomic<size_t> max_worker{0};
