@@ -7,7 +7,10 @@ in its own process, for example with two installed copies of the package::
     PYTHONPATH=/tmp/new python -m bench.ann.build_ab --sets fashion fashion-pca384
 
 Each run builds one in-memory collection per set (one ``add`` of all rows, 2 threads by
-default) and prints vectors/s and recall@10 at a few ef (one call of all queries).
+default) and prints vectors/s, the cores the process kept busy over the ``add`` (CPU time /
+wall time; with 2 threads, 2.00 would be no serial part and no idle worker), the seconds in
+which only one thread ran (sampled per thread every 100 ms from /proc: a build's serial start,
+and a worker left waiting at its end), and recall@10 at a few ef (one call of all queries).
 
 Sets:
 - ``fashion``: the 60,000 x 784 Fashion-MNIST rows, 2,000 test queries, shared/data ground truth
@@ -24,6 +27,8 @@ Sets:
 from __future__ import annotations
 
 import argparse
+import os
+import threading
 import time
 from typing import Any
 
@@ -67,6 +72,52 @@ def minilm_384() -> tuple[FloatArray, FloatArray, npt.NDArray[np.integer[Any]]]:
 SETS = {"fashion": fashion, "fashion-pca384": fashion_pca384, "minilm": minilm_384}
 
 
+class ThreadTimeline:
+    """Samples every thread's CPU time (/proc/self/task/*/stat, clock ticks) every ``period``
+    seconds while it is entered; ``one_thread_seconds`` is the time of the periods in which
+    exactly one thread ran for most of the period (the others at most a fifth of it)."""
+
+    def __init__(self, period: float = 0.1) -> None:
+        self.period = period
+        self.tick = 1.0 / os.sysconf("SC_CLK_TCK")
+        self.samples: list[dict[str, int]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    @staticmethod
+    def _cpu_ticks() -> dict[str, int]:
+        ticks = {}
+        for tid in os.listdir("/proc/self/task"):
+            try:
+                with open(f"/proc/self/task/{tid}/stat", encoding="ascii") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+                ticks[tid] = int(fields[11]) + int(fields[12])  # utime + stime
+            except (OSError, IndexError, ValueError):
+                continue  # the thread ended
+        return ticks
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.period):
+            self.samples.append(self._cpu_ticks())
+
+    def __enter__(self) -> ThreadTimeline:
+        self.samples.append(self._cpu_ticks())
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def one_thread_seconds(self) -> float:
+        total = 0.0
+        for before, after in zip(self.samples, self.samples[1:]):
+            busy = sorted(((after[t] - before.get(t, 0)) * self.tick for t in after), reverse=True)
+            if busy and busy[0] >= 0.6 * self.period and sum(busy[1:]) <= 0.2 * self.period:
+                total += self.period
+        return total
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sets", nargs="+", choices=sorted(SETS), default=["fashion"])
@@ -79,16 +130,20 @@ def main() -> None:
         base, queries, truth = SETS[name]()
         col = augurdb.open(dim=base.shape[1], metric="l2", threads=args.threads,
                            quantization=args.quantization)
-        start = time.perf_counter()
-        col.add(np.arange(len(base), dtype=np.int64), base)
-        rate = len(base) / (time.perf_counter() - start)
+        cpu0, start = os.times(), time.perf_counter()
+        with ThreadTimeline() as timeline:
+            col.add(np.arange(len(base), dtype=np.int64), base)
+        seconds, cpu1 = time.perf_counter() - start, os.times()
+        rate = len(base) / seconds
+        busy = (cpu1.user - cpu0.user + cpu1.system - cpu0.system) / seconds
         recalls = []
         for ef in args.ef:
             ids = col.search_batch(queries, k=10, ef=ef).ids
             hits = np.mean([len(set(a) & set(b)) / 10 for a, b in zip(ids, truth)])
             recalls.append(f"ef {ef} {hits:.4f}")
-        print(f"{name} {args.quantization}: {rate:,.0f} vec/s; recall@10 " + ", ".join(recalls),
-              flush=True)
+        print(f"{name} {args.quantization}: {rate:,.0f} vec/s, {busy:.2f} cores busy, "
+              f"{timeline.one_thread_seconds():.1f} of {seconds:.1f} s on one thread; "
+              "recall@10 " + ", ".join(recalls), flush=True)
         col.close()
 
 
