@@ -27,7 +27,7 @@ ThreadPool::~ThreadPool() {
 void ThreadPool::RunChunks(size_t worker) {
   size_t begin = next_.load(std::memory_order_relaxed);
   while (begin < n_) {
-    const size_t take = GuidedChunk(n_ - begin, workers_, chunk_);
+    const size_t take = GuidedChunk(n_ - begin, active_workers_ + 1, chunk_);
     if (!next_.compare_exchange_weak(begin, begin + take, std::memory_order_relaxed)) continue;
     const size_t end = std::min(n_, begin + take);
     for (size_t i = begin; i < end; ++i) (*task_)(worker, i);
@@ -68,7 +68,6 @@ void ThreadPool::ParallelFor(size_t n, size_t max_workers, const Task& task) {
     n_ = n;
     // Small chunks balance uneven tasks; ~16 chunks per worker keeps the counter cold.
     chunk_ = std::max<size_t>(1, n / (workers * 16));
-    workers_ = workers;
     next_.store(0, std::memory_order_relaxed);
     active_workers_ = workers - 1;
     running_ = workers - 1;

@@ -73,8 +73,7 @@ class ThreadPool {
   // The current loop; read by workers after they see a new generation under mutex_.
   const Task* task_ = nullptr;
   size_t n_ = 0;
-  size_t chunk_ = 1;    // the largest chunk handed out (RunChunks)
-  size_t workers_ = 1;  // workers in the current loop, the caller included
+  size_t chunk_ = 1;  // the largest chunk handed out (RunChunks)
   std::atomic<size_t> next_{0};
 };
 
